@@ -1,0 +1,70 @@
+#pragma once
+// Bodies travel as brigades: ordered buckets of memory slices and file ranges. A front end writes
+// memory buckets with gathered writes and file buckets with sendfile, so file contents never pass
+// through user space. Buckets share ownership of what they point at, so slicing is free.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace collage {
+
+// An open file descriptor, closed when the last bucket that refers to it goes away.
+class FileHandle {
+ public:
+  explicit FileHandle(int fd) : fd_(fd) {}
+  ~FileHandle();
+  FileHandle(const FileHandle&) = delete;
+  FileHandle& operator=(const FileHandle&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+struct Bucket {
+  enum class Kind : std::uint8_t { memory, file };
+
+  Kind kind = Kind::memory;
+  std::string_view bytes;              // kind == memory
+  std::shared_ptr<const void> keeper;  // keeps bytes or the file alive; null for static data
+  const FileHandle* file = nullptr;    // kind == file
+  std::uint64_t offset = 0;            // kind == file
+  std::uint64_t length = 0;            // kind == file
+
+  std::uint64_t size() const { return kind == Kind::memory ? bytes.size() : length; }
+};
+
+class Brigade {
+ public:
+  // Data that lives for the whole process (string literals, static tables).
+  void append_static(std::string_view bytes);
+  // Takes ownership of text.
+  void append_owned(std::string text);
+  void append_file(std::shared_ptr<const FileHandle> file, std::uint64_t offset,
+                   std::uint64_t length);
+  void append(const Bucket& bucket) { buckets_.push_back(bucket); }
+
+  // The bytes [offset, offset + length) of this brigade as a new brigade sharing the buckets.
+  Brigade slice(std::uint64_t offset, std::uint64_t length) const;
+
+  std::uint64_t size() const;
+  bool empty() const { return buckets_.empty(); }
+  void clear() {
+    buckets_.clear();
+    end_of_stream_ = false;
+  }
+  const std::vector<Bucket>& buckets() const { return buckets_; }
+
+  // Set by whoever produces the last part of a body; streaming consumers stop there.
+  bool end_of_stream() const { return end_of_stream_; }
+  void set_end_of_stream() { end_of_stream_ = true; }
+
+ private:
+  std::vector<Bucket> buckets_;
+  bool end_of_stream_ = false;
+};
+
+}  // namespace collage

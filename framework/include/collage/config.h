@@ -1,0 +1,55 @@
+#pragma once
+// The configuration as loaded from XML: checked against the directive registry, with every
+// `${NAME}` substituted. Building the runtime objects from it is generation.h's job.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collage/directive.h"
+
+namespace collage {
+
+struct ListenConfig {
+  std::string protocol;  // a registered protocol module name, e.g. "http1"
+  std::string address;   // IP literal or host name
+  std::uint16_t port = 0;  // 0 = the kernel picks one; the bound port is logged
+  SourceLocation where;
+};
+
+struct LocationConfig {
+  std::string path;  // URL prefix, matched on whole path segments
+  std::unique_ptr<Scope> scope;
+};
+
+struct VirtualHostConfig {
+  std::string name;  // primary host name; "*" or "" matches any host
+  std::unique_ptr<Scope> scope;
+  std::vector<LocationConfig> locations;  // always holds "/" (made implicitly if absent)
+};
+
+struct ServerConfig {
+  std::string file;  // the configuration file path, as given
+  std::unique_ptr<Scope> scope;
+  std::vector<ListenConfig> listeners;
+  std::vector<VirtualHostConfig> virtual_hosts;  // never empty; the first one is the default
+  std::map<std::string, std::string> defines;    // final values of every ${NAME} the file used
+};
+
+struct LoadOptions {
+  std::map<std::string, std::string> defines;  // from -D NAME=VALUE; these win over everything
+  bool use_environment = true;                 // let ${NAME} fall back to the environment
+};
+
+// Loads and checks a configuration file. Returns null and fills errors (one "file:line: message"
+// each) when anything is wrong; the loader keeps going to report as many errors as it can.
+std::unique_ptr<ServerConfig> load_config_file(const std::string& path,
+                                               const DirectiveRegistry& directives,
+                                               const LoadOptions& options, ConfigErrors& errors);
+// Same, from text in memory; `name` is used in error messages.
+std::unique_ptr<ServerConfig> load_config_text(const std::string& text, const std::string& name,
+                                               const DirectiveRegistry& directives,
+                                               const LoadOptions& options, ConfigErrors& errors);
+
+}  // namespace collage

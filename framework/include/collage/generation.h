@@ -1,0 +1,79 @@
+#pragma once
+// One configuration generation: the immutable runtime objects built from a ServerConfig (stores,
+// filters, protocols, the routing table). Connections hold a shared_ptr to the generation they
+// started with, so a reload never changes the ground under a running request.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collage/config.h"
+#include "collage/filter.h"
+#include "collage/log.h"
+#include "collage/protocol.h"
+#include "collage/registry.h"
+#include "collage/store.h"
+
+namespace collage {
+
+struct FilterSlot {
+  const FilterRegistration* registration;
+  std::unique_ptr<Filter> filter;
+};
+
+struct Location {
+  std::string prefix;  // "/" or "/docs" (no trailing slash except for the root)
+  const Scope* scope = nullptr;
+  std::unique_ptr<Store> store;
+  std::vector<FilterSlot> filters;  // candidates, already in chain order
+  std::uint64_t max_body_size = 0;  // LimitRequestBody
+};
+
+struct VirtualHost {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::vector<std::unique_ptr<Location>> locations;  // longest prefix first
+};
+
+struct Listener {
+  ListenConfig config;
+  const Protocol* protocol = nullptr;
+};
+
+class Generation {
+ public:
+  // Builds every runtime object; returns null with errors filled when anything is wrong.
+  static std::shared_ptr<Generation> build(std::unique_ptr<ServerConfig> config,
+                                           const Registry& registry, ConfigErrors& errors);
+
+  const ServerConfig& config() const { return *config_; }
+  const Scope& server_scope() const { return *config_->scope; }
+  const std::vector<Listener>& listeners() const { return listeners_; }
+  const std::vector<VirtualHost>& virtual_hosts() const { return virtual_hosts_; }
+  const std::string& mpm_name() const { return mpm_name_; }
+
+  // The virtual host whose name or alias equals host (already lower-cased, without port), else
+  // the first one.
+  const VirtualHost& virtual_host_for(std::string_view host) const;
+  // Longest location prefix matching path on whole segments; never null (every host has "/").
+  const Location& location_for(const VirtualHost& host, std::string_view path) const;
+
+  // Every method some location allows, for "OPTIONS *".
+  MethodSet all_methods() const { return all_methods_; }
+
+  AccessLog* access_log() const { return access_log_.get(); }
+  // Opens log files named by the configuration; false with error filled when one cannot be opened.
+  bool open_logs(std::string& error) const;
+
+ private:
+  std::unique_ptr<ServerConfig> config_;
+  std::vector<std::unique_ptr<Protocol>> protocols_;
+  std::vector<Listener> listeners_;
+  std::vector<VirtualHost> virtual_hosts_;
+  std::string mpm_name_;
+  MethodSet all_methods_;
+  std::unique_ptr<AccessLog> access_log_;
+};
+
+}  // namespace collage

@@ -1,0 +1,68 @@
+#pragma once
+// The error log (levels, one stable ID per message) and the access log (Combined Log Format).
+// Every warning or error carries an ID such as COL-HTTP1-0003 that never changes meaning.
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace collage {
+
+enum class LogLevel : std::uint8_t { emerg, alert, crit, error, warn, notice, info, debug };
+
+std::string_view log_level_name(LogLevel level);
+bool parse_log_level(std::string_view text, LogLevel& out);
+
+class ErrorLog {
+ public:
+  // "stderr" or a file path (opened for append). Returns false and leaves the old target in place
+  // when the file cannot be opened.
+  bool open(const std::string& target, std::string& error);
+  void set_level(LogLevel level) { level_ = level; }
+  bool enabled(LogLevel level) const { return level <= level_; }
+
+  void write(LogLevel level, std::string_view id, std::string_view message);
+
+  template <typename... Args>
+  void log(LogLevel level, std::string_view id, fmt::format_string<Args...> format,
+           Args&&... args) {
+    if (enabled(level)) {
+      write(level, id, fmt::format(format, std::forward<Args>(args)...));
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  int fd_ = 2;
+  LogLevel level_ = LogLevel::info;
+};
+
+// The process-wide error log; MPMs and modules write here.
+ErrorLog& error_log();
+
+#define COLLAGE_LOG(level, id, ...)                           \
+  do {                                                        \
+    if (::collage::error_log().enabled(level)) {              \
+      ::collage::error_log().log(level, id, __VA_ARGS__);     \
+    }                                                         \
+  } while (0)
+
+// Buffered access log. Lines are appended under a short lock and written in blocks, at least once
+// a second (see flush()) and on shutdown, so logging costs no syscall per request.
+class AccessLog {
+ public:
+  ~AccessLog();
+  bool open(const std::string& path, std::string& error);
+  void append(std::string_view line);
+  void flush();
+
+ private:
+  std::mutex mutex_;
+  std::string buffer_;
+  int fd_ = -1;
+};
+
+}  // namespace collage

@@ -1,0 +1,81 @@
+#pragma once
+// The protocol-neutral request. A front end fills it; the middle end routes it; a store answers
+// it. Views (string_view) point into storage the front end keeps alive until the response has been
+// written; the owning strings are reused between requests of one connection.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "collage/asio.h"
+#include "collage/metadata.h"
+#include "collage/method.h"
+
+namespace collage {
+
+// What went wrong while reading a request body; each maps to one HTTP status.
+enum class BodyError : std::uint8_t {
+  none,
+  too_large,  // 413
+  malformed,  // 400: bad chunk framing
+  timeout,    // 408
+  closed,     // the peer went away; nobody to answer
+};
+
+struct BodyRead {
+  std::size_t bytes = 0;  // 0 with error == none: the body is complete
+  BodyError error = BodyError::none;
+};
+
+// A request body as the front end delivers it (de-chunked, limited, with timeouts applied).
+// Called by a store on the connection's own executor; read() may suspend.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Reads up to into.size() bytes. Sends "100 Continue" first if the client asked for it, so a
+  // store that answers without reading the body never invites the client to send it.
+  virtual Task<BodyRead> read(std::span<char> into) = 0;
+  // Content-Length when the client declared one; empty for chunked bodies.
+  virtual std::optional<std::uint64_t> declared_length() const = 0;
+};
+
+struct PeerInfo {
+  std::string address;  // textual IP address of the client
+  std::uint16_t port = 0;
+  std::string local_address;
+  std::uint16_t local_port = 0;
+};
+
+struct Request {
+  std::string_view protocol;  // front end name: "http1", "h2", "ftp", "gopher"
+  Method method = Method::get;
+  std::string_view method_token;  // as the client spelled it
+  std::string_view target;        // the raw request target, as sent
+  std::string path;               // percent-decoded, dot segments removed, always starts with '/'
+  std::string_view query;         // raw query, without '?'
+  std::string_view host;          // lower-cased host name without port, for virtual hosts
+  MetadataView headers;
+  BodySource* body = nullptr;  // null when the request has no body
+  const PeerInfo* peer = nullptr;
+  bool secure = false;  // arrived over TLS
+  std::string user;     // authenticated identity, empty for anonymous
+  std::chrono::system_clock::time_point received;
+
+  void reset() {
+    method = Method::get;
+    method_token = {};
+    target = {};
+    path.clear();
+    query = {};
+    host = {};
+    headers.clear();
+    body = nullptr;
+    secure = false;
+    user.clear();
+  }
+};
+
+}  // namespace collage

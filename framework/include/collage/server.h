@@ -1,0 +1,41 @@
+#pragma once
+// What the control process hands an MPM: the current generation and its bound listening sockets.
+
+#include <memory>
+#include <vector>
+
+#include "collage/asio.h"
+#include "collage/generation.h"
+#include "collage/services.h"
+
+namespace collage {
+
+struct BoundListener {
+  int fd = -1;  // listening socket, owned by Server
+  const Listener* listener = nullptr;
+  asio::ip::tcp::endpoint endpoint;  // what was actually bound (port 0 resolved)
+};
+
+class Server {
+ public:
+  explicit Server(std::shared_ptr<const Generation> generation);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  const std::shared_ptr<const Generation>& generation() const { return generation_; }
+  // Binds and listens on every configured listener and logs each bound address. Returns false
+  // (after logging why) if any fails.
+  bool bind_listeners();
+  const std::vector<BoundListener>& listeners() const { return bound_; }
+
+  // Starts a coroutine serving an accepted connection with the listener's protocol.
+  void start_connection(asio::ip::tcp::socket socket, const BoundListener& bound,
+                        Services& services) const;
+
+ private:
+  std::shared_ptr<const Generation> generation_;
+  std::vector<BoundListener> bound_;
+};
+
+}  // namespace collage

@@ -1,0 +1,14 @@
+#pragma once
+// HTTP status codes are the shared vocabulary of every front end.
+
+#include <string_view>
+
+namespace collage {
+
+// "Not Found" for 404; "Unknown" for codes without a registered reason phrase.
+std::string_view reason_phrase(int status);
+
+// A small HTML page for an error status, as a static string (no allocation per response).
+std::string_view error_page(int status);
+
+}  // namespace collage

@@ -1,0 +1,29 @@
+#pragma once
+// A store produces entities: files on disk, CGI output, a proxied upstream, rows in a database.
+// One instance per location per configuration generation; immutable after construction and
+// shared by every thread, so per-request state lives on the coroutine's stack.
+
+#include "collage/asio.h"
+#include "collage/entity.h"
+#include "collage/method.h"
+#include "collage/request.h"
+
+namespace collage {
+
+struct RequestContext;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Methods this store answers. The middle end answers 405 with an Allow header for the rest, and
+  // answers OPTIONS itself; a store never sees a method outside this set.
+  virtual MethodSet methods() const = 0;
+
+  // Fills `out` for ctx.request. Called on the connection's executor; may suspend (reading a
+  // request body, waiting for blocking work it offloaded). Failures are statuses in `out`, never
+  // exceptions. Bodies should be file buckets where the data is a file, so front ends can sendfile.
+  virtual Task<void> handle(RequestContext& ctx, Entity& out) const = 0;
+};
+
+}  // namespace collage

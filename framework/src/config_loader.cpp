@@ -1,0 +1,327 @@
+#include <tinyxml2.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "collage/config.h"
+#include "collage/metadata.h"
+
+namespace collage {
+namespace {
+
+using tinyxml2::XMLAttribute;
+using tinyxml2::XMLElement;
+using tinyxml2::XMLNode;
+
+class Loader {
+ public:
+  Loader(std::string name, const DirectiveRegistry& directives, const LoadOptions& options,
+         ConfigErrors& errors)
+      : name_(std::move(name)), directives_(directives), options_(options), errors_(errors) {}
+
+  std::unique_ptr<ServerConfig> load(const std::string& text) {
+    tinyxml2::XMLDocument doc;
+    if (doc.Parse(text.data(), text.size()) != tinyxml2::XML_SUCCESS) {
+      errors_.add(at(doc.ErrorLineNum()), std::string("XML is not well-formed: ") +
+                                              tinyxml2::XMLDocument::ErrorIDToName(doc.ErrorID()));
+      return nullptr;
+    }
+    const XMLElement* root = doc.RootElement();
+    if (root == nullptr || std::string_view(root->Name()) != "Collage") {
+      errors_.add(at(root ? root->GetLineNum() : 1), "the root element must be <Collage>");
+      return nullptr;
+    }
+    auto config = std::make_unique<ServerConfig>();
+    config->file = name_;
+    config->scope = std::make_unique<Scope>(directives_, nullptr, at(root->GetLineNum()));
+    check_attributes(root, {});
+    collect_defines(root);
+
+    VirtualHostConfig implicit_host;
+    implicit_host.name = "*";
+    implicit_host.scope =
+        std::make_unique<Scope>(directives_, config->scope.get(), at(root->GetLineNum()));
+    for (const XMLElement* e = root->FirstChildElement(); e; e = e->NextSiblingElement()) {
+      const std::string_view tag = e->Name();
+      if (tag == "Define") {
+        continue;
+      } else if (tag == "Listen") {
+        load_listen(e, *config);
+      } else if (tag == "VirtualHost") {
+        load_virtual_host(e, *config);
+      } else if (tag == "Location") {
+        load_location(e, implicit_host);
+      } else {
+        load_directive(e, *config->scope, kServerContext);
+      }
+    }
+    // Locations outside any <VirtualHost>, or no virtual hosts at all, make a catch-all host that
+    // comes first and so serves hosts that no other virtual host names.
+    if (!implicit_host.locations.empty() || config->virtual_hosts.empty()) {
+      config->virtual_hosts.insert(config->virtual_hosts.begin(), std::move(implicit_host));
+    }
+    for (auto& host : config->virtual_hosts) {
+      ensure_root_location(host);
+    }
+    config->defines = used_;
+    if (!errors_.empty()) {
+      return nullptr;
+    }
+    return config;
+  }
+
+ private:
+  SourceLocation at(int line) const { return SourceLocation{name_, line}; }
+
+  void collect_defines(const XMLElement* root) {
+    for (const XMLElement* e = root->FirstChildElement("Define"); e;
+         e = e->NextSiblingElement("Define")) {
+      check_attributes(e, {"name", "value"});
+      const char* name = e->Attribute("name");
+      const char* value = e->Attribute("value");
+      if (name == nullptr || value == nullptr) {
+        errors_.add(at(e->GetLineNum()), "<Define> needs name and value attributes");
+        continue;
+      }
+      file_defines_[name] = expand(value, e->GetLineNum());
+    }
+  }
+
+  // ${NAME} and ${NAME:-fallback}: -D first, then the environment, then <Define>, then fallback.
+  std::optional<std::string> resolve(const std::string& name) const {
+    if (auto it = options_.defines.find(name); it != options_.defines.end()) {
+      return it->second;
+    }
+    if (options_.use_environment) {
+      if (const char* env = std::getenv(name.c_str())) {
+        return std::string(env);
+      }
+    }
+    if (auto it = file_defines_.find(name); it != file_defines_.end()) {
+      return it->second;
+    }
+    return std::nullopt;
+  }
+
+  std::string expand(std::string_view text, int line) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+      if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+        const std::size_t close = text.find('}', i + 2);
+        if (close == std::string_view::npos) {
+          errors_.add(at(line), "unterminated ${ in '" + std::string(text) + "'");
+          return out;
+        }
+        std::string inner(text.substr(i + 2, close - i - 2));
+        std::optional<std::string> fallback;
+        if (auto sep = inner.find(":-"); sep != std::string::npos) {
+          fallback = inner.substr(sep + 2);
+          inner.resize(sep);
+        }
+        std::optional<std::string> value = resolve(inner);
+        if (!value) {
+          value = fallback;
+        }
+        if (!value) {
+          errors_.add(at(line), "${" + inner +
+                                    "} is not defined (use -D " + inner +
+                                    "=..., a <Define>, or the environment)");
+        } else {
+          used_[inner] = *value;
+          out += *value;
+        }
+        i = close + 1;
+      } else {
+        out += text[i++];
+      }
+    }
+    return out;
+  }
+
+  void check_attributes(const XMLElement* e, std::initializer_list<std::string_view> allowed) {
+    for (const XMLAttribute* a = e->FirstAttribute(); a; a = a->Next()) {
+      bool ok = false;
+      for (std::string_view name : allowed) {
+        ok = ok || name == a->Name();
+      }
+      if (!ok) {
+        errors_.add(at(e->GetLineNum()), "unknown attribute '" + std::string(a->Name()) +
+                                             "' on <" + e->Name() + ">");
+      }
+    }
+  }
+
+  std::optional<std::string> attribute(const XMLElement* e, const char* name, bool required) {
+    const char* value = e->Attribute(name);
+    if (value == nullptr) {
+      if (required) {
+        errors_.add(at(e->GetLineNum()),
+                    "<" + std::string(e->Name()) + "> needs a '" + name + "' attribute");
+      }
+      return std::nullopt;
+    }
+    return expand(value, e->GetLineNum());
+  }
+
+  void load_listen(const XMLElement* e, ServerConfig& config) {
+    check_attributes(e, {"protocol", "address", "port"});
+    no_children(e);
+    ListenConfig listen;
+    listen.where = at(e->GetLineNum());
+    listen.protocol = attribute(e, "protocol", true).value_or("");
+    listen.address = attribute(e, "address", false).value_or("0.0.0.0");
+    const std::string port = attribute(e, "port", true).value_or("");
+    char* end = nullptr;
+    const long number = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end != '\0' || number < 0 || number > 65535) {
+      if (!port.empty()) {
+        errors_.add(listen.where, "port must be a number from 0 to 65535, got '" + port + "'");
+      }
+    } else {
+      listen.port = static_cast<std::uint16_t>(number);
+    }
+    config.listeners.push_back(std::move(listen));
+  }
+
+  void load_virtual_host(const XMLElement* e, ServerConfig& config) {
+    check_attributes(e, {"name"});
+    VirtualHostConfig host;
+    host.name = attribute(e, "name", true).value_or("");
+    for (char& c : host.name) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    host.scope = std::make_unique<Scope>(directives_, config.scope.get(), at(e->GetLineNum()));
+    for (const XMLElement* c = e->FirstChildElement(); c; c = c->NextSiblingElement()) {
+      if (std::string_view(c->Name()) == "Location") {
+        load_location(c, host);
+      } else {
+        load_directive(c, *host.scope, kVirtualHostContext);
+      }
+    }
+    config.virtual_hosts.push_back(std::move(host));
+  }
+
+  void load_location(const XMLElement* e, VirtualHostConfig& host) {
+    check_attributes(e, {"path"});
+    LocationConfig location;
+    location.path = attribute(e, "path", true).value_or("/");
+    if (location.path.empty() || location.path.front() != '/') {
+      errors_.add(at(e->GetLineNum()), "Location path must start with '/'");
+    }
+    while (location.path.size() > 1 && location.path.back() == '/') {
+      location.path.pop_back();
+    }
+    for (const auto& existing : host.locations) {
+      if (existing.path == location.path) {
+        errors_.add(at(e->GetLineNum()), "Location " + location.path + " is defined twice");
+      }
+    }
+    location.scope = std::make_unique<Scope>(directives_, host.scope.get(), at(e->GetLineNum()));
+    for (const XMLElement* c = e->FirstChildElement(); c; c = c->NextSiblingElement()) {
+      load_directive(c, *location.scope, kLocationContext);
+    }
+    host.locations.push_back(std::move(location));
+  }
+
+  void ensure_root_location(VirtualHostConfig& host) {
+    for (const auto& location : host.locations) {
+      if (location.path == "/") {
+        return;
+      }
+    }
+    LocationConfig root;
+    root.path = "/";
+    root.scope = std::make_unique<Scope>(directives_, host.scope.get(), host.scope->where());
+    host.locations.push_back(std::move(root));
+  }
+
+  void no_children(const XMLElement* e) {
+    if (e->FirstChildElement() != nullptr) {
+      errors_.add(at(e->FirstChildElement()->GetLineNum()),
+                  "<" + std::string(e->Name()) + "> takes no child elements");
+    }
+  }
+
+  static std::string_view context_name(unsigned context) {
+    switch (context) {
+      case kServerContext: return "the server level";
+      case kVirtualHostContext: return "<VirtualHost>";
+      default: return "<Location>";
+    }
+  }
+
+  void load_directive(const XMLElement* e, Scope& scope, unsigned context) {
+    const std::string_view name = e->Name();
+    const SourceLocation where = at(e->GetLineNum());
+    if (name == "Listen" || name == "VirtualHost" || name == "Location" || name == "Define") {
+      errors_.add(where, "<" + std::string(name) + "> is not allowed inside " +
+                             std::string(context_name(context)));
+      return;
+    }
+    const RegisteredDirective* reg = directives_.find(name);
+    if (reg == nullptr) {
+      std::string message = "unknown directive '" + std::string(name) + "'";
+      if (std::string hint = directives_.suggest(name); !hint.empty()) {
+        message += ", did you mean '" + hint + "'?";
+      }
+      errors_.add(where, message);
+      return;
+    }
+    const Directive& d = *reg->directive;
+    if ((d.contexts & context) == 0) {
+      errors_.add(where, std::string(name) + " is not allowed in " +
+                             std::string(context_name(context)));
+      return;
+    }
+    check_attributes(e, {});
+    no_children(e);
+    const char* raw = e->GetText();
+    const std::string text = expand(raw ? raw : "", e->GetLineNum());
+    DirectiveValue value;
+    std::string error;
+    if (!parse_directive_value(d, text, value, error)) {
+      errors_.add(where, std::string(name) + " " + error);
+      return;
+    }
+    if (d.type == ArgType::list) {
+      scope.append(d, std::get<std::vector<std::string>>(std::move(value)), where);
+    } else {
+      scope.set(d, std::move(value), where);
+    }
+  }
+
+  std::string name_;
+  const DirectiveRegistry& directives_;
+  const LoadOptions& options_;
+  ConfigErrors& errors_;
+  std::map<std::string, std::string> file_defines_;
+  std::map<std::string, std::string> used_;
+};
+
+}  // namespace
+
+std::unique_ptr<ServerConfig> load_config_text(const std::string& text, const std::string& name,
+                                               const DirectiveRegistry& directives,
+                                               const LoadOptions& options, ConfigErrors& errors) {
+  Loader loader(name, directives, options, errors);
+  return loader.load(text);
+}
+
+std::unique_ptr<ServerConfig> load_config_file(const std::string& path,
+                                               const DirectiveRegistry& directives,
+                                               const LoadOptions& options, ConfigErrors& errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.add(SourceLocation{path, 0}, "cannot open the configuration file");
+    return nullptr;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_config_text(text.str(), path, directives, options, errors);
+}
+
+}  // namespace collage

@@ -1,0 +1,62 @@
+#include "core_directives.h"
+
+#include <array>
+
+namespace collage {
+namespace {
+
+constexpr std::array<std::string_view, 8> kLogLevels = {"emerg", "alert", "crit",  "error",
+                                                        "warn",  "notice", "info", "debug"};
+
+const Directive kCoreDirectives[] = {
+    {.name = "Mpm",
+     .type = ArgType::string,
+     .contexts = kServerContext,
+     .default_value = "event",
+     .help = "The multi-processing module that carries connections (collage -l lists them)."},
+    {.name = "ErrorLog",
+     .type = ArgType::string,
+     .contexts = kServerContext,
+     .default_value = "stderr",
+     .help = "Where the error log goes: stderr or a file path."},
+    {.name = "LogLevel",
+     .type = ArgType::enumeration,
+     .contexts = kServerContext,
+     .default_value = "info",
+     .help = "Least severe error-log level that is written.",
+     .choices = kLogLevels},
+    {.name = "AccessLog",
+     .type = ArgType::string,
+     .contexts = kServerContext,
+     .default_value = "off",
+     .help = "Access log file in Combined Log Format, or off."},
+    {.name = "ServerAlias",
+     .type = ArgType::list,
+     .contexts = kVirtualHostContext,
+     .help = "Further host names this virtual host answers to."},
+    {.name = "Store",
+     .type = ArgType::string,
+     .contexts = kAnyContext,
+     .default_value = "files",
+     .help = "The store that answers requests in this location (files, …)."},
+    {.name = "Filters",
+     .type = ArgType::list,
+     .contexts = kAnyContext,
+     .help = "Filters to enable here by name; -name turns off one that is on by default."},
+    {.name = "LimitRequestBody",
+     .type = ArgType::size,
+     .contexts = kAnyContext,
+     .default_value = "1g",
+     .help = "Largest request body accepted (413 beyond it); 0 refuses every body."},
+    {.name = "GracefulShutdownTimeout",
+     .type = ArgType::duration,
+     .contexts = kServerContext,
+     .default_value = "30s",
+     .help = "How long a stopping server lets running requests finish before closing them."},
+};
+
+}  // namespace
+
+std::span<const Directive> core_directives() { return kCoreDirectives; }
+
+}  // namespace collage

@@ -1,0 +1,151 @@
+#include "collage/generation.h"
+
+#include <algorithm>
+#include <set>
+
+#include "collage/metadata.h"
+#include "collage/middle_end.h"
+
+namespace collage {
+std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> config,
+                                              const Registry& registry, ConfigErrors& errors) {
+  std::shared_ptr<Generation> gen(new Generation);
+  const Scope& server = *config->scope;
+
+  gen->mpm_name_ = server.text("Mpm");
+  if (registry.mpm(gen->mpm_name_) == nullptr) {
+    errors.add(server.where("Mpm"), "unknown MPM '" + gen->mpm_name_ + "'");
+  }
+
+  if (config->listeners.empty()) {
+    errors.add(server.where(), "no <Listen> element: the server would serve nothing");
+  }
+  std::map<std::string, const Protocol*, std::less<>> protocols;
+  std::set<std::pair<std::string, std::uint16_t>> bound;
+  for (const ListenConfig& listen : config->listeners) {
+    const ProtocolFactory* factory = registry.protocol(listen.protocol);
+    if (factory == nullptr) {
+      errors.add(listen.where, "unknown protocol '" + listen.protocol + "'");
+      continue;
+    }
+    if (listen.port != 0 && !bound.emplace(listen.address, listen.port).second) {
+      errors.add(listen.where, "address " + listen.address + ":" + std::to_string(listen.port) +
+                                   " is listened on twice");
+    }
+    auto it = protocols.find(listen.protocol);
+    if (it == protocols.end()) {
+      std::unique_ptr<Protocol> protocol = (*factory)(server, errors);
+      if (!protocol) {
+        continue;
+      }
+      it = protocols.emplace(listen.protocol, protocol.get()).first;
+      gen->protocols_.push_back(std::move(protocol));
+    }
+    gen->listeners_.push_back(Listener{listen, it->second});
+  }
+
+  for (VirtualHostConfig& host_config : config->virtual_hosts) {
+    VirtualHost host;
+    host.name = host_config.name;
+    if (host_config.scope->is_set("ServerAlias")) {
+      for (std::string alias : host_config.scope->list("ServerAlias")) {
+        std::transform(alias.begin(), alias.end(), alias.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        host.aliases.push_back(std::move(alias));
+      }
+    }
+    for (LocationConfig& location_config : host_config.locations) {
+      const Scope& scope = *location_config.scope;
+      auto location = std::make_unique<Location>();
+      location->prefix = location_config.path;
+      location->scope = &scope;
+      location->max_body_size = scope.size("LimitRequestBody");
+
+      const std::string& store_name = scope.text("Store");
+      if (const StoreFactory* factory = registry.store(store_name)) {
+        location->store = (*factory)(scope, errors);
+        if (location->store) {
+          gen->all_methods_ = gen->all_methods_ | location->store->methods();
+        }
+      } else {
+        errors.add(scope.where("Store"), "unknown store '" + store_name + "'");
+      }
+
+      // Filters: the defaults, plus those named, minus those named with a leading '-'.
+      std::set<std::string, std::less<>> wanted;
+      std::set<std::string, std::less<>> unwanted;
+      for (const std::string& name : scope.list("Filters")) {
+        const bool remove = !name.empty() && name[0] == '-';
+        const std::string bare = remove ? name.substr(1) : name;
+        const bool known = std::any_of(registry.filters().begin(), registry.filters().end(),
+                                       [&](const auto& f) { return f.name == bare; });
+        if (!known) {
+          errors.add(scope.where("Filters"), "unknown filter '" + bare + "'");
+        }
+        (remove ? unwanted : wanted).insert(bare);
+      }
+      std::vector<const FilterRegistration*> chosen;
+      for (const FilterRegistration& f : registry.filters()) {
+        const bool on = (f.on_by_default || wanted.contains(f.name)) && !unwanted.contains(f.name);
+        if (on) {
+          chosen.push_back(&f);
+        }
+      }
+      for (const FilterRegistration* f : order_filters(std::move(chosen))) {
+        if (std::unique_ptr<Filter> filter = f->factory(scope, errors)) {
+          location->filters.push_back(FilterSlot{f, std::move(filter)});
+        }
+      }
+      host.locations.push_back(std::move(location));
+    }
+    std::stable_sort(host.locations.begin(), host.locations.end(),
+                     [](const auto& a, const auto& b) { return a->prefix.size() > b->prefix.size(); });
+    gen->virtual_hosts_.push_back(std::move(host));
+  }
+
+  if (server.text("AccessLog") != "off") {
+    gen->access_log_ = std::make_unique<AccessLog>();
+  }
+  gen->config_ = std::move(config);
+  if (!errors.empty()) {
+    return nullptr;
+  }
+  return gen;
+}
+
+bool Generation::open_logs(std::string& error) const {
+  if (access_log_) {
+    return access_log_->open(server_scope().text("AccessLog"), error);
+  }
+  return true;
+}
+
+const VirtualHost& Generation::virtual_host_for(std::string_view host) const {
+  for (const VirtualHost& v : virtual_hosts_) {
+    if (v.name == host) {
+      return v;
+    }
+    for (const std::string& alias : v.aliases) {
+      if (alias == host) {
+        return v;
+      }
+    }
+  }
+  return virtual_hosts_.front();
+}
+
+const Location& Generation::location_for(const VirtualHost& host, std::string_view path) const {
+  for (const auto& location : host.locations) {
+    const std::string& prefix = location->prefix;
+    if (prefix == "/") {
+      return *location;
+    }
+    // "/docs" matches "/docs", "/docs/" and "/docs/x", but not "/docsx".
+    if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) {
+      return *location;
+    }
+  }
+  return *host.locations.back();
+}
+
+}  // namespace collage

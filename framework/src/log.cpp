@@ -1,0 +1,121 @@
+#include "collage/log.h"
+
+#include <fcntl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "collage/metadata.h"
+
+namespace collage {
+namespace {
+
+constexpr std::array<std::string_view, 8> kLevelNames = {"emerg", "alert", "crit",   "error",
+                                                         "warn",  "notice", "info", "debug"};
+
+void write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return;  // nowhere left to report a failing log; drop the line rather than block
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+std::string_view log_level_name(LogLevel level) { return kLevelNames[static_cast<int>(level)]; }
+
+bool parse_log_level(std::string_view text, LogLevel& out) {
+  for (std::size_t i = 0; i < kLevelNames.size(); ++i) {
+    if (iequals(kLevelNames[i], text)) {
+      out = static_cast<LogLevel>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ErrorLog::open(const std::string& target, std::string& error) {
+  int fd = 2;
+  if (target != "stderr") {
+    fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) {
+      error = "cannot open error log " + target + ": " + std::strerror(errno);
+      return false;
+    }
+  }
+  std::lock_guard lock(mutex_);
+  if (fd_ > 2) {
+    ::close(fd_);
+  }
+  fd_ = fd;
+  return true;
+}
+
+void ErrorLog::write(LogLevel level, std::string_view id, std::string_view message) {
+  timeval now{};
+  ::gettimeofday(&now, nullptr);
+  std::tm tm{};
+  ::localtime_r(&now.tv_sec, &tm);
+  char stamp[40];
+  const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+  std::string line = fmt::format("[{}.{:03d}] [{}] [pid {}] [{}] {}\n", std::string_view(stamp, n),
+                                 static_cast<int>(now.tv_usec / 1000), log_level_name(level),
+                                 ::getpid(), id, message);
+  std::lock_guard lock(mutex_);
+  write_all(fd_, line);
+}
+
+ErrorLog& error_log() {
+  static ErrorLog log;
+  return log;
+}
+
+AccessLog::~AccessLog() {
+  flush();
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+bool AccessLog::open(const std::string& path, std::string& error) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    error = "cannot open access log " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::lock_guard lock(mutex_);
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+  fd_ = fd;
+  return true;
+}
+
+void AccessLog::append(std::string_view line) {
+  std::lock_guard lock(mutex_);
+  buffer_ += line;
+  if (buffer_.size() >= 64 * 1024) {
+    write_all(fd_, buffer_);
+    buffer_.clear();
+  }
+}
+
+void AccessLog::flush() {
+  std::lock_guard lock(mutex_);
+  if (fd_ >= 0 && !buffer_.empty()) {
+    write_all(fd_, buffer_);
+  }
+  buffer_.clear();
+}
+
+}  // namespace collage

@@ -1,0 +1,67 @@
+#include "collage/registry.h"
+
+#include "core_directives.h"
+
+namespace collage {
+
+std::string_view module_kind_name(ModuleKind kind) {
+  switch (kind) {
+    case ModuleKind::core: return "core";
+    case ModuleKind::protocol: return "protocol";
+    case ModuleKind::store: return "store";
+    case ModuleKind::filter: return "filter";
+    case ModuleKind::mpm: return "mpm";
+  }
+  return "?";
+}
+
+std::string_view filter_stage_name(FilterStage stage) {
+  switch (stage) {
+    case FilterStage::content: return "content";
+    case FilterStage::transform: return "transform";
+    case FilterStage::encoding: return "encoding";
+    case FilterStage::protocol: return "protocol";
+  }
+  return "?";
+}
+
+Registry::Registry() {
+  add_module({"core", ModuleKind::core, "configuration, routing, logs and shared limits"},
+             core_directives());
+}
+
+void Registry::add_module(const ModuleInfo& info, std::span<const Directive> directives) {
+  modules_.push_back(info);
+  directives_.add(info.name, directives);
+}
+
+void Registry::add_protocol(std::string_view name, ProtocolFactory factory) {
+  protocols_.insert_or_assign(std::string(name), std::move(factory));
+}
+
+void Registry::add_store(std::string_view name, StoreFactory factory) {
+  stores_.insert_or_assign(std::string(name), std::move(factory));
+}
+
+void Registry::add_filter(FilterRegistration filter) { filters_.push_back(std::move(filter)); }
+
+void Registry::add_mpm(std::string_view name, MpmFactory factory) {
+  mpms_.insert_or_assign(std::string(name), std::move(factory));
+}
+
+const ProtocolFactory* Registry::protocol(std::string_view name) const {
+  auto it = protocols_.find(name);
+  return it == protocols_.end() ? nullptr : &it->second;
+}
+
+const StoreFactory* Registry::store(std::string_view name) const {
+  auto it = stores_.find(name);
+  return it == stores_.end() ? nullptr : &it->second;
+}
+
+const MpmFactory* Registry::mpm(std::string_view name) const {
+  auto it = mpms_.find(name);
+  return it == mpms_.end() ? nullptr : &it->second;
+}
+
+}  // namespace collage

@@ -1,0 +1,77 @@
+#include "collage/server.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "collage/log.h"
+
+namespace collage {
+
+Server::Server(std::shared_ptr<const Generation> generation)
+    : generation_(std::move(generation)) {}
+
+Server::~Server() {
+  for (const BoundListener& b : bound_) {
+    if (b.fd >= 0) {
+      ::close(b.fd);
+    }
+  }
+}
+
+bool Server::bind_listeners() {
+  for (const Listener& listener : generation_->listeners()) {
+    const ListenConfig& config = listener.config;
+    asio::error_code ec;
+    const asio::ip::address address = asio::ip::make_address(config.address, ec);
+    if (ec) {
+      COLLAGE_LOG(LogLevel::emerg, "COL-CORE-0001", "{}: '{}' is not an IP address",
+                  config.where.str(), config.address);
+      return false;
+    }
+    asio::ip::tcp::endpoint endpoint(address, config.port);
+    const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        ::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0 ||
+        ::listen(fd, 511) != 0) {
+      const int err = errno;
+      COLLAGE_LOG(LogLevel::emerg, "COL-CORE-0002", "{}: cannot listen on {}:{}: {}",
+                  config.where.str(), config.address, config.port, std::strerror(err));
+      if (fd >= 0) {
+        ::close(fd);
+      }
+      return false;
+    }
+    socklen_t length = static_cast<socklen_t>(endpoint.capacity());
+    ::getsockname(fd, endpoint.data(), &length);
+    endpoint.resize(length);
+    bound_.push_back(BoundListener{fd, &listener, endpoint});
+    COLLAGE_LOG(LogLevel::notice, "COL-CORE-0003", "listening: {} on {}:{}", config.protocol,
+                endpoint.address().to_string(), endpoint.port());
+  }
+  return true;
+}
+
+void Server::start_connection(asio::ip::tcp::socket socket, const BoundListener& bound,
+                              Services& services) const {
+  const auto executor = socket.get_executor();
+  ConnectionContext context{generation_, bound.listener, &services};
+  asio::co_spawn(executor, bound.listener->protocol->serve(std::move(socket), std::move(context)),
+                 [](std::exception_ptr error) {
+                   // Protocol code reports errors as values; reaching here is a bug to see.
+                   if (error) {
+                     try {
+                       std::rethrow_exception(error);
+                     } catch (const std::exception& e) {
+                       COLLAGE_LOG(LogLevel::crit, "COL-CORE-0004",
+                                   "connection ended by an exception: {}", e.what());
+                     }
+                   }
+                 });
+}
+
+}  // namespace collage
