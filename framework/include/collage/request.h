@@ -25,6 +25,16 @@ enum class BodyError : std::uint8_t {
   closed,     // the peer went away; nobody to answer
 };
 
+// The status a store answers with when reading the body failed (0 for none and closed).
+constexpr int body_error_status(BodyError error) {
+  switch (error) {
+    case BodyError::too_large: return 413;
+    case BodyError::malformed: return 400;
+    case BodyError::timeout: return 408;
+    default: return 0;
+  }
+}
+
 struct BodyRead {
   std::size_t bytes = 0;  // 0 with error == none: the body is complete
   BodyError error = BodyError::none;

@@ -43,12 +43,13 @@ class Services {
   ConnectionTracker& connections() { return connections_; }
 
   // Runs fn on the pool for blocking work (disk-heavy reads, CGI, databases) and resumes the
-  // calling coroutine on its own executor with the result. fn must not throw.
+  // calling coroutine on its own executor with the result. fn must not throw. Taken by reference
+  // (it lives in the caller's frame): GCC 12 destroys by-value temporaries of co_await twice.
   template <typename Fn>
-  Task<std::invoke_result_t<Fn>> offload(Fn fn) {
+  Task<std::invoke_result_t<Fn&>> offload(Fn& fn) {
     auto home = co_await asio::this_coro::executor;
     co_await asio::post(blocking_, asio::use_awaitable);
-    if constexpr (std::is_void_v<std::invoke_result_t<Fn>>) {
+    if constexpr (std::is_void_v<std::invoke_result_t<Fn&>>) {
       fn();
       co_await asio::post(home, asio::use_awaitable);
     } else {

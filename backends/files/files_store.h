@@ -1,0 +1,50 @@
+#pragma once
+// The file store: serves a document root, and accepts PUT and DELETE where a location is writable.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collage/store.h"
+#include "mime_types.h"
+
+namespace collage::files {
+
+struct FilesConfig {
+  std::string document_root;  // absolute
+  std::vector<std::string> index_files;
+  bool directory_listing = false;
+  bool symlinks_outside_root = false;
+  bool writable = false;
+  std::shared_ptr<const MimeTypes> mime_types;
+};
+
+class FilesStore final : public Store {
+ public:
+  // Takes ownership of root_fd, an O_PATH descriptor of the document root.
+  FilesStore(FilesConfig config, int root_fd);
+  ~FilesStore() override;
+
+  MethodSet methods() const override;
+  Task<void> handle(RequestContext& ctx, Entity& out) const override;
+
+ private:
+  Task<void> get(RequestContext& ctx, Entity& out) const;
+  Task<void> put(RequestContext& ctx, Entity& out) const;
+  void remove(RequestContext& ctx, Entity& out) const;
+  // Fills out for a regular file already opened as fd (status 200, 304 or 412).
+  void serve_file(const Request& request, int fd, std::string_view name, Entity& out) const;
+  int open(std::string_view relative, int flags) const;
+
+  FilesConfig config_;
+  int root_fd_;
+};
+
+// ETag for a file: changes whenever its inode, size or modification time does.
+std::string make_etag(unsigned long long inode, unsigned long long size, long long mtime_sec,
+                      long mtime_nsec);
+
+// An HTML index of the directory fd (which this function closes), for URL path `path`.
+std::string render_directory_listing(int directory_fd, std::string_view path);
+
+}  // namespace collage::files

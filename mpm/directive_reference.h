@@ -1,0 +1,12 @@
+#pragma once
+// docs/configuration.md, generated from the directive registry so it cannot drift.
+
+#include <string>
+
+#include "collage/registry.h"
+
+namespace collage {
+
+std::string directive_reference_markdown(const Registry& registry);
+
+}  // namespace collage

@@ -1,0 +1,517 @@
+#include "http1_connection.h"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <asio/experimental/awaitable_operators.hpp>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "collage/generation.h"
+#include "collage/log.h"
+#include "collage/path.h"
+#include "http1_response.h"
+
+namespace collage::http1 {
+namespace {
+
+constexpr std::size_t kInitialBuffer = 4096;
+// Memory buckets up to this size are copied next to the head so one send() carries both.
+constexpr std::size_t kCoalesceLimit = 16 * 1024;
+
+// A few freed input buffers per thread, so idle connections can give theirs back for free.
+struct BufferPool {
+  std::vector<std::unique_ptr<char[]>> free;
+  ~BufferPool() = default;
+};
+thread_local BufferPool buffer_pool;
+
+std::unique_ptr<char[]> take_buffer() {
+  if (!buffer_pool.free.empty()) {
+    auto b = std::move(buffer_pool.free.back());
+    buffer_pool.free.pop_back();
+    return b;
+  }
+  return std::unique_ptr<char[]>(new char[kInitialBuffer]);
+}
+
+void give_buffer(std::unique_ptr<char[]> buffer) {
+  if (buffer_pool.free.size() < 256) {
+    buffer_pool.free.push_back(std::move(buffer));
+  }
+}
+
+std::string_view access_log_time() {
+  thread_local std::time_t cached = 0;
+  thread_local char text[40];
+  thread_local std::size_t length = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached) {
+    cached = now;
+    std::tm tm{};
+    ::localtime_r(&now, &tm);
+    length = std::strftime(text, sizeof text, "[%d/%b/%Y:%H:%M:%S %z]", &tm);
+  }
+  return {text, length};
+}
+
+// Quotes a request field for the access log, escaping what would break the line.
+void append_log_quoted(std::string_view value, std::string& out) {
+  out += '"';
+  if (value.empty()) {
+    out += '-';
+  }
+  for (unsigned char c : value) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext context,
+                       const Settings& settings)
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      context_(std::move(context)),
+      settings_(settings),
+      body_(*this) {
+  tracker_handle_ = context_.services->connections().add(this);
+  asio::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.native_non_blocking(true, ec);
+  const auto remote = socket_.remote_endpoint(ec);
+  peer_.address = remote.address().to_string();
+  peer_.port = remote.port();
+  const auto local = socket_.local_endpoint(ec);
+  peer_.local_address = local.address().to_string();
+  peer_.local_port = local.port();
+}
+
+Connection::~Connection() {
+  context_.services->connections().remove(tracker_handle_);
+  if (input_) {
+    give_buffer(std::move(input_));
+  }
+}
+
+void Connection::drain() {
+  draining_ = true;
+  if (phase_ == Phase::idle) {
+    asio::error_code ec;
+    socket_.close(ec);
+  }
+}
+
+Task<void> Connection::run() {
+  using namespace asio::experimental::awaitable_operators;
+  deadline_ = Clock::now() + settings_.header_timeout;
+  co_await (session() || watchdog());
+  asio::error_code ec;
+  socket_.close(ec);
+}
+
+Task<void> Connection::watchdog() {
+  for (;;) {
+    timer_.expires_at(deadline_);
+    auto [ec] = co_await timer_.async_wait(kAsTuple);
+    if (ec == asio::error::operation_aborted) {
+      co_return;  // the session ended first
+    }
+    if (Clock::now() >= deadline_) {
+      on_timeout();
+      co_return;
+    }
+  }
+}
+
+void Connection::on_timeout() {
+  timed_out_ = true;
+  if (phase_ == Phase::reading_head) {
+    COLLAGE_LOG(LogLevel::info, "COL-HTTP1-0004", "{}:{}: request header timeout, closing",
+                peer_.address, peer_.port);
+    // Best effort, never blocking: tell a slow client why it is being dropped.
+    static constexpr std::string_view k408 =
+        "HTTP/1.1 408 Request Timeout\r\nServer: Collage\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n";
+    [[maybe_unused]] ssize_t n =
+        ::send(socket_.native_handle(), k408.data(), k408.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  } else if (phase_ != Phase::idle) {
+    COLLAGE_LOG(LogLevel::info, "COL-HTTP1-0005", "{}:{}: timeout while {}, closing",
+                peer_.address, peer_.port,
+                phase_ == Phase::reading_body ? "reading the request body" : "sending");
+  }
+  asio::error_code ec;
+  socket_.close(ec);
+}
+
+void Connection::make_room() {
+  if (!input_) {
+    input_ = take_buffer();
+    capacity_ = kInitialBuffer;
+    start_ = end_ = 0;
+  }
+  if (start_ == end_) {
+    start_ = end_ = 0;
+  } else if (end_ == capacity_ && start_ > 0) {
+    std::memmove(input_.get(), input_.get() + start_, end_ - start_);
+    end_ -= start_;
+    start_ = 0;
+  }
+  if (end_ == capacity_) {
+    const std::size_t bigger = std::max(capacity_ * 2, settings_.max_head_size + 1);
+    std::unique_ptr<char[]> grown(new char[bigger]);
+    std::memcpy(grown.get(), input_.get() + start_, end_ - start_);
+    end_ -= start_;
+    start_ = 0;
+    if (capacity_ == kInitialBuffer) {
+      give_buffer(std::move(input_));
+    }
+    input_ = std::move(grown);
+    capacity_ = bigger;
+  }
+}
+
+void Connection::release_idle_buffer() {
+  if (input_ && start_ == end_) {
+    if (capacity_ == kInitialBuffer) {
+      give_buffer(std::move(input_));
+    } else {
+      input_.reset();
+    }
+    capacity_ = start_ = end_ = 0;
+  }
+}
+
+Task<bool> Connection::fill() {
+  if (phase_ == Phase::idle && start_ == end_) {
+    // An idle keep-alive connection holds no buffer: wait for readability first.
+    release_idle_buffer();
+    auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kAsTuple);
+    if (ec) {
+      co_return false;
+    }
+  }
+  make_room();
+  auto [ec, n] =
+      co_await socket_.async_read_some(asio::buffer(input_.get() + end_, capacity_ - end_), kAsTuple);
+  if (ec || n == 0) {
+    co_return false;
+  }
+  end_ += n;
+  co_return true;
+}
+
+Task<int> Connection::read_head(std::size_t& head_length) {
+  for (;;) {
+    // RFC 9112 §2.2: ignore empty lines before the request line.
+    while (start_ < end_ && (input_[start_] == '\r' || input_[start_] == '\n')) {
+      ++start_;
+    }
+    if (start_ < end_) {
+      if (phase_ == Phase::idle) {
+        phase_ = Phase::reading_head;
+        deadline_ = Clock::now() + settings_.header_timeout;
+      }
+      const std::string_view available = buffered();
+      head_length = find_head_end(available);
+      if (head_length != 0) {
+        co_return head_length > settings_.max_head_size ? 431 : 0;
+      }
+      const std::size_t first_line_end = available.find('\n');
+      if ((first_line_end == std::string_view::npos &&
+           available.size() > settings_.limits.max_request_line) ||
+          first_line_end > settings_.limits.max_request_line + 1) {
+        co_return 414;
+      }
+      if (available.size() > settings_.max_head_size) {
+        co_return 431;
+      }
+    }
+    if (!co_await fill()) {
+      co_return -1;
+    }
+  }
+}
+
+Task<void> Connection::session() {
+  for (;;) {
+    phase_ = Phase::idle;
+    const bool first = requests_ == 0;
+    deadline_ = Clock::now() + (first ? settings_.header_timeout : settings_.keep_alive_timeout);
+    if (draining_ && start_ == end_) {
+      co_return;
+    }
+    std::size_t head_length = 0;
+    const int status = co_await read_head(head_length);
+    if (status < 0) {
+      co_return;
+    }
+    if (status >= 400) {
+      COLLAGE_LOG(LogLevel::info, "COL-HTTP1-0001", "{}:{}: {} {}", peer_.address, peer_.port,
+                  status, status == 414 ? "request line too long" : "request header too large");
+      head_.request_line = {};
+      co_await send_error(status, "");
+      co_return;
+    }
+    ++requests_;
+    if (!co_await serve_request(head_length)) {
+      co_return;
+    }
+  }
+}
+
+Task<bool> Connection::send_error(int status, std::string_view reason) {
+  if (!reason.empty()) {
+    COLLAGE_LOG(LogLevel::info, "COL-HTTP1-0001", "{}:{}: {} {}", peer_.address, peer_.port, status,
+                reason);
+  }
+  entity_.set_error(status);
+  head_.version_minor = 1;
+  co_await write_response(/*head_request=*/false, /*keep_alive=*/false);
+  co_await linger_close();
+  co_return false;
+}
+
+Task<bool> Connection::serve_request(std::size_t head_length) {
+  head_block_.assign(input_.get() + start_, head_length);
+  start_ += head_length;
+  request_.reset();
+  entity_.reset();
+  phase_ = Phase::processing;
+
+  const ParseError error = parse_request_head(head_block_, settings_.limits, head_);
+  if (error.status != 0) {
+    co_return co_await send_error(error.status, error.reason);
+  }
+
+  request_.protocol = "http1";
+  request_.method = head_.method;
+  request_.method_token = head_.method_token;
+  request_.target = head_.target;
+  request_.query = head_.query;
+  request_.peer = &peer_;
+  request_.received = std::chrono::system_clock::now();
+  std::swap(request_.headers, head_.headers);
+  host_.assign(head_.host);
+  for (char& c : host_) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (!host_.empty() && host_.back() == '.') {
+    host_.pop_back();
+  }
+  request_.host = host_;
+
+  const Generation& generation = *context_.generation;
+  if (head_.form == TargetForm::asterisk) {
+    // OPTIONS * asks about the server as a whole.
+    entity_.reset();
+    entity_.length = 0;
+    std::string allow;
+    MethodSet methods = generation.all_methods();
+    methods.add(Method::options);
+    append_allow_header_value(methods, allow);
+    entity_.headers.add("Allow", std::move(allow));
+    const bool keep = head_.keep_alive && !draining_ && !head_.chunked && !head_.content_length;
+    const bool ok = co_await write_response(false, keep);
+    co_return ok && keep;
+  }
+
+  switch (normalize_path(head_.path, request_.path)) {
+    case PathResult::ok:
+      break;
+    case PathResult::encoded_slash:
+      // Like httpd's AllowEncodedSlashes Off: no such resource, rather than a malformed request.
+      co_return co_await send_error(404, "encoded slash in path");
+    case PathResult::above_root:
+      co_return co_await send_error(400, "path climbs above the root");
+    case PathResult::nul_byte:
+      co_return co_await send_error(400, "NUL in path");
+    default:
+      co_return co_await send_error(400, "bad percent-encoding in path");
+  }
+  if (request_.method == Method::unknown) {
+    co_return co_await send_error(501, "unknown method");
+  }
+
+  RequestContext ctx = route(generation, request_, *context_.services);
+  const bool has_body = head_.chunked || head_.content_length.value_or(0) > 0;
+  if (has_body) {
+    if (head_.content_length && *head_.content_length > ctx.location.max_body_size) {
+      co_return co_await send_error(413, "declared body larger than LimitRequestBody");
+    }
+    body_.start(head_, ctx.location.max_body_size);
+    request_.body = &body_;
+  } else if (!head_.content_length &&
+             (request_.method == Method::put || request_.method == Method::post)) {
+    co_return co_await send_error(411, "no Content-Length");
+  }
+
+  co_await respond(ctx, entity_);
+
+  bool keep_alive = head_.keep_alive && settings_.keep_alive && !draining_ &&
+                    (settings_.max_keep_alive_requests == 0 ||
+                     requests_ < settings_.max_keep_alive_requests);
+  if (has_body && !body_.complete()) {
+    keep_alive = false;  // what is left of the body cannot be told apart from the next request
+  }
+  const bool ok = co_await write_response(request_.method == Method::head, keep_alive);
+  if (!keep_alive && ok) {
+    co_await linger_close();
+  }
+  co_return ok && keep_alive;
+}
+
+Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
+  phase_ = Phase::writing;
+  const BodyFraming framing = choose_framing(entity_, head_request, head_.version_minor);
+  out_.clear();
+  append_response_head(entity_, framing, keep_alive, head_.version_minor, out_);
+  std::uint64_t body_bytes = 0;
+  bool ok = true;
+  if (framing != BodyFraming::none) {
+    const auto& buckets = entity_.body.buckets();
+    for (std::size_t i = 0; i < buckets.size() && ok; ++i) {
+      const Bucket& bucket = buckets[i];
+      const bool last = i + 1 == buckets.size() && framing != BodyFraming::chunked;
+      if (framing == BodyFraming::chunked) {
+        out_ += fmt::format("{:x}\r\n", bucket.size());
+      }
+      if (bucket.kind == Bucket::Kind::memory) {
+        if (out_.size() + bucket.bytes.size() <= kCoalesceLimit) {
+          out_ += bucket.bytes;
+        } else {
+          ok = co_await send_bytes(out_, true) && co_await send_bytes(bucket.bytes, !last);
+          out_.clear();
+        }
+      } else {
+        ok = (out_.empty() || co_await send_bytes(out_, true)) && co_await send_file(bucket, !last);
+        out_.clear();
+      }
+      if (framing == BodyFraming::chunked) {
+        out_ += "\r\n";
+      }
+      body_bytes += bucket.size();
+    }
+    if (framing == BodyFraming::chunked) {
+      out_ += "0\r\n\r\n";
+    }
+  }
+  if (ok && !out_.empty()) {
+    ok = co_await send_bytes(out_, false);
+  }
+  log_access(framing == BodyFraming::none ? 0 : body_bytes);
+  co_return ok;
+}
+
+Task<bool> Connection::send_bytes(std::string_view data, bool more) {
+  const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
+  while (!data.empty()) {
+    const ssize_t n = ::send(socket_.native_handle(), data.data(), data.size(), flags);
+    if (n > 0) {
+      data.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      deadline_ = Clock::now() + settings_.send_timeout;
+      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
+      if (ec) {
+        co_return false;
+      }
+      continue;
+    }
+    co_return false;  // the peer went away
+  }
+  co_return true;
+}
+
+Task<bool> Connection::send_file(const Bucket& bucket, bool more) {
+  off_t offset = static_cast<off_t>(bucket.offset);
+  std::uint64_t left = bucket.length;
+  (void)more;  // sendfile pushes the corked head out with the file data
+  while (left > 0) {
+    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 30));
+    const ssize_t n = ::sendfile(socket_.native_handle(), bucket.file->fd(), &offset, chunk);
+    if (n > 0) {
+      left -= static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (n == 0) {
+      // The file shrank under us; the promised length can no longer be met.
+      COLLAGE_LOG(LogLevel::warn, "COL-HTTP1-0006", "{}:{}: file truncated while sending {}",
+                  peer_.address, peer_.port, request_.path);
+      co_return false;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      deadline_ = Clock::now() + settings_.send_timeout;
+      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
+      if (ec) {
+        co_return false;
+      }
+      continue;
+    }
+    co_return false;
+  }
+  co_return true;
+}
+
+Task<void> Connection::linger_close() {
+  // Half-close and read what the client still sends for a moment, so our last response is not
+  // destroyed by a TCP reset caused by unread data (RFC 9112 §9.6).
+  asio::error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+  phase_ = Phase::writing;
+  deadline_ = Clock::now() + std::chrono::seconds(2);
+  char sink[4096];
+  for (int i = 0; i < 64 && !ec; ++i) {
+    auto [read_ec, n] = co_await socket_.async_read_some(asio::buffer(sink), kAsTuple);
+    if (read_ec || n == 0) {
+      break;
+    }
+  }
+  socket_.close(ec);
+}
+
+void Connection::log_access(std::uint64_t body_bytes) {
+  AccessLog* log = context_.generation->access_log();
+  if (log == nullptr) {
+    return;
+  }
+  thread_local std::string line;
+  line.clear();
+  line += peer_.address;
+  line += " - ";
+  line += request_.user.empty() ? std::string_view("-") : std::string_view(request_.user);
+  line += ' ';
+  line += access_log_time();
+  line += ' ';
+  append_log_quoted(head_.request_line, line);
+  line += fmt::format(" {} ", entity_.status);
+  if (body_bytes == 0) {
+    line += '-';
+  } else {
+    line += fmt::format("{}", body_bytes);
+  }
+  line += ' ';
+  append_log_quoted(request_.headers.get("Referer"), line);
+  line += ' ';
+  append_log_quoted(request_.headers.get("User-Agent"), line);
+  line += '\n';
+  log->append(line);
+}
+
+}  // namespace collage::http1

@@ -1,0 +1,89 @@
+#pragma once
+// One HTTP/1.1 connection: reads requests, hands them to the middle end, writes responses in
+// order. Runs as one coroutine plus a watchdog that enforces the current phase's deadline.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "collage/asio.h"
+#include "collage/entity.h"
+#include "collage/middle_end.h"
+#include "collage/protocol.h"
+#include "collage/request.h"
+#include "collage/services.h"
+#include "http1_body.h"
+#include "http1_parser.h"
+#include "http1_settings.h"
+
+namespace collage::http1 {
+
+class Connection final : public TrackedConnection {
+ public:
+  Connection(asio::ip::tcp::socket socket, ConnectionContext context, const Settings& settings);
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Serves the connection until it closes.
+  Task<void> run();
+  void drain() override;
+
+ private:
+  friend class Body;
+  enum class Phase : std::uint8_t { idle, reading_head, reading_body, processing, writing };
+  using Clock = std::chrono::steady_clock;
+
+  Task<void> session();
+  Task<void> watchdog();
+  void on_timeout();
+
+  // Reads more bytes into the input buffer. False when the peer closed, an error occurred or
+  // the deadline passed.
+  Task<bool> fill();
+  // 0: a complete head of `head_length` bytes is buffered; -1: close quietly; ≥ 400: answer that.
+  Task<int> read_head(std::size_t& head_length);
+  // Serves one request whose head is buffered. Returns whether to keep the connection open.
+  Task<bool> serve_request(std::size_t head_length);
+  Task<bool> send_error(int status, std::string_view reason);
+  Task<bool> write_response(bool head_request, bool keep_alive);
+  Task<bool> send_bytes(std::string_view data, bool more);
+  Task<bool> send_file(const Bucket& bucket, bool more);
+  Task<void> linger_close();
+  void log_access(std::uint64_t body_bytes);
+
+  std::string_view buffered() const { return {input_.get() + start_, end_ - start_}; }
+  void make_room();
+  void release_idle_buffer();
+
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  ConnectionContext context_;
+  const Settings& settings_;
+  ConnectionTracker::Handle tracker_handle_;
+
+  // Input buffer: [start_, end_) is unread. Released while the connection is idle.
+  std::unique_ptr<char[]> input_;
+  std::size_t capacity_ = 0;
+  std::size_t start_ = 0;
+  std::size_t end_ = 0;
+
+  Phase phase_ = Phase::idle;
+  Clock::time_point deadline_;
+  bool timed_out_ = false;
+  bool draining_ = false;
+  bool closed_ = false;
+  std::uint64_t requests_ = 0;
+
+  // Per-request state, reused between requests so steady-state serving does not allocate.
+  std::string head_block_;
+  RequestHead head_;
+  Request request_;
+  Entity entity_;
+  Body body_;
+  std::string host_;
+  std::string out_;
+  PeerInfo peer_;
+};
+
+}  // namespace collage::http1

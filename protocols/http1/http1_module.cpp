@@ -1,0 +1,105 @@
+// The HTTP/1.1 front end module: its directives and its registration.
+
+#include "collage/registry.h"
+#include "http1_connection.h"
+#include "http1_settings.h"
+
+namespace collage::http1 {
+namespace {
+
+const Directive kDirectives[] = {
+    {.name = "KeepAlive",
+     .type = ArgType::flag,
+     .default_value = "on",
+     .help = "Keep connections open between requests."},
+    {.name = "KeepAliveTimeout",
+     .type = ArgType::duration,
+     .default_value = "5s",
+     .help = "How long an idle keep-alive connection waits for its next request.",
+     .min = 1},
+    {.name = "MaxKeepAliveRequests",
+     .type = ArgType::integer,
+     .default_value = "1000",
+     .help = "Requests served on one connection before it is closed; 0 for no limit."},
+    {.name = "RequestHeaderTimeout",
+     .type = ArgType::duration,
+     .default_value = "20s",
+     .help = "Time allowed to receive a whole request head; slower clients get 408 and are closed.",
+     .min = 1},
+    {.name = "RequestBodyTimeout",
+     .type = ArgType::duration,
+     .default_value = "60s",
+     .help = "Longest wait between two reads of a request body.",
+     .min = 1},
+    {.name = "SendTimeout",
+     .type = ArgType::duration,
+     .default_value = "60s",
+     .help = "Longest wait for the client to accept more response data.",
+     .min = 1},
+    {.name = "LimitRequestLine",
+     .type = ArgType::size,
+     .default_value = "8190",
+     .help = "Longest request line; 414 beyond it.",
+     .min = 64,
+     .max = 1024 * 1024},
+    {.name = "LimitRequestFieldSize",
+     .type = ArgType::size,
+     .default_value = "8190",
+     .help = "Longest single header field line; 431 beyond it.",
+     .min = 64,
+     .max = 1024 * 1024},
+    {.name = "LimitRequestFields",
+     .type = ArgType::integer,
+     .default_value = "100",
+     .help = "Most header fields in one request; 431 beyond it.",
+     .min = 1,
+     .max = 10000},
+    {.name = "LimitRequestHeaders",
+     .type = ArgType::size,
+     .default_value = "64k",
+     .help = "Largest request head (request line plus all fields); 431 beyond it.",
+     .min = 1024,
+     .max = 16 * 1024 * 1024},
+};
+
+class Http1Protocol final : public Protocol {
+ public:
+  explicit Http1Protocol(Settings settings) : settings_(settings) {}
+
+  Task<void> serve(asio::ip::tcp::socket socket, ConnectionContext context) const override {
+    Connection connection(std::move(socket), std::move(context), settings_);
+    co_await connection.run();
+  }
+
+ private:
+  Settings settings_;
+};
+
+std::unique_ptr<Protocol> make_protocol(const Scope& server, ConfigErrors& errors) {
+  Settings s;
+  s.keep_alive = server.flag("KeepAlive");
+  s.keep_alive_timeout = server.duration("KeepAliveTimeout");
+  s.max_keep_alive_requests = static_cast<std::uint64_t>(server.integer("MaxKeepAliveRequests"));
+  s.header_timeout = server.duration("RequestHeaderTimeout");
+  s.body_timeout = server.duration("RequestBodyTimeout");
+  s.send_timeout = server.duration("SendTimeout");
+  s.limits.max_request_line = server.size("LimitRequestLine");
+  s.limits.max_field_size = server.size("LimitRequestFieldSize");
+  s.limits.max_fields = static_cast<std::size_t>(server.integer("LimitRequestFields"));
+  s.max_head_size = server.size("LimitRequestHeaders");
+  if (s.max_head_size < s.limits.max_request_line) {
+    errors.add(server.where("LimitRequestHeaders"),
+               "LimitRequestHeaders must be at least LimitRequestLine");
+  }
+  return std::make_unique<Http1Protocol>(s);
+}
+
+}  // namespace
+
+void register_module(Registry& registry) {
+  registry.add_module({"http1", ModuleKind::protocol, "HTTP/1.1 front end (RFC 9110, RFC 9112)"},
+                      kDirectives);
+  registry.add_protocol("http1", make_protocol);
+}
+
+}  // namespace collage::http1
