@@ -229,7 +229,8 @@ Task<int> Connection::read_head(std::size_t& head_length) {
       const std::size_t first_line_end = available.find('\n');
       if ((first_line_end == std::string_view::npos &&
            available.size() > settings_.limits.max_request_line) ||
-          first_line_end > settings_.limits.max_request_line + 1) {
+          (first_line_end != std::string_view::npos &&
+           first_line_end > settings_.limits.max_request_line + 1)) {
         co_return 414;
       }
       if (available.size() > settings_.max_head_size) {

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Quick start, command 2: set up and build, then run every test (unit and integration).
+#   scripts/test.sh              the normal build
+#   scripts/test.sh --sanitize   the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh "$@"
+build_dir=build
+if [ "${1:-}" = "--sanitize" ]; then
+  build_dir=build-sanitize
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 300

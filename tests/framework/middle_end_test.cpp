@@ -1,0 +1,211 @@
+// Routing (virtual host, longest prefix on whole segments) and the middle end's filter mosaic,
+// with stores and filters defined here so the framework is tested on its own.
+
+#include "collage/middle_end.h"
+
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+
+#include "collage/config.h"
+#include "collage/generation.h"
+#include "collage/registry.h"
+
+namespace collage {
+namespace {
+
+// Answers with its own name so a test can see which location was chosen.
+class NameStore final : public Store {
+ public:
+  explicit NameStore(std::string name, MethodSet methods) : name_(std::move(name)), methods_(methods) {}
+  MethodSet methods() const override { return methods_; }
+  Task<void> handle(RequestContext&, Entity& out) const override {
+    out.set_body(name_, content_type_);
+    co_return;
+  }
+  std::string_view content_type_ = "text/plain";
+
+ private:
+  std::string name_;
+  MethodSet methods_;
+};
+
+// Appends its name to the body, so the order of the chain shows in the output.
+class TagFilter final : public Filter {
+ public:
+  explicit TagFilter(std::string tag) : tag_(std::move(tag)) {}
+  FilterStatus apply(RequestContext&, Entity& e) const override {
+    e.body.append_static(tag_);
+    e.length = e.body.size();
+    return FilterStatus::pass;
+  }
+
+ private:
+  std::string tag_;
+};
+
+const Directive kDirectives[] = {
+    {.name = "Answer", .type = ArgType::string, .contexts = kAnyContext, .default_value = "none"},
+};
+
+FilterRegistration tag_filter(std::string_view name, FilterStage stage, bool on_by_default) {
+  FilterRegistration f;
+  f.name = name;
+  f.capabilities.stage = stage;
+  f.on_by_default = on_by_default;
+  f.factory = [tag = std::string("|") + std::string(name)](const Scope&, ConfigErrors&) {
+    return std::make_unique<TagFilter>(tag);
+  };
+  return f;
+}
+
+class MiddleEndTest : public ::testing::Test {
+ protected:
+  MiddleEndTest() {
+    registry.add_module({"test", ModuleKind::store, "test store"}, kDirectives);
+    registry.add_store("name", [](const Scope& scope, ConfigErrors&) -> std::unique_ptr<Store> {
+      return std::make_unique<NameStore>(scope.text("Answer"), MethodSet{Method::get, Method::put});
+    });
+    registry.add_mpm("event", [](const Scope&, ConfigErrors&) { return nullptr; });
+    registry.add_protocol("http1", [](const Scope&, ConfigErrors&) -> std::unique_ptr<Protocol> {
+      return nullptr;
+    });
+  }
+
+  std::shared_ptr<Generation> build(const std::string& body) {
+    LoadOptions options;
+    options.use_environment = false;
+    auto config = load_config_text("<Collage><Store>name</Store>" + body + "</Collage>", "t.xml",
+                                   registry.directives(), options, errors);
+    if (!config) {
+      return nullptr;
+    }
+    return Generation::build(std::move(config), registry, errors);
+  }
+
+  // Runs the middle end for one request and returns the entity body as text.
+  std::string answer(const Generation& gen, std::string_view host, std::string path,
+                     Method method = Method::get, int* status = nullptr) {
+    Request request;
+    request.host = host;
+    request.path = std::move(path);
+    request.method = method;
+    asio::io_context io;
+    ConnectionTracker tracker;
+    Services services(io.get_executor(), tracker);
+    RequestContext ctx = route(gen, request, services);
+    Entity entity;
+    asio::co_spawn(io, respond(ctx, entity), asio::detached);
+    io.run();
+    if (status) {
+      *status = entity.status;
+    }
+    std::string text;
+    for (const Bucket& b : entity.body.buckets()) {
+      text += b.bytes;
+    }
+    if (entity.headers.contains("Allow")) {
+      text += "allow=" + std::string(entity.headers.get("Allow"));
+    }
+    return text;
+  }
+
+  Registry registry;
+  ConfigErrors errors;
+};
+
+TEST_F(MiddleEndTest, RoutesByHostThenLongestPrefix) {
+  auto gen = build(R"(
+    <Listen protocol="http1" port="0"/>
+    <VirtualHost name="a.test"><Answer>a-root</Answer>
+      <Location path="/docs"><Answer>a-docs</Answer></Location>
+      <Location path="/docs/api"><Answer>a-api</Answer></Location>
+    </VirtualHost>
+    <VirtualHost name="b.test"><ServerAlias>B.alias</ServerAlias><Answer>b-root</Answer>
+    </VirtualHost>)");
+  ASSERT_TRUE(gen) << (errors.messages().empty() ? "" : errors.messages()[0]);
+  EXPECT_EQ(answer(*gen, "a.test", "/"), "a-root");
+  EXPECT_EQ(answer(*gen, "a.test", "/docs"), "a-docs");
+  EXPECT_EQ(answer(*gen, "a.test", "/docs/x"), "a-docs");
+  EXPECT_EQ(answer(*gen, "a.test", "/docs/api/v1"), "a-api");
+  EXPECT_EQ(answer(*gen, "a.test", "/docsx"), "a-root");
+  EXPECT_EQ(answer(*gen, "b.test", "/docs"), "b-root");
+  EXPECT_EQ(answer(*gen, "b.alias", "/"), "b-root");
+  EXPECT_EQ(answer(*gen, "unknown.test", "/docs"), "a-docs");
+}
+
+TEST_F(MiddleEndTest, MethodNotAllowedAndOptionsCarryAllow) {
+  auto gen = build(R"(<Listen protocol="http1" port="0"/>)");
+  ASSERT_TRUE(gen);
+  int status = 0;
+  EXPECT_EQ(answer(*gen, "", "/", Method::del, &status).find("allow=GET, PUT, OPTIONS") !=
+                std::string::npos,
+            true);
+  EXPECT_EQ(status, 405);
+  EXPECT_EQ(answer(*gen, "", "/", Method::options, &status), "allow=GET, PUT, OPTIONS");
+  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(gen->all_methods().contains(Method::put));
+}
+
+TEST_F(MiddleEndTest, FiltersRunByStageThenConstraints) {
+  auto late = tag_filter("late", FilterStage::content, true);
+  late.capabilities.after = {"early"};
+  registry.add_filter(std::move(late));
+  registry.add_filter(tag_filter("encode", FilterStage::encoding, true));
+  registry.add_filter(tag_filter("early", FilterStage::content, true));
+  registry.add_filter(tag_filter("optional", FilterStage::transform, false));
+  auto gen = build(R"(<Listen protocol="http1" port="0"/><Answer>x</Answer>
+    <Location path="/more"><Filters>optional -encode</Filters></Location>)");
+  ASSERT_TRUE(gen);
+  EXPECT_EQ(answer(*gen, "", "/"), "x|early|late|encode");
+  EXPECT_EQ(answer(*gen, "", "/more"), "x|early|late|optional");
+}
+
+TEST_F(MiddleEndTest, FiltersApplyOnlyWhereTheirCapabilitiesFit) {
+  auto html_only = tag_filter("html", FilterStage::content, true);
+  html_only.capabilities.content_types = {"text/html"};
+  registry.add_filter(std::move(html_only));
+  auto range_like = tag_filter("needs-header", FilterStage::transform, true);
+  range_like.capabilities.request_header = "Range";
+  range_like.capabilities.statuses = {200};
+  registry.add_filter(std::move(range_like));
+  auto put_only = tag_filter("put", FilterStage::transform, true);
+  put_only.capabilities.methods = MethodSet{Method::put};
+  registry.add_filter(std::move(put_only));
+  auto gen = build(R"(<Listen protocol="http1" port="0"/><Answer>x</Answer>)");
+  ASSERT_TRUE(gen);
+  EXPECT_EQ(answer(*gen, "", "/"), "x");  // text/plain, no Range header, GET
+  EXPECT_EQ(answer(*gen, "", "/", Method::put), "x|put");
+}
+
+TEST_F(MiddleEndTest, UnknownNamesAreConfigErrors) {
+  EXPECT_FALSE(build(R"(<Listen protocol="smtp" port="0"/><Filters>nope</Filters>
+                        <Store>nothing</Store><Mpm>other</Mpm>)"));
+  std::string all;
+  for (const auto& m : errors.messages()) {
+    all += m + "\n";
+  }
+  EXPECT_NE(all.find("unknown protocol 'smtp'"), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown filter 'nope'"), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown store 'nothing'"), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown MPM 'other'"), std::string::npos) << all;
+}
+
+TEST_F(MiddleEndTest, NoListenerIsAnError) {
+  EXPECT_FALSE(build(""));
+  ASSERT_FALSE(errors.messages().empty());
+  EXPECT_NE(errors.messages()[0].find("no <Listen>"), std::string::npos);
+}
+
+TEST(FilterOrdering, CycleIsRefused) {
+  FilterRegistration a;
+  a.name = "a";
+  a.capabilities.before = {"b"};
+  FilterRegistration b;
+  b.name = "b";
+  b.capabilities.before = {"a"};
+  EXPECT_THROW(order_filters({&a, &b}), std::logic_error);
+}
+
+}  // namespace
+}  // namespace collage

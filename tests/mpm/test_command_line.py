@@ -1,0 +1,184 @@
+"""The collage binary's command line, config checking and shutdown."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from collage_server import BINARY, CollageServer, ResponseReader, connect  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def run(*args, env=None):
+    return subprocess.run([BINARY, *args], capture_output=True, text=True, env=env, timeout=30)
+
+
+class CommandLineTest(unittest.TestCase):
+    def write_config(self, body):
+        fd, path = tempfile.mkstemp(suffix=".xml")
+        with os.fdopen(fd, "w") as f:
+            f.write(textwrap.dedent(body).lstrip())
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def test_check_reports_every_error_with_file_and_line(self):
+        path = self.write_config("""\
+            <Collage>
+              <Listen protocol="http1" port="0"/>
+              <ThreadPerChild>4</ThreadPerChild>
+              <KeepAliveTimeout>soon</KeepAliveTimeout>
+              <Listen protocol="gopher-plus" port="1"/>
+              <DocumentRoot>/nonexistent/collage/root</DocumentRoot>
+              <Location path="/x" colour="red"/>
+              <LimitRequestFields>0</LimitRequestFields>
+            </Collage>
+            """)
+        result = run("-t", "-f", path)
+        self.assertEqual(result.returncode, 1)
+        err = result.stderr
+        self.assertIn(path + ":3: unknown directive 'ThreadPerChild', did you mean "
+                      "'ThreadsPerChild'?", err)
+        self.assertIn(path + ":4: KeepAliveTimeout expects a duration", err)
+        self.assertIn(path + ":7: unknown attribute 'colour' on <Location>", err)
+        self.assertIn(path + ":8: LimitRequestFields expects a number between 1 and 10000", err)
+        self.assertNotIn("Syntax OK", err)
+
+    def test_check_reports_semantic_errors(self):
+        path = self.write_config("""\
+            <Collage>
+              <Listen protocol="gopher-plus" port="1"/>
+              <DocumentRoot>/nonexistent/collage/root</DocumentRoot>
+              <Mpm>turbo</Mpm>
+            </Collage>
+            """)
+        err = run("-t", "-f", path).stderr
+        self.assertIn(path + ":2: unknown protocol 'gopher-plus'", err)
+        self.assertIn(path + ":3: DocumentRoot /nonexistent/collage/root cannot be used", err)
+        self.assertIn(path + ":4: unknown MPM 'turbo'", err)
+
+    def test_malformed_xml(self):
+        path = self.write_config("<Collage>\n  <Listen\n</Collage>\n")
+        result = run("-t", "-f", path)
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(result.stderr, path.replace(".", r"\.") + r":\d+: XML is not well-formed")
+
+    def test_check_accepts_the_example_config(self):
+        result = run("-t", "-f", os.path.join(REPO, "examples", "collage.xml"),
+                     "-D", "DOCROOT=" + os.path.join(REPO, "examples", "site"),
+                     "-D", "LOGDIR=" + tempfile.gettempdir())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("Syntax OK", result.stderr)
+
+    def test_defines_come_from_d_then_environment_then_define(self):
+        path = self.write_config("""\
+            <Collage>
+              <Define name="ROOT" value="/nonexistent/from-define"/>
+              <Listen protocol="http1" port="0"/>
+              <DocumentRoot>${ROOT}</DocumentRoot>
+              <DefaultType>${UNSET_THING:-text/fallback}</DefaultType>
+            </Collage>
+            """)
+        err = run("-t", "-f", path).stderr
+        self.assertIn("/nonexistent/from-define", err)
+        env = dict(os.environ, ROOT="/nonexistent/from-env")
+        self.assertIn("/nonexistent/from-env", run("-t", "-f", path, env=env).stderr)
+        result = run("-t", "-f", path, "-D", "ROOT=" + tempfile.gettempdir(), env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_undefined_variable(self):
+        path = self.write_config("""\
+            <Collage>
+              <Listen protocol="http1" port="${NO_SUCH_PORT_VAR}"/>
+            </Collage>
+            """)
+        self.assertIn(path + ":2: ${NO_SUCH_PORT_VAR} is not defined", run("-t", "-f", path).stderr)
+
+    def test_list_modules(self):
+        out = run("-l").stdout
+        for name in ("core", "http1", "files", "ranges", "event"):
+            self.assertRegex(out, r"\n  %s\s" % name)
+
+    def test_version(self):
+        out = run("-V").stdout
+        self.assertRegex(out, r"^collage \d+\.\d+\.\d+\n")
+        self.assertIn("Asio", out)
+
+    def test_help_and_bad_option(self):
+        self.assertIn("-D NAME=VALUE", run("-h").stdout)
+        result = run("-x")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("unknown option -x", result.stderr)
+
+    def test_directive_reference_in_docs_is_current(self):
+        generated = run("-L").stdout
+        with open(os.path.join(REPO, "docs", "configuration.md")) as f:
+            self.assertEqual(f.read(), generated,
+                             "docs/configuration.md is stale: regenerate it with "
+                             "build/mpm/collage -L > docs/configuration.md")
+
+    def test_missing_config_file(self):
+        result = run("-t", "-f", "/nonexistent/collage.xml")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("/nonexistent/collage.xml:0: cannot open the configuration file",
+                      result.stderr)
+
+
+class ShutdownTest(unittest.TestCase):
+    def test_sigterm_lets_a_running_response_finish(self):
+        workdir = tempfile.mkdtemp(prefix="collage-test-")
+        with open(os.path.join(workdir, "big.bin"), "wb") as f:
+            f.write(os.urandom(32 * 1024 * 1024))
+        server = CollageServer("""
+            <Listen protocol="http1" address="127.0.0.1" port="0"/>
+            <DocumentRoot>%s</DocumentRoot>
+            <GracefulShutdownTimeout>10s</GracefulShutdownTimeout>
+            """ % workdir, workdir=workdir)
+        try:
+            idle = connect(server.port)
+            with connect(server.port) as s:
+                s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+                first = s.recv(1024)
+                self.assertTrue(first.startswith(b"HTTP/1.1 200 OK"))
+                server.process.send_signal(signal.SIGTERM)
+                time.sleep(0.3)
+                # The idle connection is closed at once; the download goes on to its end.
+                self.assertEqual(idle.recv(10), b"")
+                received = len(first.split(b"\r\n\r\n", 1)[1])
+                while True:
+                    data = s.recv(1 << 20)
+                    if not data:
+                        break
+                    received += len(data)
+                self.assertEqual(received, 32 * 1024 * 1024)
+            self.assertEqual(server.process.wait(10), 0)
+            self.assertIn("COL-EVENT-0004", server.log())
+            idle.close()
+        finally:
+            server.cleanup()
+
+    def test_server_refuses_to_start_on_a_busy_port(self):
+        first = CollageServer("""
+            <Listen protocol="http1" address="127.0.0.1" port="0"/>
+            <DocumentRoot>/tmp</DocumentRoot>
+            """)
+        try:
+            path = os.path.join(first.dir, "second.xml")
+            with open(path, "w") as f:
+                f.write('<Collage><Listen protocol="http1" address="127.0.0.1" port="%d"/>'
+                        '<DocumentRoot>/tmp</DocumentRoot></Collage>' % first.port)
+            result = run("-f", path)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("COL-CORE-0002", result.stderr)
+            self.assertIn("Address already in use", result.stderr)
+        finally:
+            first.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
