@@ -40,7 +40,8 @@ CommandLine parse_command_line(int argc, char** argv) {
         } else if (equals == std::string_view::npos) {
           cl.defines[std::string(define)] = "1";
         } else {
-          cl.defines[std::string(define.substr(0, equals))] = std::string(define.substr(equals + 1));
+          cl.defines[std::string(define.substr(0, equals))] =
+              std::string(define.substr(equals + 1));
         }
       }
     } else if (arg == "-t") {

@@ -1,10 +1,10 @@
 // The collage binary: a thin composition root. It registers the compiled-in modules, loads and
 // checks the configuration, binds the listeners and hands over to the configured MPM.
 
+#include <fmt/format.h>
 #include <asio/version.hpp>
 #include <csignal>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "collage/config.h"
 #include "collage/generation.h"
@@ -18,7 +18,8 @@ namespace {
 
 using collage::CommandLine;
 
-std::shared_ptr<collage::Generation> load(const CommandLine& cl, const collage::Registry& registry) {
+std::shared_ptr<collage::Generation> load(const CommandLine& cl,
+                                          const collage::Registry& registry) {
   collage::ConfigErrors errors;
   collage::LoadOptions options;
   options.defines = cl.defines;
@@ -52,12 +53,8 @@ int main(int argc, char** argv) {
   collage::register_builtin_modules(registry);
 
   switch (cl.action) {
-    case CommandLine::Action::help:
-      std::fputs(collage::usage_text(), stdout);
-      return 0;
-    case CommandLine::Action::version:
-      print_version();
-      return 0;
+    case CommandLine::Action::help: std::fputs(collage::usage_text(), stdout); return 0;
+    case CommandLine::Action::version: print_version(); return 0;
     case CommandLine::Action::list_modules:
       fmt::print("Compiled-in modules:\n");
       for (const collage::ModuleInfo& m : registry.modules()) {
@@ -75,8 +72,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "Syntax OK\n");
       return 0;
     }
-    case CommandLine::Action::serve:
-      break;
+    case CommandLine::Action::serve: break;
   }
 
   auto generation = load(cl, registry);

@@ -3,9 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <ctime>
-#include <fmt/format.h>
 #include <string>
 #include <vector>
 
@@ -50,8 +50,8 @@ std::string render_directory_listing(int directory_fd, std::string_view path) {
       if (::fstatat(::dirfd(dir), d->d_name, &st, 0) != 0) {
         continue;
       }
-      entries.push_back(Entry{d->d_name, S_ISDIR(st.st_mode), static_cast<long long>(st.st_size),
-                              st.st_mtime});
+      entries.push_back(
+          Entry{d->d_name, S_ISDIR(st.st_mode), static_cast<long long>(st.st_size), st.st_mtime});
     }
     ::closedir(dir);
   } else {

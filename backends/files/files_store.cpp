@@ -24,16 +24,13 @@ constexpr std::string_view kTempPrefix = ".collage-tmp-";
 int status_for_errno(int err) {
   switch (err) {
     case EACCES:
-    case EPERM:
-      return 403;
+    case EPERM: return 403;
     case ENOENT:
     case ENOTDIR:
     case EXDEV:
     case ELOOP:
-    case ENAMETOOLONG:
-      return 404;
-    default:
-      return 500;
+    case ENAMETOOLONG: return 404;
+    default: return 500;
   }
 }
 
@@ -137,7 +134,9 @@ std::string make_etag(unsigned long long inode, unsigned long long size, long lo
 FilesStore::FilesStore(FilesConfig config, int root_fd)
     : config_(std::move(config)), root_fd_(root_fd) {}
 
-FilesStore::~FilesStore() { ::close(root_fd_); }
+FilesStore::~FilesStore() {
+  ::close(root_fd_);
+}
 
 MethodSet FilesStore::methods() const {
   MethodSet methods{Method::get, Method::head};
@@ -160,15 +159,9 @@ Task<void> FilesStore::handle(RequestContext& ctx, Entity& out) const {
     co_return;
   }
   switch (ctx.request.method) {
-    case Method::put:
-      co_await put(ctx, out);
-      break;
-    case Method::del:
-      remove(ctx, out);
-      break;
-    default:
-      co_await get(ctx, out);
-      break;
+    case Method::put: co_await put(ctx, out); break;
+    case Method::del: remove(ctx, out); break;
+    default: co_await get(ctx, out); break;
   }
 }
 
@@ -242,8 +235,9 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
       location += request.query;
     }
     out.set_error(301);
-    out.set_body("<!DOCTYPE html>\n<html><body><a href=\"" + location + "\">Moved</a></body></html>\n",
-                 "text/html; charset=utf-8");
+    out.set_body(
+        "<!DOCTYPE html>\n<html><body><a href=\"" + location + "\">Moved</a></body></html>\n",
+        "text/html; charset=utf-8");
     out.headers.add("Location", std::move(location));
     co_return;
   }
@@ -269,7 +263,9 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
     co_return;
   }
   // Reading a large directory may block on disk: do it on the worker pool.
-  auto render = [listing_fd, &request] { return render_directory_listing(listing_fd, request.path); };
+  auto render = [listing_fd, &request] {
+    return render_directory_listing(listing_fd, request.path);
+  };
   std::string html = co_await ctx.services.offload(render);
   out.status = 200;
   out.set_body(std::move(html), "text/html; charset=utf-8");
@@ -309,8 +305,8 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
   out.reset();
 
   std::string temp_name = std::string(kTempPrefix) + random_suffix();
-  const int temp_fd = ::openat(directory.get(), temp_name.c_str(),
-                               O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const int temp_fd =
+      ::openat(directory.get(), temp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (temp_fd < 0) {
     COLLAGE_LOG(LogLevel::error, "COL-FILES-0002", "cannot create a temporary file for {}: {}",
                 request.path, std::strerror(errno));
@@ -324,10 +320,11 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
       const BodyRead read = co_await request.body->read(buffer);
       if (read.error != BodyError::none) {
         COLLAGE_LOG(LogLevel::info, "COL-FILES-0003", "upload of {} abandoned: body {}",
-                    request.path, read.error == BodyError::too_large ? "too large"
-                                  : read.error == BodyError::timeout ? "timed out"
-                                  : read.error == BodyError::malformed ? "malformed"
-                                                                        : "cut off");
+                    request.path,
+                    read.error == BodyError::too_large   ? "too large"
+                    : read.error == BodyError::timeout   ? "timed out"
+                    : read.error == BodyError::malformed ? "malformed"
+                                                         : "cut off");
         const int status = body_error_status(read.error);
         out.set_error(status == 0 ? 400 : status);
         co_return;  // TempFile removes the partial upload

@@ -46,7 +46,8 @@ std::string_view MimeTypes::lookup(std::string_view file_name) const {
     file_name.remove_prefix(slash + 1);
   }
   const std::size_t dot = file_name.rfind('.');
-  if (dot == std::string_view::npos || dot + 1 >= file_name.size() || dot + 1 + 16 < file_name.size()) {
+  if (dot == std::string_view::npos || dot + 1 >= file_name.size() ||
+      dot + 1 + 16 < file_name.size()) {
     return default_type_;
   }
   char key[17];

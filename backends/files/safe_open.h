@@ -7,8 +7,9 @@
 namespace collage::files {
 
 // Opens relative_path (no leading '/', "." for the root itself) beneath root_fd. Returns the fd,
-// or -1 with errno set; EXDEV means the path would have left the root. With follow_outside, symbolic
-// links may point anywhere (the directive SymlinksOutsideRoot), but ".." still cannot climb out.
+// or -1 with errno set; EXDEV means the path would have left the root. With follow_outside,
+// symbolic links may point anywhere (the directive SymlinksOutsideRoot), but ".." still cannot
+// climb out.
 int open_beneath(int root_fd, const char* relative_path, int flags, bool follow_outside);
 
 }  // namespace collage::files

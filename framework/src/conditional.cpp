@@ -15,8 +15,12 @@ std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
-bool is_weak(std::string_view tag) { return tag.size() >= 2 && tag[0] == 'W' && tag[1] == '/'; }
-std::string_view opaque(std::string_view tag) { return is_weak(tag) ? tag.substr(2) : tag; }
+bool is_weak(std::string_view tag) {
+  return tag.size() >= 2 && tag[0] == 'W' && tag[1] == '/';
+}
+std::string_view opaque(std::string_view tag) {
+  return is_weak(tag) ? tag.substr(2) : tag;
+}
 
 bool modified_since(const Entity& entity, std::string_view header) {
   const auto since = parse_http_date(header);
@@ -86,9 +90,8 @@ int evaluate_preconditions(const Request& request, const Entity& validators, boo
   }
   if (request.headers.contains("If-None-Match")) {
     const std::string_view value = request.headers.get("If-None-Match");
-    const bool matches =
-        exists && (trim_ows(value) == "*" ||
-                   etag_list_matches(value, validators.etag, /*strong=*/false));
+    const bool matches = exists && (trim_ows(value) == "*" ||
+                                    etag_list_matches(value, validators.etag, /*strong=*/false));
     if (matches) {
       return safe ? 304 : 412;
     }

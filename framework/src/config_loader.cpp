@@ -127,8 +127,7 @@ class Loader {
           value = fallback;
         }
         if (!value) {
-          errors_.add(at(line), "${" + inner +
-                                    "} is not defined (use -D " + inner +
+          errors_.add(at(line), "${" + inner + "} is not defined (use -D " + inner +
                                     "=..., a <Define>, or the environment)");
         } else {
           used_[inner] = *value;
@@ -149,8 +148,8 @@ class Loader {
         ok = ok || name == a->Name();
       }
       if (!ok) {
-        errors_.add(at(e->GetLineNum()), "unknown attribute '" + std::string(a->Name()) +
-                                             "' on <" + e->Name() + ">");
+        errors_.add(at(e->GetLineNum()),
+                    "unknown attribute '" + std::string(a->Name()) + "' on <" + e->Name() + ">");
       }
     }
   }
@@ -273,8 +272,8 @@ class Loader {
     }
     const Directive& d = *reg->directive;
     if ((d.contexts & context) == 0) {
-      errors_.add(where, std::string(name) + " is not allowed in " +
-                             std::string(context_name(context)));
+      errors_.add(where,
+                  std::string(name) + " is not allowed in " + std::string(context_name(context)));
       return;
     }
     check_attributes(e, {});

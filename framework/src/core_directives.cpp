@@ -5,7 +5,7 @@
 namespace collage {
 namespace {
 
-constexpr std::array<std::string_view, 8> kLogLevels = {"emerg", "alert", "crit",  "error",
+constexpr std::array<std::string_view, 8> kLogLevels = {"emerg", "alert",  "crit", "error",
                                                         "warn",  "notice", "info", "debug"};
 
 const Directive kCoreDirectives[] = {
@@ -57,6 +57,8 @@ const Directive kCoreDirectives[] = {
 
 }  // namespace
 
-std::span<const Directive> core_directives() { return kCoreDirectives; }
+std::span<const Directive> core_directives() {
+  return kCoreDirectives;
+}
 
 }  // namespace collage

@@ -10,8 +10,8 @@ namespace collage {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' ||
-                        s.front() == '\r')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -40,8 +40,8 @@ std::string range_text(const Directive& d, std::string_view unit) {
   if (d.max == std::numeric_limits<std::int64_t>::max()) {
     return "at least " + std::to_string(d.min) + std::string(unit);
   }
-  return "between " + std::to_string(d.min) + std::string(unit) + " and " +
-         std::to_string(d.max) + std::string(unit);
+  return "between " + std::to_string(d.min) + std::string(unit) + " and " + std::to_string(d.max) +
+         std::string(unit);
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -242,7 +242,9 @@ const DirectiveValue& Scope::lookup(std::string_view name) const {
   return reg->default_value;
 }
 
-bool Scope::flag(std::string_view name) const { return std::get<bool>(lookup(name)); }
+bool Scope::flag(std::string_view name) const {
+  return std::get<bool>(lookup(name));
+}
 std::int64_t Scope::integer(std::string_view name) const {
   return std::get<std::int64_t>(lookup(name));
 }
@@ -258,7 +260,9 @@ const std::string& Scope::text(std::string_view name) const {
 const std::vector<std::string>& Scope::list(std::string_view name) const {
   return std::get<std::vector<std::string>>(lookup(name));
 }
-bool Scope::is_set(std::string_view name) const { return find(name) != nullptr; }
+bool Scope::is_set(std::string_view name) const {
+  return find(name) != nullptr;
+}
 SourceLocation Scope::where(std::string_view name) const {
   const Entry* e = find(name);
   return e != nullptr ? e->where : where_;

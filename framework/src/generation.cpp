@@ -98,8 +98,9 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
       }
       host.locations.push_back(std::move(location));
     }
-    std::stable_sort(host.locations.begin(), host.locations.end(),
-                     [](const auto& a, const auto& b) { return a->prefix.size() > b->prefix.size(); });
+    std::stable_sort(
+        host.locations.begin(), host.locations.end(),
+        [](const auto& a, const auto& b) { return a->prefix.size() > b->prefix.size(); });
     gen->virtual_hosts_.push_back(std::move(host));
   }
 

@@ -14,7 +14,7 @@
 namespace collage {
 namespace {
 
-constexpr std::array<std::string_view, 8> kLevelNames = {"emerg", "alert", "crit",   "error",
+constexpr std::array<std::string_view, 8> kLevelNames = {"emerg", "alert",  "crit", "error",
                                                          "warn",  "notice", "info", "debug"};
 
 void write_all(int fd, std::string_view data) {
@@ -32,7 +32,9 @@ void write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-std::string_view log_level_name(LogLevel level) { return kLevelNames[static_cast<int>(level)]; }
+std::string_view log_level_name(LogLevel level) {
+  return kLevelNames[static_cast<int>(level)];
+}
 
 bool parse_log_level(std::string_view text, LogLevel& out) {
   for (std::size_t i = 0; i < kLevelNames.size(); ++i) {

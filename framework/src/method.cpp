@@ -29,7 +29,9 @@ Method method_from_token(std::string_view token) {
   return Method::unknown;
 }
 
-std::string_view method_name(Method method) { return kNames[static_cast<int>(method)]; }
+std::string_view method_name(Method method) {
+  return kNames[static_cast<int>(method)];
+}
 
 void append_allow_header_value(MethodSet methods, std::string& out) {
   bool first = true;

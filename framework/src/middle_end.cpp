@@ -29,8 +29,9 @@ bool filter_applies(const FilterCapabilities& caps, const Request& request, cons
     return false;
   }
   if (!caps.content_types.empty() &&
-      std::none_of(caps.content_types.begin(), caps.content_types.end(),
-                   [&](std::string_view p) { return content_type_matches(p, entity.content_type); })) {
+      std::none_of(caps.content_types.begin(), caps.content_types.end(), [&](std::string_view p) {
+        return content_type_matches(p, entity.content_type);
+      })) {
     return false;
   }
   if (!caps.request_header.empty() && !request.headers.contains(caps.request_header)) {

@@ -43,7 +43,9 @@ void Registry::add_store(std::string_view name, StoreFactory factory) {
   stores_.insert_or_assign(std::string(name), std::move(factory));
 }
 
-void Registry::add_filter(FilterRegistration filter) { filters_.push_back(std::move(filter)); }
+void Registry::add_filter(FilterRegistration filter) {
+  filters_.push_back(std::move(filter));
+}
 
 void Registry::add_mpm(std::string_view name, MpmFactory factory) {
   mpms_.insert_or_assign(std::string(name), std::move(factory));

@@ -11,8 +11,7 @@
 
 namespace collage {
 
-Server::Server(std::shared_ptr<const Generation> generation)
-    : generation_(std::move(generation)) {}
+Server::Server(std::shared_ptr<const Generation> generation) : generation_(std::move(generation)) {}
 
 Server::~Server() {
   for (const BoundListener& b : bound_) {

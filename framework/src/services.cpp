@@ -10,7 +10,9 @@ ConnectionTracker::Handle ConnectionTracker::add(TrackedConnection* connection) 
   return live_.begin();
 }
 
-void ConnectionTracker::remove(Handle handle) { live_.erase(handle); }
+void ConnectionTracker::remove(Handle handle) {
+  live_.erase(handle);
+}
 
 void ConnectionTracker::drain_all() {
   draining_ = true;

@@ -48,9 +48,10 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-#define COLLAGE_ERROR_PAGE(code, text)                                                    \
-  case code:                                                                              \
-    return "<!DOCTYPE html>\n<html><head><title>" #code " " text "</title></head>\n"     \
+#define COLLAGE_ERROR_PAGE(code, text)                           \
+  case code:                                                     \
+    return "<!DOCTYPE html>\n<html><head><title>" #code " " text \
+           "</title></head>\n"                                   \
            "<body><h1>" #code " " text "</h1></body></html>\n"
 
 std::string_view error_page(int status) {

@@ -75,8 +75,8 @@ class EventMpm final : public Mpm {
 
     std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;
     for (const BoundListener& bound : server.listeners()) {
-      auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io, bound.endpoint.protocol(),
-                                                                 ::dup(bound.fd));
+      auto acceptor =
+          std::make_unique<asio::ip::tcp::acceptor>(io, bound.endpoint.protocol(), ::dup(bound.fd));
       asio::co_spawn(io, accept_loop(*acceptor, bound, server, services), asio::detached);
       acceptors.push_back(std::move(acceptor));
     }

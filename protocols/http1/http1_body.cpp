@@ -38,7 +38,8 @@ Task<BodyRead> Body::read(std::span<char> into) {
   if (chunked_) {
     co_return co_await read_chunked(into);
   }
-  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(into.size(), remaining_));
+  const std::size_t want =
+      static_cast<std::size_t>(std::min<std::uint64_t>(into.size(), remaining_));
   std::size_t got = 0;
   if (c.start_ < c.end_) {
     got = std::min(want, c.end_ - c.start_);
@@ -46,13 +47,14 @@ Task<BodyRead> Body::read(std::span<char> into) {
     c.start_ += got;
   } else {
     // Large bodies go straight into the store's buffer, not through the connection's.
-    c.deadline_ = Connection::Clock::now() + c.settings_.body_timeout;
+    c.set_deadline(Connection::Clock::now() + c.settings_.body_timeout);
     auto [ec, n] = co_await c.socket_.async_read_some(asio::buffer(into.data(), want), kAsTuple);
     if (ec || n == 0) {
       co_return fail(c.timed_out_ ? BodyError::timeout : BodyError::closed);
     }
     got = n;
   }
+  c.phase_ = Connection::Phase::processing;
   remaining_ -= got;
   complete_ = remaining_ == 0;
   co_return BodyRead{got, BodyError::none};
@@ -64,6 +66,7 @@ Task<BodyRead> Body::read_chunked(std::span<char> into) {
     if (c.start_ < c.end_) {
       const ChunkedDecoder::Step step = decoder_.step(c.buffered());
       c.start_ += step.consumed;
+      c.phase_ = Connection::Phase::processing;
       switch (step.status) {
         case ChunkedDecoder::Status::data: {
           const std::size_t take = std::min(step.data.size(), into.size());
@@ -79,16 +82,13 @@ Task<BodyRead> Body::read_chunked(std::span<char> into) {
           }
           co_return BodyRead{take, BodyError::none};
         }
-        case ChunkedDecoder::Status::done:
-          complete_ = true;
-          co_return BodyRead{};
-        case ChunkedDecoder::Status::error:
-          co_return fail(BodyError::malformed);
-        case ChunkedDecoder::Status::need_more:
-          break;
+        case ChunkedDecoder::Status::done: complete_ = true; co_return BodyRead{};
+        case ChunkedDecoder::Status::error: co_return fail(BodyError::malformed);
+        case ChunkedDecoder::Status::need_more: break;
       }
     }
-    c.deadline_ = Connection::Clock::now() + c.settings_.body_timeout;
+    c.phase_ = Connection::Phase::reading_body;
+    c.set_deadline(Connection::Clock::now() + c.settings_.body_timeout);
     if (!co_await c.fill()) {
       co_return fail(c.timed_out_ ? BodyError::timeout : BodyError::closed);
     }

@@ -119,14 +119,31 @@ Task<void> Connection::run() {
   socket_.close(ec);
 }
 
+void Connection::set_deadline(Clock::time_point deadline) {
+  const bool earlier = deadline < deadline_;
+  deadline_ = deadline;
+  if (earlier) {
+    timer_.expires_at(deadline_);  // wakes the watchdog, which re-arms for the nearer deadline
+  }
+}
+
 Task<void> Connection::watchdog() {
   for (;;) {
     timer_.expires_at(deadline_);
     auto [ec] = co_await timer_.async_wait(kAsTuple);
     if (ec == asio::error::operation_aborted) {
-      co_return;  // the session ended first
+      const auto state = co_await asio::this_coro::cancellation_state;
+      if (state.cancelled() != asio::cancellation_type::none) {
+        co_return;  // the session ended first
+      }
+      continue;  // re-armed by set_deadline()
     }
     if (Clock::now() >= deadline_) {
+      if (phase_ == Phase::processing) {
+        // A store at work is not the client's fault; stores bound their own waits.
+        deadline_ = Clock::now() + settings_.keep_alive_timeout;
+        continue;
+      }
       on_timeout();
       co_return;
     }
@@ -145,9 +162,8 @@ void Connection::on_timeout() {
     [[maybe_unused]] ssize_t n =
         ::send(socket_.native_handle(), k408.data(), k408.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   } else if (phase_ != Phase::idle) {
-    COLLAGE_LOG(LogLevel::info, "COL-HTTP1-0005", "{}:{}: timeout while {}, closing",
-                peer_.address, peer_.port,
-                phase_ == Phase::reading_body ? "reading the request body" : "sending");
+    COLLAGE_LOG(LogLevel::info, "COL-HTTP1-0005", "{}:{}: timeout while {}, closing", peer_.address,
+                peer_.port, phase_ == Phase::reading_body ? "reading the request body" : "sending");
   }
   asio::error_code ec;
   socket_.close(ec);
@@ -201,8 +217,8 @@ Task<bool> Connection::fill() {
     }
   }
   make_room();
-  auto [ec, n] =
-      co_await socket_.async_read_some(asio::buffer(input_.get() + end_, capacity_ - end_), kAsTuple);
+  auto [ec, n] = co_await socket_.async_read_some(
+      asio::buffer(input_.get() + end_, capacity_ - end_), kAsTuple);
   if (ec || n == 0) {
     co_return false;
   }
@@ -211,16 +227,14 @@ Task<bool> Connection::fill() {
 }
 
 Task<int> Connection::read_head(std::size_t& head_length) {
+  bool head_deadline_set = false;
   for (;;) {
     // RFC 9112 §2.2: ignore empty lines before the request line.
     while (start_ < end_ && (input_[start_] == '\r' || input_[start_] == '\n')) {
       ++start_;
     }
     if (start_ < end_) {
-      if (phase_ == Phase::idle) {
-        phase_ = Phase::reading_head;
-        deadline_ = Clock::now() + settings_.header_timeout;
-      }
+      phase_ = Phase::reading_head;
       const std::string_view available = buffered();
       head_length = find_head_end(available);
       if (head_length != 0) {
@@ -236,6 +250,12 @@ Task<int> Connection::read_head(std::size_t& head_length) {
       if (available.size() > settings_.max_head_size) {
         co_return 431;
       }
+      // Only a head that needs more reads gets a deadline: the usual one-read request never
+      // touches the timer.
+      if (!head_deadline_set) {
+        set_deadline(Clock::now() + settings_.header_timeout);
+        head_deadline_set = true;
+      }
     }
     if (!co_await fill()) {
       co_return -1;
@@ -246,8 +266,9 @@ Task<int> Connection::read_head(std::size_t& head_length) {
 Task<void> Connection::session() {
   for (;;) {
     phase_ = Phase::idle;
-    const bool first = requests_ == 0;
-    deadline_ = Clock::now() + (first ? settings_.header_timeout : settings_.keep_alive_timeout);
+    if (requests_ > 0) {
+      set_deadline(Clock::now() + settings_.keep_alive_timeout);
+    }
     if (draining_ && start_ == end_) {
       co_return;
     }
@@ -323,21 +344,18 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
     entity_.headers.add("Allow", std::move(allow));
     const bool keep = head_.keep_alive && !draining_ && !head_.chunked && !head_.content_length;
     const bool ok = co_await write_response(false, keep);
-    co_return ok && keep;
+    const bool reuse = ok && keep;
+    co_return reuse;
   }
 
   switch (normalize_path(head_.path, request_.path)) {
-    case PathResult::ok:
-      break;
+    case PathResult::ok: break;
     case PathResult::encoded_slash:
       // Like httpd's AllowEncodedSlashes Off: no such resource, rather than a malformed request.
       co_return co_await send_error(404, "encoded slash in path");
-    case PathResult::above_root:
-      co_return co_await send_error(400, "path climbs above the root");
-    case PathResult::nul_byte:
-      co_return co_await send_error(400, "NUL in path");
-    default:
-      co_return co_await send_error(400, "bad percent-encoding in path");
+    case PathResult::above_root: co_return co_await send_error(400, "path climbs above the root");
+    case PathResult::nul_byte: co_return co_await send_error(400, "NUL in path");
+    default: co_return co_await send_error(400, "bad percent-encoding in path");
   }
   if (request_.method == Method::unknown) {
     co_return co_await send_error(501, "unknown method");
@@ -358,17 +376,18 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
 
   co_await respond(ctx, entity_);
 
-  bool keep_alive = head_.keep_alive && settings_.keep_alive && !draining_ &&
-                    (settings_.max_keep_alive_requests == 0 ||
-                     requests_ < settings_.max_keep_alive_requests);
+  bool keep_alive =
+      head_.keep_alive && settings_.keep_alive && !draining_ &&
+      (settings_.max_keep_alive_requests == 0 || requests_ < settings_.max_keep_alive_requests);
   if (has_body && !body_.complete()) {
     keep_alive = false;  // what is left of the body cannot be told apart from the next request
   }
   const bool ok = co_await write_response(request_.method == Method::head, keep_alive);
-  if (!keep_alive && ok) {
-    co_await linger_close();
+  if (!keep_alive && ok && (start_ < end_ || (has_body && !body_.complete()))) {
+    co_await linger_close();  // unread input would turn our close into a reset
   }
-  co_return ok && keep_alive;
+  const bool reuse = ok && keep_alive;
+  co_return reuse;
 }
 
 Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
@@ -425,7 +444,7 @@ Task<bool> Connection::send_bytes(std::string_view data, bool more) {
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      deadline_ = Clock::now() + settings_.send_timeout;
+      set_deadline(Clock::now() + settings_.send_timeout);
       auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
       if (ec) {
         co_return false;
@@ -458,7 +477,7 @@ Task<bool> Connection::send_file(const Bucket& bucket, bool more) {
       continue;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      deadline_ = Clock::now() + settings_.send_timeout;
+      set_deadline(Clock::now() + settings_.send_timeout);
       auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
       if (ec) {
         co_return false;
@@ -476,7 +495,7 @@ Task<void> Connection::linger_close() {
   asio::error_code ec;
   socket_.shutdown(asio::socket_base::shutdown_send, ec);
   phase_ = Phase::writing;
-  deadline_ = Clock::now() + std::chrono::seconds(2);
+  set_deadline(Clock::now() + std::chrono::seconds(2));
   char sink[4096];
   for (int i = 0; i < 64 && !ec; ++i) {
     auto [read_ec, n] = co_await socket_.async_read_some(asio::buffer(sink), kAsTuple);

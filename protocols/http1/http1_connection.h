@@ -36,6 +36,8 @@ class Connection final : public TrackedConnection {
 
   Task<void> session();
   Task<void> watchdog();
+  // Moves the current phase's deadline; extending it costs nothing, shortening re-arms the timer.
+  void set_deadline(Clock::time_point deadline);
   void on_timeout();
 
   // Reads more bytes into the input buffer. False when the peer closed, an error occurred or

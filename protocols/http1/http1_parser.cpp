@@ -126,7 +126,8 @@ std::size_t find_head_end(std::string_view buffered) {
   const char* end = begin + buffered.size();
   const char* p = begin;
   while (p < end) {
-    const char* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    const char* lf =
+        static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
     if (lf == nullptr) {
       return 0;
     }
@@ -141,7 +142,8 @@ std::size_t find_head_end(std::string_view buffered) {
   return 0;
 }
 
-ParseError parse_request_head(std::string_view block, const ParseLimits& limits, RequestHead& head) {
+ParseError parse_request_head(std::string_view block, const ParseLimits& limits,
+                              RequestHead& head) {
   head.headers.clear();
   head.content_length.reset();
   head.chunked = false;
@@ -281,16 +283,15 @@ ParseError parse_request_head(std::string_view block, const ParseLimits& limits,
           saw_transfer_encoding = true;
           for_each_list_element(value, [&](std::string_view coding) {
             const bool is_chunked = iequals(coding, "chunked");
-            chunked_twice = chunked_twice || (is_chunked && chunked_last) ||
-                            (is_chunked && head.chunked);
+            chunked_twice =
+                chunked_twice || (is_chunked && chunked_last) || (is_chunked && head.chunked);
             unknown_coding = unknown_coding || !is_chunked;
             head.chunked = head.chunked || is_chunked;
             chunked_last = is_chunked;
           });
         }
         break;
-      default:
-        break;
+      default: break;
     }
   }
 
@@ -356,7 +357,8 @@ ParseError parse_request_head(std::string_view block, const ParseLimits& limits,
     }
     const std::size_t question = target.find('?');
     head.path = target.substr(0, question);
-    head.query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+    head.query =
+        question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
   }
 
   if (bad_expect) {
@@ -473,8 +475,7 @@ ChunkedDecoder::Step ChunkedDecoder::step(std::string_view input) {
         trailer_line_empty_ = true;
         state_ = State::trailer;
         break;
-      case State::done:
-        return Step{Status::done, i, {}};
+      case State::done: return Step{Status::done, i, {}};
     }
   }
   if (state_ == State::done) {

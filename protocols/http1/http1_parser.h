@@ -70,8 +70,17 @@ class ChunkedDecoder {
   }
 
  private:
-  enum class State : std::uint8_t { size, extension, size_lf, data, data_cr, data_lf, trailer,
-                                    trailer_lf, done };
+  enum class State : std::uint8_t {
+    size,
+    extension,
+    size_lf,
+    data,
+    data_cr,
+    data_lf,
+    trailer,
+    trailer_lf,
+    done
+  };
   State state_ = State::size;
   std::uint64_t remaining_ = 0;
   int size_digits_ = 0;

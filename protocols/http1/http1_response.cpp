@@ -14,7 +14,9 @@ void append_number(std::uint64_t value, std::string& out) {
   out.append(digits, end);
 }
 
-bool status_has_no_body(int status) { return status < 200 || status == 204 || status == 304; }
+bool status_has_no_body(int status) {
+  return status < 200 || status == 204 || status == 304;
+}
 
 }  // namespace
 

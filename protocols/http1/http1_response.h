@@ -11,7 +11,7 @@ enum class BodyFraming : std::uint8_t {
   none,            // no body on the wire (HEAD, 1xx, 204, 304)
   content_length,  // length known
   chunked,         // length unknown, HTTP/1.1 client
-  close,           // length unknown, HTTP/1.0 client: the end of the body is the end of the connection
+  close,  // length unknown, HTTP/1.0 client: the end of the body is the end of the connection
 };
 
 // The framing this response gets on the wire.

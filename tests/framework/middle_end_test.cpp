@@ -17,7 +17,8 @@ namespace {
 // Answers with its own name so a test can see which location was chosen.
 class NameStore final : public Store {
  public:
-  explicit NameStore(std::string name, MethodSet methods) : name_(std::move(name)), methods_(methods) {}
+  explicit NameStore(std::string name, MethodSet methods)
+      : name_(std::move(name)), methods_(methods) {}
   MethodSet methods() const override { return methods_; }
   Task<void> handle(RequestContext&, Entity& out) const override {
     out.set_body(name_, content_type_);
@@ -67,9 +68,8 @@ class MiddleEndTest : public ::testing::Test {
       return std::make_unique<NameStore>(scope.text("Answer"), MethodSet{Method::get, Method::put});
     });
     registry.add_mpm("event", [](const Scope&, ConfigErrors&) { return nullptr; });
-    registry.add_protocol("http1", [](const Scope&, ConfigErrors&) -> std::unique_ptr<Protocol> {
-      return nullptr;
-    });
+    registry.add_protocol(
+        "http1", [](const Scope&, ConfigErrors&) -> std::unique_ptr<Protocol> { return nullptr; });
   }
 
   std::shared_ptr<Generation> build(const std::string& body) {

@@ -134,8 +134,7 @@ FilterStatus RangesFilter::apply(RequestContext& ctx, Entity& entity) const {
   const std::uint64_t length = *entity.length;
   thread_local std::vector<ByteRange> ranges;
   switch (parse_range(request.headers.get("Range"), length, kMaxRanges, ranges)) {
-    case RangeParse::ignore:
-      return FilterStatus::pass;
+    case RangeParse::ignore: return FilterStatus::pass;
     case RangeParse::unsatisfiable: {
       std::string etag = std::move(entity.etag);
       const auto modified = entity.last_modified;
@@ -145,8 +144,7 @@ FilterStatus RangesFilter::apply(RequestContext& ctx, Entity& entity) const {
       entity.headers.add("Content-Range", fmt::format("bytes */{}", length));
       return FilterStatus::error;
     }
-    case RangeParse::ok:
-      break;
+    case RangeParse::ok: break;
   }
   entity.status = 206;
   if (ranges.size() == 1) {
@@ -160,8 +158,9 @@ FilterStatus RangesFilter::apply(RequestContext& ctx, Entity& entity) const {
   Brigade parts;
   std::uint64_t total = 0;
   for (const ByteRange& r : ranges) {
-    std::string part_head = fmt::format("\r\n--{}\r\nContent-Type: {}\r\nContent-Range: bytes {}-{}/{}\r\n\r\n",
-                                        boundary(), entity.content_type, r.first, r.last, length);
+    std::string part_head =
+        fmt::format("\r\n--{}\r\nContent-Type: {}\r\nContent-Range: bytes {}-{}/{}\r\n\r\n",
+                    boundary(), entity.content_type, r.first, r.last, length);
     total += part_head.size() + (r.last - r.first + 1);
     parts.append_owned(std::move(part_head));
     const Brigade piece = entity.body.slice(r.first, r.last - r.first + 1);

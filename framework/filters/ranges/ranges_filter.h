@@ -18,8 +18,8 @@ struct ByteRange {
 };
 
 enum class RangeParse : std::uint8_t {
-  ignore,           // not a bytes range or malformed: serve the whole entity
-  unsatisfiable,    // well-formed, but nothing overlaps the entity: 416
+  ignore,         // not a bytes range or malformed: serve the whole entity
+  unsatisfiable,  // well-formed, but nothing overlaps the entity: 416
   ok,
 };
 

@@ -12,8 +12,8 @@
 namespace collage {
 
 struct ListenConfig {
-  std::string protocol;  // a registered protocol module name, e.g. "http1"
-  std::string address;   // IP literal or host name
+  std::string protocol;    // a registered protocol module name, e.g. "http1"
+  std::string address;     // IP literal or host name
   std::uint16_t port = 0;  // 0 = the kernel picks one; the bound port is logged
   SourceLocation where;
 };

@@ -17,7 +17,7 @@ struct Entity {
   int status = 200;
   // Media type; must outlive the response (a MIME table entry, a literal, or a string in headers).
   std::string_view content_type;
-  std::string etag;                         // with quotes, e.g. "\"5f-1a\"", empty if none
+  std::string etag;                          // with quotes, e.g. "\"5f-1a\"", empty if none
   std::optional<std::time_t> last_modified;  // seconds since the epoch
   // Body length when known up front; front ends use chunking or close-delimiting otherwise.
   std::optional<std::uint64_t> length;

@@ -26,15 +26,15 @@ std::string_view filter_stage_name(FilterStage stage);
 
 struct FilterCapabilities {
   FilterStage stage = FilterStage::content;
-  MethodSet methods = MethodSet::all();     // request methods it applies to
-  std::vector<int> statuses;                // response statuses it applies to; empty = any
+  MethodSet methods = MethodSet::all();         // request methods it applies to
+  std::vector<int> statuses;                    // response statuses it applies to; empty = any
   std::vector<std::string_view> content_types;  // "text/html", "text/*"; empty = any
-  std::string_view request_header;  // applies only when the request carries this header
-  bool needs_whole_body = false;    // must see the complete body at once
-  bool needs_known_length = false;  // must know the body length up front
-  bool changes_length = false;      // output length differs from input length
-  std::vector<std::string_view> after;   // filters (by name) that must run earlier
-  std::vector<std::string_view> before;  // filters (by name) that must run later
+  std::string_view request_header;              // applies only when the request carries this header
+  bool needs_whole_body = false;                // must see the complete body at once
+  bool needs_known_length = false;              // must know the body length up front
+  bool changes_length = false;                  // output length differs from input length
+  std::vector<std::string_view> after;          // filters (by name) that must run earlier
+  std::vector<std::string_view> before;         // filters (by name) that must run later
 };
 
 enum class FilterStatus : std::uint8_t {

@@ -43,11 +43,11 @@ class ErrorLog {
 // The process-wide error log; MPMs and modules write here.
 ErrorLog& error_log();
 
-#define COLLAGE_LOG(level, id, ...)                           \
-  do {                                                        \
-    if (::collage::error_log().enabled(level)) {              \
-      ::collage::error_log().log(level, id, __VA_ARGS__);     \
-    }                                                         \
+#define COLLAGE_LOG(level, id, ...)                       \
+  do {                                                    \
+    if (::collage::error_log().enabled(level)) {          \
+      ::collage::error_log().log(level, id, __VA_ARGS__); \
+    }                                                     \
   } while (0)
 
 // Buffered access log. Lines are appended under a short lock and written in blocks, at least once

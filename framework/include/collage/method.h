@@ -17,9 +17,9 @@ enum class Method : std::uint8_t {
   trace,
   connect,
   patch,
-  list,   // directory listing (FTP LIST/MLSD, Gopher menus)
-  mkdir,  // FTP MKD
-  rename, // FTP RNFR/RNTO
+  list,    // directory listing (FTP LIST/MLSD, Gopher menus)
+  mkdir,   // FTP MKD
+  rename,  // FTP RNFR/RNTO
   unknown,
 };
 

@@ -30,6 +30,7 @@ void select_filters(const RequestContext& ctx, const Entity& entity,
 
 // Orders filter registrations by stage and before/after constraints. Throws ConfigError-free
 // std::logic_error on a cycle (a bug in module declarations, caught at startup).
-std::vector<const FilterRegistration*> order_filters(std::vector<const FilterRegistration*> filters);
+std::vector<const FilterRegistration*> order_filters(
+    std::vector<const FilterRegistration*> filters);
 
 }  // namespace collage

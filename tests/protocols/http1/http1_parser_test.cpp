@@ -176,8 +176,7 @@ TEST_F(ParserTest, TransferEncodingRules) {
             400);
   EXPECT_EQ(parse("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"), 400);
   EXPECT_EQ(parse("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), 400);
-  EXPECT_EQ(parse("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"),
-            400);
+  EXPECT_EQ(parse("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"), 400);
   EXPECT_EQ(parse("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
                   "Transfer-Encoding: chunked\r\n\r\n"),
             400);
@@ -217,8 +216,9 @@ std::string decode_all(const std::string& input, ChunkedDecoder::Status& final_s
 
 TEST(ChunkedDecoder, DecodesWithExtensionsAndTrailers) {
   ChunkedDecoder::Status status;
-  const std::string body = "4\r\nWiki\r\n5;name=val\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n"
-                           "Expires: never\r\n\r\n";
+  const std::string body =
+      "4\r\nWiki\r\n5;name=val\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n"
+      "Expires: never\r\n\r\n";
   EXPECT_EQ(decode_all(body, status), "Wikipedia in\r\n\r\nchunks.");
   EXPECT_EQ(status, ChunkedDecoder::Status::done);
   // Byte by byte gives the same result.
@@ -228,9 +228,9 @@ TEST(ChunkedDecoder, DecodesWithExtensionsAndTrailers) {
 
 TEST(ChunkedDecoder, RefusesBadFraming) {
   ChunkedDecoder::Status status;
-  for (const char* bad : {"x\r\n", "\r\n", "4\nWiki\r\n0\r\n\r\n", "4\r\nWikiX\r\n",
-                          "4\r\nWiki\r\r", "1000000000000000\r\n", "4;\x01\r\n",
-                          "0\r\nBad\nTrailer\r\n\r\n"}) {
+  for (const char* bad :
+       {"x\r\n", "\r\n", "4\nWiki\r\n0\r\n\r\n", "4\r\nWikiX\r\n", "4\r\nWiki\r\r",
+        "1000000000000000\r\n", "4;\x01\r\n", "0\r\nBad\nTrailer\r\n\r\n"}) {
     decode_all(bad, status);
     EXPECT_EQ(status, ChunkedDecoder::Status::error) << bad;
   }

@@ -330,5 +330,32 @@ class Http1Test(ServerTestCase):
         self.assertEqual(self.get(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n").status, 200)
 
 
+class ShortKeepAliveTest(ServerTestCase):
+    """Regression: a shorter deadline after a longer one must re-arm the watchdog, so idle
+    connections close after KeepAliveTimeout, not after the header timeout armed before."""
+
+    CONFIG = """
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<RequestHeaderTimeout>20s</RequestHeaderTimeout>
+<KeepAliveTimeout>1s</KeepAliveTimeout>
+<DocumentRoot>{root}</DocumentRoot>
+"""
+
+    @classmethod
+    def prepare_site(cls, root):
+        with open(os.path.join(root, "a.txt"), "w") as f:
+            f.write("alpha\n")
+
+    def test_idle_timeout_after_a_slow_request_head(self):
+        with connect(self.server.port, timeout=10) as s:
+            s.sendall(b"GET /a.txt HTTP/1.1\r\n")  # arms the 20 s header deadline
+            time.sleep(0.2)
+            s.sendall(b"Host: x\r\n\r\n")
+            self.assertEqual(ResponseReader(s).read().body, b"alpha\n")
+            start = time.time()
+            self.assertTrue(closed_by_peer(s, timeout=8))
+            self.assertLess(time.time() - start, 3)
+
+
 if __name__ == "__main__":
     unittest.main()

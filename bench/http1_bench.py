@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Side-by-side HTTP/1.1 benchmark: Collage against nginx (and others as they are added).
+
+Each server runs pinned to CPU 0 with one worker, access log off, keep-alive and sendfile on;
+wrk runs pinned to CPU 1. Workloads run on every server in turn for several interleaved rounds
+(A B A B ...) so machine noise hits all alike. Reports the median requests per second (min-max),
+the server's CPU time per request (from /proc/PID/stat before and after each run) and each
+figure's ratio to nginx.
+
+Usage (as root, Debian 12): bench/http1_bench.py [--rounds 3] [--seconds 5]
+Needs wrk and nginx; installs them with apt-get if missing.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def ensure_tools():
+    missing = [p for p, exe in (("wrk", "wrk"), ("nginx-light", "nginx")) if not shutil.which(exe)]
+    if missing:
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("port %d never opened" % port)
+
+
+def cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / CLK_TCK
+
+
+def children(pid):
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+    except OSError:
+        return []
+
+
+class Server:
+    def __init__(self, name, argv, port, pids_of=None):
+        self.name = name
+        self.port = port
+        self.process = subprocess.Popen(["taskset", "-c", "0", *argv],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(port)
+        self.pids = [self.process.pid] + children(self.process.pid)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_collage(workdir, docroot, port):
+    config = os.path.join(workdir, "collage.xml")
+    with open(config, "w") as f:
+        f.write("""<Collage>
+  <Listen protocol="http1" address="127.0.0.1" port="%d"/>
+  <AccessLog>off</AccessLog>
+  <LogLevel>warn</LogLevel>
+  <ThreadsPerChild>1</ThreadsPerChild>
+  <MaxKeepAliveRequests>10000</MaxKeepAliveRequests>
+  <KeepAliveTimeout>75s</KeepAliveTimeout>
+  <DocumentRoot>%s</DocumentRoot>
+</Collage>
+""" % (port, docroot))
+    binary = os.path.join(REPO, "build", "mpm", "collage")
+    return Server("collage", [binary, "-f", config], port)
+
+
+def start_nginx(workdir, docroot, port):
+    config = os.path.join(workdir, "nginx.conf")
+    with open(config, "w") as f:
+        f.write("""daemon off;
+master_process off;
+worker_processes 1;
+pid %s/nginx.pid;
+error_log %s/nginx-error.log warn;
+events { worker_connections 20000; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 10000;
+  keepalive_timeout 75s;
+  client_body_temp_path %s/body;
+  proxy_temp_path %s/proxy;
+  fastcgi_temp_path %s/fastcgi;
+  uwsgi_temp_path %s/uwsgi;
+  scgi_temp_path %s/scgi;
+  server {
+    listen 127.0.0.1:%d;
+    root %s;
+  }
+}
+""" % ((workdir,) * 7 + (port, docroot)))
+    return Server("nginx", ["nginx", "-c", config, "-p", workdir], port)
+
+
+def run_wrk(port, path, connections, seconds, new_connection=False):
+    argv = ["taskset", "-c", "1", "wrk", "-t1", "-c%d" % connections, "-d%ds" % seconds,
+            "http://127.0.0.1:%d%s" % (port, path)]
+    if new_connection:
+        argv[4:4] = ["-H", "Connection: close"]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError("non-2xx responses:\n" + out)
+    return rps, total
+
+
+WORKLOADS = [
+    ("1 KiB, keep-alive, 50 conns", "/1k.bin", 50, False),
+    ("1 KiB, keep-alive, 256 conns", "/1k.bin", 256, False),
+    ("64 KiB, keep-alive, 50 conns", "/64k.bin", 50, False),
+    ("1 KiB, new connection per request, 50 conns", "/1k.bin", 50, True),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    ensure_tools()
+    workdir = tempfile.mkdtemp(prefix="collage-bench-")
+    docroot = os.path.join(workdir, "www")
+    os.makedirs(docroot)
+    for name, size in (("1k.bin", 1024), ("64k.bin", 65536)):
+        with open(os.path.join(docroot, name), "wb") as f:
+            f.write(os.urandom(size))
+    starters = [("nginx", start_nginx), ("collage", start_collage)]
+    results = {}  # (workload, server) -> list of (rps, cpu_us_per_request)
+    try:
+        for round_number in range(args.rounds):
+            for workload, path, conns, new_conn in WORKLOADS:
+                for name, start in starters:
+                    server = start(workdir, docroot, free_port())
+                    try:
+                        run_wrk(server.port, path, conns, 1, new_conn)  # warm-up
+                        before = cpu_seconds(server.pids)
+                        rps, total = run_wrk(server.port, path, conns, args.seconds, new_conn)
+                        cpu = cpu_seconds(server.pids) - before
+                    finally:
+                        server.stop()
+                    results.setdefault((workload, name), []).append((rps, cpu * 1e6 / total))
+                    print("round %d  %-45s %-8s %10.0f req/s  %6.1f us CPU/req" %
+                          (round_number + 1, workload, name, rps, cpu * 1e6 / total),
+                          file=sys.stderr)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print("| Workload | Server | req/s median (min–max) | vs nginx | server CPU µs/req | vs nginx |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for workload, *_ in WORKLOADS:
+        base = results[(workload, "nginx")]
+        base_rps = statistics.median(r for r, _ in base)
+        base_cpu = statistics.median(c for _, c in base)
+        for name, _ in starters:
+            runs = results[(workload, name)]
+            rps = [r for r, _ in runs]
+            cpu = statistics.median(c for _, c in runs)
+            print("| %s | %s | %.0f (%.0f–%.0f) | %.2f | %.1f | %.2f |" % (
+                workload, name, statistics.median(rps), min(rps), max(rps),
+                statistics.median(rps) / base_rps, cpu, cpu / base_cpu))
+
+
+if __name__ == "__main__":
+    main()
