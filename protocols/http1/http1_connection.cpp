@@ -1,6 +1,5 @@
 #include "http1_connection.h"
 
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 #include <asio/experimental/awaitable_operators.hpp>
@@ -11,6 +10,7 @@
 #include "collage/generation.h"
 #include "collage/log.h"
 #include "collage/path.h"
+#include "collage/wire.h"
 #include "http1_response.h"
 
 namespace collage::http1 {
@@ -83,7 +83,8 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext context,
       timer_(socket_.get_executor()),
       context_(std::move(context)),
       settings_(settings),
-      body_(*this) {
+      body_(*this),
+      extend_send_deadline_([this] { set_deadline(Clock::now() + settings_.send_timeout); }) {
   tracker_handle_ = context_.services->connections().add(this);
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -413,7 +414,7 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
           out_.clear();
         }
       } else {
-        ok = (out_.empty() || co_await send_bytes(out_, true)) && co_await send_file(bucket, !last);
+        ok = (out_.empty() || co_await send_bytes(out_, true)) && co_await send_file(bucket);
         out_.clear();
       }
       if (framing == BodyFraming::chunked) {
@@ -433,60 +434,18 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
 }
 
 Task<bool> Connection::send_bytes(std::string_view data, bool more) {
-  const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
-  while (!data.empty()) {
-    const ssize_t n = ::send(socket_.native_handle(), data.data(), data.size(), flags);
-    if (n > 0) {
-      data.remove_prefix(static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      set_deadline(Clock::now() + settings_.send_timeout);
-      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
-      if (ec) {
-        co_return false;
-      }
-      continue;
-    }
-    co_return false;  // the peer went away
-  }
-  co_return true;
+  const WireResult result = co_await wire_send(socket_, data, more, extend_send_deadline_);
+  co_return result == WireResult::ok;
 }
 
-Task<bool> Connection::send_file(const Bucket& bucket, bool more) {
-  off_t offset = static_cast<off_t>(bucket.offset);
-  std::uint64_t left = bucket.length;
-  (void)more;  // sendfile pushes the corked head out with the file data
-  while (left > 0) {
-    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 30));
-    const ssize_t n = ::sendfile(socket_.native_handle(), bucket.file->fd(), &offset, chunk);
-    if (n > 0) {
-      left -= static_cast<std::uint64_t>(n);
-      continue;
-    }
-    if (n == 0) {
-      // The file shrank under us; the promised length can no longer be met.
-      COLLAGE_LOG(LogLevel::warn, "COL-HTTP1-0006", "{}:{}: file truncated while sending {}",
-                  peer_.address, peer_.port, request_.path);
-      co_return false;
-    }
-    if (errno == EINTR) {
-      continue;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      set_deadline(Clock::now() + settings_.send_timeout);
-      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, kAsTuple);
-      if (ec) {
-        co_return false;
-      }
-      continue;
-    }
-    co_return false;
+Task<bool> Connection::send_file(const Bucket& bucket) {
+  const WireResult result = co_await wire_send_file(socket_, bucket, extend_send_deadline_);
+  if (result == WireResult::truncated) {
+    // The file shrank under us; the promised length can no longer be met.
+    COLLAGE_LOG(LogLevel::warn, "COL-HTTP1-0006", "{}:{}: file truncated while sending {}",
+                peer_.address, peer_.port, request_.path);
   }
-  co_return true;
+  co_return result == WireResult::ok;
 }
 
 Task<void> Connection::linger_close() {

@@ -3,6 +3,7 @@
 // order. Runs as one coroutine plus a watchdog that enforces the current phase's deadline.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -50,7 +51,7 @@ class Connection final : public TrackedConnection {
   Task<bool> send_error(int status, std::string_view reason);
   Task<bool> write_response(bool head_request, bool keep_alive);
   Task<bool> send_bytes(std::string_view data, bool more);
-  Task<bool> send_file(const Bucket& bucket, bool more);
+  Task<bool> send_file(const Bucket& bucket);
   Task<void> linger_close();
   void log_access(std::uint64_t body_bytes);
 
@@ -86,6 +87,7 @@ class Connection final : public TrackedConnection {
   std::string host_;
   std::string out_;
   PeerInfo peer_;
+  std::function<void()> extend_send_deadline_;
 };
 
 }  // namespace collage::http1
