@@ -13,7 +13,7 @@
 #include "collage/log.h"
 #include "collage/middle_end.h"
 #include "collage/path.h"
-#include "safe_open.h"
+#include "collage/safe_open.h"
 
 namespace collage::files {
 namespace {

@@ -167,12 +167,16 @@ class Loader {
   }
 
   void load_listen(const XMLElement* e, ServerConfig& config) {
-    check_attributes(e, {"protocol", "address", "port"});
+    check_attributes(e, {"protocol", "address", "port", "host"});
     no_children(e);
     ListenConfig listen;
     listen.where = at(e->GetLineNum());
     listen.protocol = attribute(e, "protocol", true).value_or("");
     listen.address = attribute(e, "address", false).value_or("0.0.0.0");
+    listen.host = attribute(e, "host", false).value_or("");
+    for (char& c : listen.host) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
     const std::string port = attribute(e, "port", true).value_or("");
     char* end = nullptr;
     const long number = std::strtol(port.c_str(), &end, 10);

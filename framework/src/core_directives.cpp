@@ -48,6 +48,18 @@ const Directive kCoreDirectives[] = {
      .contexts = kAnyContext,
      .default_value = "1g",
      .help = "Largest request body accepted (413 beyond it); 0 refuses every body."},
+    {.name = "GopherServerName",
+     .type = ArgType::string,
+     .contexts = kAnyContext,
+     .help = "Public host name that generated Gopher menus give for this server (default: the "
+             "address the request came to)."},
+    {.name = "GopherServerPort",
+     .type = ArgType::integer,
+     .contexts = kAnyContext,
+     .help = "Public port that generated Gopher menus give (default: the port the request came "
+             "to).",
+     .min = 1,
+     .max = 65535},
     {.name = "GracefulShutdownTimeout",
      .type = ArgType::duration,
      .contexts = kServerContext,

@@ -34,6 +34,10 @@ bool filter_applies(const FilterCapabilities& caps, const Request& request, cons
       })) {
     return false;
   }
+  if (!caps.protocols.empty() && std::find(caps.protocols.begin(), caps.protocols.end(),
+                                           request.protocol) == caps.protocols.end()) {
+    return false;
+  }
   if (!caps.request_header.empty() && !request.headers.contains(caps.request_header)) {
     return false;
   }

@@ -47,7 +47,7 @@ Task<BodyRead> Body::read(std::span<char> into) {
     c.start_ += got;
   } else {
     // Large bodies go straight into the store's buffer, not through the connection's.
-    c.set_deadline(Connection::Clock::now() + c.settings_.body_timeout);
+    c.watchdog_.set_deadline(Connection::Clock::now() + c.settings_.body_timeout);
     auto [ec, n] = co_await c.socket_.async_read_some(asio::buffer(into.data(), want), kAsTuple);
     if (ec || n == 0) {
       co_return fail(c.timed_out_ ? BodyError::timeout : BodyError::closed);
@@ -88,7 +88,7 @@ Task<BodyRead> Body::read_chunked(std::span<char> into) {
       }
     }
     c.phase_ = Connection::Phase::reading_body;
-    c.set_deadline(Connection::Clock::now() + c.settings_.body_timeout);
+    c.watchdog_.set_deadline(Connection::Clock::now() + c.settings_.body_timeout);
     if (!co_await c.fill()) {
       co_return fail(c.timed_out_ ? BodyError::timeout : BodyError::closed);
     }

@@ -80,11 +80,12 @@ void append_log_quoted(std::string_view value, std::string& out) {
 Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext context,
                        const Settings& settings)
     : socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
+      watchdog_(socket_.get_executor(), [this] { return on_deadline(); }),
       context_(std::move(context)),
       settings_(settings),
       body_(*this),
-      extend_send_deadline_([this] { set_deadline(Clock::now() + settings_.send_timeout); }) {
+      extend_send_deadline_(
+          [this] { watchdog_.set_deadline(Clock::now() + settings_.send_timeout); }) {
   tracker_handle_ = context_.services->connections().add(this);
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -114,41 +115,20 @@ void Connection::drain() {
 
 Task<void> Connection::run() {
   using namespace asio::experimental::awaitable_operators;
-  deadline_ = Clock::now() + settings_.header_timeout;
-  co_await (session() || watchdog());
+  watchdog_.set_deadline(Clock::now() + settings_.header_timeout);
+  co_await (session() || watchdog_.run());
   asio::error_code ec;
   socket_.close(ec);
 }
 
-void Connection::set_deadline(Clock::time_point deadline) {
-  const bool earlier = deadline < deadline_;
-  deadline_ = deadline;
-  if (earlier) {
-    timer_.expires_at(deadline_);  // wakes the watchdog, which re-arms for the nearer deadline
+bool Connection::on_deadline() {
+  if (phase_ == Phase::processing) {
+    // A store at work is not the client's fault; stores bound their own waits.
+    watchdog_.set_deadline(Clock::now() + settings_.keep_alive_timeout);
+    return false;
   }
-}
-
-Task<void> Connection::watchdog() {
-  for (;;) {
-    timer_.expires_at(deadline_);
-    auto [ec] = co_await timer_.async_wait(kAsTuple);
-    if (ec == asio::error::operation_aborted) {
-      const auto state = co_await asio::this_coro::cancellation_state;
-      if (state.cancelled() != asio::cancellation_type::none) {
-        co_return;  // the session ended first
-      }
-      continue;  // re-armed by set_deadline()
-    }
-    if (Clock::now() >= deadline_) {
-      if (phase_ == Phase::processing) {
-        // A store at work is not the client's fault; stores bound their own waits.
-        deadline_ = Clock::now() + settings_.keep_alive_timeout;
-        continue;
-      }
-      on_timeout();
-      co_return;
-    }
-  }
+  on_timeout();
+  return true;
 }
 
 void Connection::on_timeout() {
@@ -254,7 +234,7 @@ Task<int> Connection::read_head(std::size_t& head_length) {
       // Only a head that needs more reads gets a deadline: the usual one-read request never
       // touches the timer.
       if (!head_deadline_set) {
-        set_deadline(Clock::now() + settings_.header_timeout);
+        watchdog_.set_deadline(Clock::now() + settings_.header_timeout);
         head_deadline_set = true;
       }
     }
@@ -268,7 +248,7 @@ Task<void> Connection::session() {
   for (;;) {
     phase_ = Phase::idle;
     if (requests_ > 0) {
-      set_deadline(Clock::now() + settings_.keep_alive_timeout);
+      watchdog_.set_deadline(Clock::now() + settings_.keep_alive_timeout);
     }
     if (draining_ && start_ == end_) {
       co_return;
@@ -454,7 +434,7 @@ Task<void> Connection::linger_close() {
   asio::error_code ec;
   socket_.shutdown(asio::socket_base::shutdown_send, ec);
   phase_ = Phase::writing;
-  set_deadline(Clock::now() + std::chrono::seconds(2));
+  watchdog_.set_deadline(Clock::now() + std::chrono::seconds(2));
   char sink[4096];
   for (int i = 0; i < 64 && !ec; ++i) {
     auto [read_ec, n] = co_await socket_.async_read_some(asio::buffer(sink), kAsTuple);

@@ -13,6 +13,7 @@
 #include "collage/protocol.h"
 #include "collage/request.h"
 #include "collage/services.h"
+#include "collage/watchdog.h"
 #include "http1_body.h"
 #include "http1_parser.h"
 #include "http1_settings.h"
@@ -33,12 +34,11 @@ class Connection final : public TrackedConnection {
  private:
   friend class Body;
   enum class Phase : std::uint8_t { idle, reading_head, reading_body, processing, writing };
-  using Clock = std::chrono::steady_clock;
+  using Clock = Watchdog::Clock;
 
   Task<void> session();
-  Task<void> watchdog();
-  // Moves the current phase's deadline; extending it costs nothing, shortening re-arms the timer.
-  void set_deadline(Clock::time_point deadline);
+  // Called when the watchdog's deadline passed; true when the connection was closed.
+  bool on_deadline();
   void on_timeout();
 
   // Reads more bytes into the input buffer. False when the peer closed, an error occurred or
@@ -60,7 +60,7 @@ class Connection final : public TrackedConnection {
   void release_idle_buffer();
 
   asio::ip::tcp::socket socket_;
-  asio::steady_timer timer_;
+  Watchdog watchdog_;
   ConnectionContext context_;
   const Settings& settings_;
   ConnectionTracker::Handle tracker_handle_;
@@ -72,7 +72,6 @@ class Connection final : public TrackedConnection {
   std::size_t end_ = 0;
 
   Phase phase_ = Phase::idle;
-  Clock::time_point deadline_;
   bool timed_out_ = false;
   bool draining_ = false;
   bool closed_ = false;

@@ -71,6 +71,7 @@ class CommandLineTest(unittest.TestCase):
     def test_check_accepts_the_example_config(self):
         result = run("-t", "-f", os.path.join(REPO, "examples", "collage.xml"),
                      "-D", "DOCROOT=" + os.path.join(REPO, "examples", "site"),
+                     "-D", "GOPHERROOT=" + os.path.join(REPO, "examples", "gopherhole"),
                      "-D", "LOGDIR=" + tempfile.gettempdir())
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("Syntax OK", result.stderr)

@@ -15,6 +15,8 @@ struct ListenConfig {
   std::string protocol;    // a registered protocol module name, e.g. "http1"
   std::string address;     // IP literal or host name
   std::uint16_t port = 0;  // 0 = the kernel picks one; the bound port is logged
+  // Virtual host for requests that carry no host of their own (Gopher, FTP); empty = default.
+  std::string host;
   SourceLocation where;
 };
 

@@ -30,6 +30,7 @@ struct FilterCapabilities {
   std::vector<int> statuses;                    // response statuses it applies to; empty = any
   std::vector<std::string_view> content_types;  // "text/html", "text/*"; empty = any
   std::string_view request_header;              // applies only when the request carries this header
+  std::vector<std::string_view> protocols;      // front ends it applies to ("http1"); empty = all
   bool needs_whole_body = false;                // must see the complete body at once
   bool needs_known_length = false;              // must know the body length up front
   bool changes_length = false;                  // output length differs from input length

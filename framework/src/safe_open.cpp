@@ -1,4 +1,4 @@
-#include "safe_open.h"
+#include "collage/safe_open.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace collage::files {
+namespace collage {
 namespace {
 
 // Fallback for kernels before 5.6: open, then check where the descriptor really points.
@@ -60,4 +60,4 @@ int open_beneath(int root_fd, const char* relative_path, int flags, bool follow_
                         : open_and_verify(root_fd, relative_path, flags);
 }
 
-}  // namespace collage::files
+}  // namespace collage

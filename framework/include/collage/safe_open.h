@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace collage::files {
+namespace collage {
 
 // Opens relative_path (no leading '/', "." for the root itself) beneath root_fd. Returns the fd,
 // or -1 with errno set; EXDEV means the path would have left the root. With follow_outside,
@@ -12,4 +12,4 @@ namespace collage::files {
 // climb out.
 int open_beneath(int root_fd, const char* relative_path, int flags, bool follow_outside);
 
-}  // namespace collage::files
+}  // namespace collage

@@ -1,0 +1,287 @@
+#include "gopher_connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <ctime>
+
+#include "collage/generation.h"
+#include "collage/log.h"
+#include "collage/menu.h"
+#include "collage/middle_end.h"
+#include "collage/path.h"
+#include "collage/status.h"
+#include "collage/wire.h"
+
+namespace collage::gopher_protocol {
+
+void split_selector_line(std::string_view line, std::string_view& selector,
+                         std::string_view& search) {
+  const std::size_t tab = line.find('\t');
+  selector = line.substr(0, tab);
+  search = {};
+  if (tab != std::string_view::npos) {
+    search = line.substr(tab + 1);
+    search = search.substr(0, search.find('\t'));
+    if (search == "$" || search == "+" || search == "!") {
+      search = {};  // Gopher+ request markers, not search words
+    }
+  }
+}
+
+void append_text_item(std::string_view piece, bool& at_line_start, std::string& out) {
+  for (char c : piece) {
+    if (at_line_start && c == '.') {
+      out += '.';
+    }
+    if (c == '\n') {
+      if (out.empty() || out.back() != '\r') {
+        out += '\r';
+      }
+      out += '\n';
+      at_line_start = true;
+      continue;
+    }
+    out += c;
+    at_line_start = false;
+  }
+}
+
+void finish_text_item(bool at_line_start, std::string& out) {
+  if (!at_line_start) {
+    out += "\r\n";
+  }
+  out += ".\r\n";
+}
+
+std::string error_menu(int status, std::string_view selector) {
+  std::string out;
+  MenuItem item;
+  item.type = '3';
+  item.display = std::string(reason_phrase(status)) + ": " + std::string(selector);
+  item.host = "error.host";
+  item.port = "1";
+  append_menu_line(item, out);
+  out += ".\r\n";
+  return out;
+}
+
+Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext context,
+                       const Settings& settings)
+    : socket_(std::move(socket)),
+      watchdog_(socket_.get_executor(),
+                [this] {
+                  asio::error_code ec;
+                  socket_.close(ec);
+                  return true;
+                }),
+      context_(std::move(context)),
+      settings_(settings),
+      extend_deadline_(
+          [this] { watchdog_.set_deadline(Watchdog::Clock::now() + settings_.timeout); }) {
+  tracker_handle_ = context_.services->connections().add(this);
+  asio::error_code ec;
+  socket_.native_non_blocking(true, ec);
+  const auto remote = socket_.remote_endpoint(ec);
+  peer_.address = remote.address().to_string();
+  peer_.port = remote.port();
+  const auto local = socket_.local_endpoint(ec);
+  peer_.local_address = local.address().to_string();
+  peer_.local_port = local.port();
+}
+
+Connection::~Connection() {
+  context_.services->connections().remove(tracker_handle_);
+}
+
+void Connection::drain() {
+  if (idle_) {
+    asio::error_code ec;
+    socket_.close(ec);
+  }
+}
+
+Task<void> Connection::run() {
+  using namespace asio::experimental::awaitable_operators;
+  watchdog_.set_deadline(Watchdog::Clock::now() + settings_.timeout);
+  co_await (session() || watchdog_.run());
+  asio::error_code ec;
+  socket_.close(ec);
+}
+
+Task<bool> Connection::read_line(std::string& line) {
+  std::array<char, 1024> buffer;
+  for (;;) {
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kAsTuple);
+    if (ec || n == 0) {
+      co_return false;
+    }
+    idle_ = false;
+    line.append(buffer.data(), n);
+    const std::size_t lf = line.find('\n');
+    if (lf != std::string::npos) {
+      line.resize(lf);
+      if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+      }
+      co_return true;
+    }
+    if (line.size() > settings_.max_selector) {
+      co_return true;  // the caller sees the length and refuses it
+    }
+  }
+}
+
+Task<bool> Connection::send(std::string_view data, bool more) {
+  bytes_sent_ += data.size();
+  co_return co_await wire_send(socket_, data, more, extend_deadline_) == WireResult::ok;
+}
+
+Task<void> Connection::session() {
+  std::string line;
+  if (!co_await read_line(line)) {
+    co_return;  // closed or timed out before a selector arrived
+  }
+  if (line.size() > settings_.max_selector) {
+    COLLAGE_LOG(LogLevel::info, "COL-GOPHER-0001", "{}:{}: selector longer than {} bytes refused",
+                peer_.address, peer_.port, settings_.max_selector);
+    co_await send(error_menu(414, "selector too long"), false);
+    log_access("-", 414, bytes_sent_);
+    co_return;
+  }
+  std::string_view selector;
+  std::string_view search;
+  split_selector_line(line, selector, search);
+
+  if (selector.starts_with("URL:")) {
+    // Links to the web in menus; clients that do not know them fetch this page instead.
+    std::string url;
+    append_html_escaped(selector.substr(4), url);
+    const std::string page =
+        "<!DOCTYPE html>\n<html><head><meta http-equiv=\"refresh\" content=\"0;url=" + url +
+        "\"></head><body><a href=\"" + url + "\">" + url + "</a></body></html>\n";
+    co_await send(page, false);
+    log_access(selector, 200, bytes_sent_);
+    co_return;
+  }
+
+  Request request;
+  request.protocol = "gopher";
+  request.method = Method::get;
+  request.method_token = "GET";
+  request.target = selector;
+  request.query = search;
+  request.peer = &peer_;
+  request.received = std::chrono::system_clock::now();
+  request.host = context_.listener->config.host;
+  // Selectors are raw bytes, not percent-encoded: escape '%' so normalization keeps it literal.
+  std::string escaped = selector.starts_with('/') ? "" : "/";
+  for (char c : selector) {
+    escaped += c == '%' ? std::string_view("%25") : std::string_view(&c, 1);
+  }
+  Entity entity;
+  switch (normalize_path(escaped, request.path)) {
+    case PathResult::ok: break;
+    default:
+      COLLAGE_LOG(LogLevel::info, "COL-GOPHER-0002", "{}:{}: refused selector '{}'", peer_.address,
+                  peer_.port, selector);
+      co_await send(error_menu(400, selector), false);
+      log_access(selector, 400, bytes_sent_);
+      co_return;
+  }
+  RequestContext ctx = route(*context_.generation, request, *context_.services);
+  co_await respond(ctx, entity);
+  if (entity.status >= 300) {
+    co_await send(error_menu(entity.status, selector), false);
+  } else {
+    co_await write_entity(entity);
+  }
+  log_access(selector, entity.status, bytes_sent_);
+  asio::error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+}
+
+Task<bool> Connection::write_entity(const Entity& entity) {
+  if (entity.content_type == kMenuContentType) {
+    for (const Bucket& b : entity.body.buckets()) {
+      if (!co_await send(b.bytes, true)) {
+        co_return false;
+      }
+    }
+    co_return co_await send(".\r\n", false);
+  }
+  if (settings_.text_framing && entity.content_type.starts_with("text/plain")) {
+    co_return co_await write_text(entity);
+  }
+  // Binary items go out byte for byte; files with sendfile.
+  for (const Bucket& b : entity.body.buckets()) {
+    if (b.kind == Bucket::Kind::memory) {
+      if (!co_await send(b.bytes, true)) {
+        co_return false;
+      }
+    } else {
+      if (co_await wire_send_file(socket_, b, extend_deadline_) != WireResult::ok) {
+        co_return false;
+      }
+      bytes_sent_ += b.length;
+    }
+  }
+  co_return true;
+}
+
+Task<bool> Connection::write_text(const Entity& entity) {
+  std::string out;
+  bool at_line_start = true;
+  std::array<char, 32 * 1024> chunk;
+  for (const Bucket& b : entity.body.buckets()) {
+    if (b.kind == Bucket::Kind::memory) {
+      append_text_item(b.bytes, at_line_start, out);
+    } else {
+      std::uint64_t offset = b.offset;
+      std::uint64_t left = b.length;
+      while (left > 0) {
+        const ssize_t n =
+            ::pread(b.file->fd(), chunk.data(),
+                    static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size())),
+                    static_cast<off_t>(offset));
+        if (n <= 0) {
+          co_return false;
+        }
+        append_text_item(std::string_view(chunk.data(), static_cast<std::size_t>(n)), at_line_start,
+                         out);
+        offset += static_cast<std::uint64_t>(n);
+        left -= static_cast<std::uint64_t>(n);
+        if (out.size() >= 64 * 1024) {
+          if (!co_await send(out, true)) {
+            co_return false;
+          }
+          out.clear();
+        }
+      }
+    }
+  }
+  finish_text_item(at_line_start, out);
+  co_return co_await send(out, false);
+}
+
+void Connection::log_access(std::string_view selector, int status, std::uint64_t bytes) {
+  AccessLog* log = context_.generation->access_log();
+  if (log == nullptr) {
+    return;
+  }
+  char when[40];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  const std::size_t length = std::strftime(when, sizeof when, "[%d/%b/%Y:%H:%M:%S %z]", &tm);
+  std::string clean;
+  for (char c : selector) {
+    clean += (c == '"' || c < 0x20) ? '?' : c;
+  }
+  log->append(fmt::format("{} - - {} \"GOPHER {}\" {} {} \"-\" \"-\"\n", peer_.address,
+                          std::string_view(when, length), clean, status, bytes));
+}
+
+}  // namespace collage::gopher_protocol
