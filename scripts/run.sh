@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Quick start, command 1: set up and build, then serve examples/site with examples/collage.xml
-# (HTTP on 127.0.0.1:8080). Extra arguments go to collage, e.g. -D HTTP_PORT=9000.
+# Quick start, command 1: set up and build, then serve the examples with examples/collage.xml
+# (HTTP on 127.0.0.1:8080, Gopher on 127.0.0.1:7070). Extra arguments go to collage,
+# e.g. -D HTTP_PORT=9000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 mkdir -p run
-echo "run: serving examples/site on http://127.0.0.1:${HTTP_PORT:-8080}/ (Ctrl-C stops)"
+echo "run: serving http://127.0.0.1:${HTTP_PORT:-8080}/ and gopher://127.0.0.1:${GOPHER_PORT:-7070}/ (Ctrl-C stops)"
 exec build/mpm/collage -f examples/collage.xml "$@"
