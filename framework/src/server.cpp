@@ -59,18 +59,20 @@ void Server::start_connection(asio::ip::tcp::socket socket, const BoundListener&
                               Services& services) const {
   const auto executor = socket.get_executor();
   ConnectionContext context{generation_, bound.listener, &services};
-  asio::co_spawn(executor, bound.listener->protocol->serve(std::move(socket), std::move(context)),
-                 [](std::exception_ptr error) {
-                   // Protocol code reports errors as values; reaching here is a bug to see.
-                   if (error) {
-                     try {
-                       std::rethrow_exception(error);
-                     } catch (const std::exception& e) {
-                       COLLAGE_LOG(LogLevel::crit, "COL-CORE-0004",
-                                   "connection ended by an exception: {}", e.what());
-                     }
-                   }
-                 });
+  asio::co_spawn(
+      executor,
+      bound.listener->protocol->serve(make_tcp_transport(std::move(socket)), std::move(context)),
+      [](std::exception_ptr error) {
+        // Protocol code reports errors as values; reaching here is a bug to see.
+        if (error) {
+          try {
+            std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            COLLAGE_LOG(LogLevel::crit, "COL-CORE-0004", "connection ended by an exception: {}",
+                        e.what());
+          }
+        }
+      });
 }
 
 }  // namespace collage

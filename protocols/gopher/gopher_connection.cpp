@@ -68,9 +68,10 @@ std::string error_menu(int status, std::string_view selector) {
   return out;
 }
 
-Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext context,
+Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext context,
                        const Settings& settings)
-    : socket_(std::move(socket)),
+    : transport_(std::move(transport)),
+      socket_(transport_->socket()),
       watchdog_(socket_.get_executor(),
                 [this] {
                   asio::error_code ec;
@@ -78,12 +79,11 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext context,
                   return true;
                 }),
       context_(std::move(context)),
-      settings_(settings),
-      extend_deadline_(
-          [this] { watchdog_.set_deadline(Watchdog::Clock::now() + settings_.timeout); }) {
+      settings_(settings) {
   tracker_handle_ = context_.services->connections().add(this);
   asio::error_code ec;
-  socket_.native_non_blocking(true, ec);
+  transport_->set_before_write_wait(
+      [this] { watchdog_.set_deadline(Watchdog::Clock::now() + settings_.timeout); });
   const auto remote = socket_.remote_endpoint(ec);
   peer_.address = remote.address().to_string();
   peer_.port = remote.port();
@@ -114,7 +114,7 @@ Task<void> Connection::run() {
 Task<bool> Connection::read_line(std::string& line) {
   std::array<char, 1024> buffer;
   for (;;) {
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kAsTuple);
+    auto [ec, n] = co_await transport_->read_some(asio::buffer(buffer));
     if (ec || n == 0) {
       co_return false;
     }
@@ -136,7 +136,7 @@ Task<bool> Connection::read_line(std::string& line) {
 
 Task<bool> Connection::send(std::string_view data, bool more) {
   bytes_sent_ += data.size();
-  co_return co_await wire_send(socket_, data, more, extend_deadline_) == WireResult::ok;
+  co_return co_await transport_->write(data, more) == WireResult::ok;
 }
 
 Task<void> Connection::session() {
@@ -199,8 +199,7 @@ Task<void> Connection::session() {
     co_await write_entity(entity);
   }
   log_access(selector, entity.status, bytes_sent_);
-  asio::error_code ec;
-  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+  transport_->shutdown_send();
 }
 
 Task<bool> Connection::write_entity(const Entity& entity) {
@@ -222,7 +221,7 @@ Task<bool> Connection::write_entity(const Entity& entity) {
         co_return false;
       }
     } else {
-      if (co_await wire_send_file(socket_, b, extend_deadline_) != WireResult::ok) {
+      if (co_await transport_->write_file(b) != WireResult::ok) {
         co_return false;
       }
       bytes_sent_ += b.length;

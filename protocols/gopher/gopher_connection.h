@@ -10,6 +10,7 @@
 #include "collage/protocol.h"
 #include "collage/request.h"
 #include "collage/services.h"
+#include "collage/transport.h"
 #include "collage/watchdog.h"
 
 namespace collage::gopher_protocol {
@@ -35,7 +36,8 @@ std::string error_menu(int status, std::string_view selector);
 
 class Connection final : public TrackedConnection {
  public:
-  Connection(asio::ip::tcp::socket socket, ConnectionContext context, const Settings& settings);
+  Connection(std::unique_ptr<Transport> transport, ConnectionContext context,
+             const Settings& settings);
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -51,7 +53,8 @@ class Connection final : public TrackedConnection {
   Task<bool> write_text(const Entity& entity);
   void log_access(std::string_view selector, int status, std::uint64_t bytes);
 
-  asio::ip::tcp::socket socket_;
+  std::unique_ptr<Transport> transport_;
+  asio::ip::tcp::socket& socket_;  // the TCP socket under the transport
   Watchdog watchdog_;
   ConnectionContext context_;
   const Settings& settings_;
@@ -59,7 +62,6 @@ class Connection final : public TrackedConnection {
   PeerInfo peer_;
   bool idle_ = true;
   std::uint64_t bytes_sent_ = 0;
-  std::function<void()> extend_deadline_;
 };
 
 }  // namespace collage::gopher_protocol

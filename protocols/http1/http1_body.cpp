@@ -48,7 +48,7 @@ Task<BodyRead> Body::read(std::span<char> into) {
   } else {
     // Large bodies go straight into the store's buffer, not through the connection's.
     c.watchdog_.set_deadline(Connection::Clock::now() + c.settings_.body_timeout);
-    auto [ec, n] = co_await c.socket_.async_read_some(asio::buffer(into.data(), want), kAsTuple);
+    auto [ec, n] = co_await c.transport_->read_some(asio::buffer(into.data(), want));
     if (ec || n == 0) {
       co_return fail(c.timed_out_ ? BodyError::timeout : BodyError::closed);
     }

@@ -77,19 +77,19 @@ void append_log_quoted(std::string_view value, std::string& out) {
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, ConnectionContext context,
+Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext context,
                        const Settings& settings)
-    : socket_(std::move(socket)),
+    : transport_(std::move(transport)),
+      socket_(transport_->socket()),
       watchdog_(socket_.get_executor(), [this] { return on_deadline(); }),
       context_(std::move(context)),
       settings_(settings),
-      body_(*this),
-      extend_send_deadline_(
-          [this] { watchdog_.set_deadline(Clock::now() + settings_.send_timeout); }) {
+      body_(*this) {
   tracker_handle_ = context_.services->connections().add(this);
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.native_non_blocking(true, ec);
+  transport_->set_before_write_wait(
+      [this] { watchdog_.set_deadline(Clock::now() + settings_.send_timeout); });
   const auto remote = socket_.remote_endpoint(ec);
   peer_.address = remote.address().to_string();
   peer_.port = remote.port();
@@ -140,8 +140,7 @@ void Connection::on_timeout() {
     static constexpr std::string_view k408 =
         "HTTP/1.1 408 Request Timeout\r\nServer: Collage\r\nContent-Length: 0\r\n"
         "Connection: close\r\n\r\n";
-    [[maybe_unused]] ssize_t n =
-        ::send(socket_.native_handle(), k408.data(), k408.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    transport_->try_send_now(k408);
   } else if (phase_ != Phase::idle) {
     COLLAGE_LOG(LogLevel::info, "COL-HTTP1-0005", "{}:{}: timeout while {}, closing", peer_.address,
                 peer_.port, phase_ == Phase::reading_body ? "reading the request body" : "sending");
@@ -192,14 +191,14 @@ Task<bool> Connection::fill() {
   if (phase_ == Phase::idle && start_ == end_) {
     // An idle keep-alive connection holds no buffer: wait for readability first.
     release_idle_buffer();
-    auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kAsTuple);
+    const asio::error_code ec = co_await transport_->wait_readable();
     if (ec) {
       co_return false;
     }
   }
   make_room();
-  auto [ec, n] = co_await socket_.async_read_some(
-      asio::buffer(input_.get() + end_, capacity_ - end_), kAsTuple);
+  auto [ec, n] =
+      co_await transport_->read_some(asio::buffer(input_.get() + end_, capacity_ - end_));
   if (ec || n == 0) {
     co_return false;
   }
@@ -414,12 +413,12 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
 }
 
 Task<bool> Connection::send_bytes(std::string_view data, bool more) {
-  const WireResult result = co_await wire_send(socket_, data, more, extend_send_deadline_);
+  const WireResult result = co_await transport_->write(data, more);
   co_return result == WireResult::ok;
 }
 
 Task<bool> Connection::send_file(const Bucket& bucket) {
-  const WireResult result = co_await wire_send_file(socket_, bucket, extend_send_deadline_);
+  const WireResult result = co_await transport_->write_file(bucket);
   if (result == WireResult::truncated) {
     // The file shrank under us; the promised length can no longer be met.
     COLLAGE_LOG(LogLevel::warn, "COL-HTTP1-0006", "{}:{}: file truncated while sending {}",
@@ -431,13 +430,13 @@ Task<bool> Connection::send_file(const Bucket& bucket) {
 Task<void> Connection::linger_close() {
   // Half-close and read what the client still sends for a moment, so our last response is not
   // destroyed by a TCP reset caused by unread data (RFC 9112 §9.6).
+  transport_->shutdown_send();
   asio::error_code ec;
-  socket_.shutdown(asio::socket_base::shutdown_send, ec);
   phase_ = Phase::writing;
   watchdog_.set_deadline(Clock::now() + std::chrono::seconds(2));
   char sink[4096];
   for (int i = 0; i < 64 && !ec; ++i) {
-    auto [read_ec, n] = co_await socket_.async_read_some(asio::buffer(sink), kAsTuple);
+    auto [read_ec, n] = co_await transport_->read_some(asio::buffer(sink));
     if (read_ec || n == 0) {
       break;
     }

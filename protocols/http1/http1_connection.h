@@ -13,6 +13,7 @@
 #include "collage/protocol.h"
 #include "collage/request.h"
 #include "collage/services.h"
+#include "collage/transport.h"
 #include "collage/watchdog.h"
 #include "http1_body.h"
 #include "http1_parser.h"
@@ -22,7 +23,8 @@ namespace collage::http1 {
 
 class Connection final : public TrackedConnection {
  public:
-  Connection(asio::ip::tcp::socket socket, ConnectionContext context, const Settings& settings);
+  Connection(std::unique_ptr<Transport> transport, ConnectionContext context,
+             const Settings& settings);
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -59,7 +61,8 @@ class Connection final : public TrackedConnection {
   void make_room();
   void release_idle_buffer();
 
-  asio::ip::tcp::socket socket_;
+  std::unique_ptr<Transport> transport_;
+  asio::ip::tcp::socket& socket_;  // the TCP socket under the transport
   Watchdog watchdog_;
   ConnectionContext context_;
   const Settings& settings_;
@@ -86,7 +89,6 @@ class Connection final : public TrackedConnection {
   std::string host_;
   std::string out_;
   PeerInfo peer_;
-  std::function<void()> extend_send_deadline_;
 };
 
 }  // namespace collage::http1

@@ -66,8 +66,8 @@ class Http1Protocol final : public Protocol {
  public:
   explicit Http1Protocol(Settings settings) : settings_(settings) {}
 
-  Task<void> serve(asio::ip::tcp::socket socket, ConnectionContext context) const override {
-    Connection connection(std::move(socket), std::move(context), settings_);
+  Task<void> serve(std::unique_ptr<Transport> transport, ConnectionContext context) const override {
+    Connection connection(std::move(transport), std::move(context), settings_);
     co_await connection.run();
   }
 

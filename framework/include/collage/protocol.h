@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "collage/asio.h"
+#include "collage/transport.h"
 
 namespace collage {
 
@@ -22,8 +23,10 @@ class Protocol {
  public:
   virtual ~Protocol() = default;
   // Serves one accepted connection until it closes. Runs as its own coroutine on the executor
-  // the MPM chose for this connection; must not block that thread and must not throw.
-  virtual Task<void> serve(asio::ip::tcp::socket socket, ConnectionContext context) const = 0;
+  // the MPM chose for this connection; must not block that thread and must not throw. The
+  // transport is plain TCP from an MPM, or TLS when the TLS front end hands a connection over.
+  virtual Task<void> serve(std::unique_ptr<Transport> transport,
+                           ConnectionContext context) const = 0;
 };
 
 }  // namespace collage

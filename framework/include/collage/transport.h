@@ -1,0 +1,58 @@
+#pragma once
+// A connection's byte stream as front ends see it: plain TCP, or TLS on top of it. Front ends
+// read and write through this so the same protocol code serves http:// and https://, ftp and
+// ftps. All calls happen on the connection's executor; reads and writes may suspend.
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <utility>
+
+#include "collage/asio.h"
+#include "collage/brigade.h"
+#include "collage/wire.h"
+
+namespace collage {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // The TCP socket underneath (endpoints, options, closing on a timeout).
+  virtual asio::ip::tcp::socket& socket() = 0;
+
+  // Reads what is available (at least one byte); n == 0 or an error means the stream ended.
+  virtual Task<std::pair<asio::error_code, std::size_t>> read_some(asio::mutable_buffer into) = 0;
+  // Suspends until read_some() would not block. Lets an idle connection wait without a buffer.
+  virtual Task<asio::error_code> wait_readable() = 0;
+  // Writes all of data; `more` hints that more follows at once (MSG_MORE on TCP).
+  virtual Task<WireResult> write(std::string_view data, bool more) = 0;
+  // Writes a file range: sendfile on TCP, read-and-encrypt on TLS.
+  virtual Task<WireResult> write_file(const Bucket& file_bucket) = 0;
+  // Called before each wait for the peer to accept more data (to extend a send deadline).
+  void set_before_write_wait(BeforeWait hook) { before_wait_ = std::move(hook); }
+
+  // Sends bytes now if the socket takes them, never waiting (a last word before closing).
+  // Does nothing where that is impossible (TLS).
+  virtual void try_send_now(std::string_view data) = 0;
+  // Stops sending (TCP half-close; TLS close_notify is best effort) but keeps reading.
+  virtual void shutdown_send() = 0;
+  void close() {
+    asio::error_code ec;
+    socket().close(ec);
+  }
+
+  // "h2", "http/1.1" … as negotiated by ALPN; empty for plain TCP or no ALPN.
+  virtual std::string_view negotiated_protocol() const { return {}; }
+  virtual bool secure() const { return false; }
+  // The TLS server name the client asked for (SNI), lower-case; empty when none.
+  virtual std::string_view server_name() const { return {}; }
+
+ protected:
+  BeforeWait before_wait_ = [] {};
+};
+
+// Plain TCP. Puts the socket in non-blocking mode; writes use send() and sendfile() directly.
+std::unique_ptr<Transport> make_tcp_transport(asio::ip::tcp::socket socket);
+
+}  // namespace collage
