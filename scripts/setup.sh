@@ -10,7 +10,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git
   libasio-dev libnghttp2-dev libssl-dev libtinyxml2-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libfmt-dev
-  media-types curl python3 lynx
+  media-types curl python3 lynx openssl
 )
 
 missing=()
@@ -28,6 +28,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# A self-signed certificate for the example's HTTPS and FTPS listeners; made here, never committed.
+if [ ! -f examples/tls/key.pem ]; then
+  mkdir -p examples/tls
+  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout examples/tls/key.pem -out examples/tls/cert.pem 2>/dev/null
+  chmod 600 examples/tls/key.pem
 fi
 
 build_dir=build

@@ -167,13 +167,19 @@ class Loader {
   }
 
   void load_listen(const XMLElement* e, ServerConfig& config) {
-    check_attributes(e, {"protocol", "address", "port", "host"});
+    check_attributes(e, {"protocol", "address", "port", "host", "tls"});
     no_children(e);
     ListenConfig listen;
     listen.where = at(e->GetLineNum());
     listen.protocol = attribute(e, "protocol", true).value_or("");
     listen.address = attribute(e, "address", false).value_or("0.0.0.0");
     listen.host = attribute(e, "host", false).value_or("");
+    const std::string tls = attribute(e, "tls", false).value_or("off");
+    if (tls == "on") {
+      listen.tls = true;
+    } else if (tls != "off") {
+      errors_.add(at(e->GetLineNum()), "tls must be on or off, got '" + tls + "'");
+    }
     for (char& c : listen.host) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }

@@ -20,11 +20,25 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
   if (config->listeners.empty()) {
     errors.add(server.where(), "no <Listen> element: the server would serve nothing");
   }
-  std::map<std::string, const Protocol*, std::less<>> protocols;
+  // One front end object per protocol name, shared by its listeners.
+  auto instantiate = [&](std::string_view name) -> const Protocol* {
+    if (auto it = gen->protocols_.find(name); it != gen->protocols_.end()) {
+      return it->second.get();
+    }
+    const ProtocolRegistration* registration = registry.protocol(name);
+    if (registration == nullptr) {
+      return nullptr;
+    }
+    std::unique_ptr<Protocol> protocol = registration->factory(server, errors);
+    const Protocol* raw = protocol.get();
+    gen->protocols_.emplace(std::string(name), std::move(protocol));
+    return raw;
+  };
   std::set<std::pair<std::string, std::uint16_t>> bound;
+  bool any_tls = false;
   for (const ListenConfig& listen : config->listeners) {
-    const ProtocolFactory* factory = registry.protocol(listen.protocol);
-    if (factory == nullptr) {
+    const ProtocolRegistration* registration = registry.protocol(listen.protocol);
+    if (registration == nullptr) {
       errors.add(listen.where, "unknown protocol '" + listen.protocol + "'");
       continue;
     }
@@ -32,16 +46,29 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
       errors.add(listen.where, "address " + listen.address + ":" + std::to_string(listen.port) +
                                    " is listened on twice");
     }
-    auto it = protocols.find(listen.protocol);
-    if (it == protocols.end()) {
-      std::unique_ptr<Protocol> protocol = (*factory)(server, errors);
-      if (!protocol) {
-        continue;
+    Listener listener{listen, instantiate(listen.protocol), {}, {}};
+    if (listen.tls) {
+      any_tls = true;
+      for (std::string_view alternative : registration->alpn_alternatives) {
+        const ProtocolRegistration* other = registry.protocol(alternative);
+        if (other != nullptr && !other->alpn.empty()) {
+          listener.alpn_offers.emplace_back(other->alpn);
+          listener.alpn_protocols.push_back(instantiate(alternative));
+        }
       }
-      it = protocols.emplace(listen.protocol, protocol.get()).first;
-      gen->protocols_.push_back(std::move(protocol));
+      if (!registration->alpn.empty()) {
+        listener.alpn_offers.emplace_back(registration->alpn);
+        listener.alpn_protocols.push_back(listener.protocol);
+      }
     }
-    gen->listeners_.push_back(Listener{listen, it->second});
+    gen->listeners_.push_back(std::move(listener));
+  }
+  if (any_tls) {
+    if (const TlsFactory* tls = registry.tls()) {
+      gen->tls_ = (*tls)(*config, errors);
+    } else {
+      errors.add(server.where(), "a listener asks for TLS, but no TLS module is compiled in");
+    }
   }
 
   for (VirtualHostConfig& host_config : config->virtual_hosts) {
@@ -112,6 +139,11 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
     return nullptr;
   }
   return gen;
+}
+
+const Protocol* Generation::protocol(std::string_view name) const {
+  auto it = protocols_.find(name);
+  return it == protocols_.end() ? nullptr : it->second.get();
 }
 
 bool Generation::open_logs(std::string& error) const {

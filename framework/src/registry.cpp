@@ -35,8 +35,8 @@ void Registry::add_module(const ModuleInfo& info, std::span<const Directive> dir
   directives_.add(info.name, directives);
 }
 
-void Registry::add_protocol(std::string_view name, ProtocolFactory factory) {
-  protocols_.insert_or_assign(std::string(name), std::move(factory));
+void Registry::add_protocol(std::string_view name, ProtocolRegistration protocol) {
+  protocols_.insert_or_assign(std::string(name), std::move(protocol));
 }
 
 void Registry::add_store(std::string_view name, StoreFactory factory) {
@@ -51,7 +51,7 @@ void Registry::add_mpm(std::string_view name, MpmFactory factory) {
   mpms_.insert_or_assign(std::string(name), std::move(factory));
 }
 
-const ProtocolFactory* Registry::protocol(std::string_view name) const {
+const ProtocolRegistration* Registry::protocol(std::string_view name) const {
   auto it = protocols_.find(name);
   return it == protocols_.end() ? nullptr : &it->second;
 }

@@ -49,30 +49,54 @@ bool Server::bind_listeners() {
     ::getsockname(fd, endpoint.data(), &length);
     endpoint.resize(length);
     bound_.push_back(BoundListener{fd, &listener, endpoint});
-    COLLAGE_LOG(LogLevel::notice, "COL-CORE-0003", "listening: {} on {}:{}", config.protocol,
-                endpoint.address().to_string(), endpoint.port());
+    COLLAGE_LOG(LogLevel::notice, "COL-CORE-0003", "listening: {} on {}:{}{}", config.protocol,
+                endpoint.address().to_string(), endpoint.port(), config.tls ? " with TLS" : "");
   }
   return true;
 }
+
+namespace {
+
+// Runs the TLS handshake where the listener asks for it, lets ALPN pick the front end, then
+// hands the connection over.
+Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext context) {
+  const Listener& listener = *context.listener;
+  std::unique_ptr<Transport> transport = make_tcp_transport(std::move(socket));
+  const Protocol* protocol = listener.protocol;
+  if (listener.config.tls) {
+    transport = co_await context.generation->tls()->accept(
+        std::move(transport), &listener.alpn_offers, std::chrono::seconds(10));
+    if (!transport) {
+      co_return;
+    }
+    const std::string_view chosen = transport->negotiated_protocol();
+    for (std::size_t i = 0; i < listener.alpn_offers.size(); ++i) {
+      if (listener.alpn_offers[i] == chosen) {
+        protocol = listener.alpn_protocols[i];
+      }
+    }
+  }
+  co_await protocol->serve(std::move(transport), std::move(context));
+}
+
+}  // namespace
 
 void Server::start_connection(asio::ip::tcp::socket socket, const BoundListener& bound,
                               Services& services) const {
   const auto executor = socket.get_executor();
   ConnectionContext context{generation_, bound.listener, &services};
-  asio::co_spawn(
-      executor,
-      bound.listener->protocol->serve(make_tcp_transport(std::move(socket)), std::move(context)),
-      [](std::exception_ptr error) {
-        // Protocol code reports errors as values; reaching here is a bug to see.
-        if (error) {
-          try {
-            std::rethrow_exception(error);
-          } catch (const std::exception& e) {
-            COLLAGE_LOG(LogLevel::crit, "COL-CORE-0004", "connection ended by an exception: {}",
-                        e.what());
-          }
-        }
-      });
+  asio::co_spawn(executor, serve_connection(std::move(socket), std::move(context)),
+                 [](std::exception_ptr error) {
+                   // Protocol code reports errors as values; reaching here is a bug to see.
+                   if (error) {
+                     try {
+                       std::rethrow_exception(error);
+                     } catch (const std::exception& e) {
+                       COLLAGE_LOG(LogLevel::crit, "COL-CORE-0004",
+                                   "connection ended by an exception: {}", e.what());
+                     }
+                   }
+                 });
 }
 
 }  // namespace collage

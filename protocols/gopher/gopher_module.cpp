@@ -42,13 +42,13 @@ class GopherProtocol final : public Protocol {
 void register_module(Registry& registry) {
   registry.add_module({"gopher", ModuleKind::protocol, "Gopher front end (RFC 1436)"}, kDirectives);
   registry.add_protocol("gopher",
-                        [](const Scope& server, ConfigErrors&) -> std::unique_ptr<Protocol> {
+                        {[](const Scope& server, ConfigErrors&) -> std::unique_ptr<Protocol> {
                           Settings settings;
                           settings.max_selector = server.size("GopherSelectorLimit");
                           settings.timeout = server.duration("GopherTimeout");
                           settings.text_framing = server.flag("GopherTextFraming");
                           return std::make_unique<GopherProtocol>(settings);
-                        });
+                        }});
 }
 
 }  // namespace collage::gopher_protocol

@@ -301,6 +301,7 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
   request_.target = head_.target;
   request_.query = head_.query;
   request_.peer = &peer_;
+  request_.secure = transport_->secure();
   request_.received = std::chrono::system_clock::now();
   std::swap(request_.headers, head_.headers);
   host_.assign(head_.host);

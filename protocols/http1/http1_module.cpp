@@ -99,7 +99,7 @@ std::unique_ptr<Protocol> make_protocol(const Scope& server, ConfigErrors& error
 void register_module(Registry& registry) {
   registry.add_module({"http1", ModuleKind::protocol, "HTTP/1.1 front end (RFC 9110, RFC 9112)"},
                       kDirectives);
-  registry.add_protocol("http1", make_protocol);
+  registry.add_protocol("http1", {make_protocol, "http/1.1", {"h2"}});
 }
 
 }  // namespace collage::http1

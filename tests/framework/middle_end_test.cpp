@@ -68,8 +68,11 @@ class MiddleEndTest : public ::testing::Test {
       return std::make_unique<NameStore>(scope.text("Answer"), MethodSet{Method::get, Method::put});
     });
     registry.add_mpm("event", [](const Scope&, ConfigErrors&) { return nullptr; });
-    registry.add_protocol(
-        "http1", [](const Scope&, ConfigErrors&) -> std::unique_ptr<Protocol> { return nullptr; });
+    ProtocolRegistration http1;
+    http1.factory = [](const Scope&, ConfigErrors&) -> std::unique_ptr<Protocol> {
+      return nullptr;
+    };
+    registry.add_protocol("http1", std::move(http1));
   }
 
   std::shared_ptr<Generation> build(const std::string& body) {

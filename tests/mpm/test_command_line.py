@@ -72,6 +72,8 @@ class CommandLineTest(unittest.TestCase):
         result = run("-t", "-f", os.path.join(REPO, "examples", "collage.xml"),
                      "-D", "DOCROOT=" + os.path.join(REPO, "examples", "site"),
                      "-D", "GOPHERROOT=" + os.path.join(REPO, "examples", "gopherhole"),
+                     "-D", "TLS_CERT=" + os.path.join(REPO, "examples", "tls", "cert.pem"),
+                     "-D", "TLS_KEY=" + os.path.join(REPO, "examples", "tls", "key.pem"),
                      "-D", "LOGDIR=" + tempfile.gettempdir())
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("Syntax OK", result.stderr)

@@ -17,6 +17,7 @@ struct ListenConfig {
   std::uint16_t port = 0;  // 0 = the kernel picks one; the bound port is logged
   // Virtual host for requests that carry no host of their own (Gopher, FTP); empty = default.
   std::string host;
+  bool tls = false;  // tls="on": TLS handshake first, then the front end (or one ALPN picks)
   SourceLocation where;
 };
 

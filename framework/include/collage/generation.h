@@ -3,6 +3,7 @@
 // filters, protocols, the routing table). Connections hold a shared_ptr to the generation they
 // started with, so a reload never changes the ground under a running request.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ struct VirtualHost {
 struct Listener {
   ListenConfig config;
   const Protocol* protocol = nullptr;
+  // With TLS: ALPN ids offered, preferred first, and the front end each one selects.
+  std::vector<std::string> alpn_offers;
+  std::vector<const Protocol*> alpn_protocols;
 };
 
 class Generation {
@@ -62,13 +66,19 @@ class Generation {
   // Every method some location allows, for "OPTIONS *".
   MethodSet all_methods() const { return all_methods_; }
 
+  // The TLS provider, when some listener uses TLS (else null).
+  const TlsProvider* tls() const { return tls_.get(); }
+  // A front end built for this generation, by name; null if none.
+  const Protocol* protocol(std::string_view name) const;
+
   AccessLog* access_log() const { return access_log_.get(); }
   // Opens log files named by the configuration; false with error filled when one cannot be opened.
   bool open_logs(std::string& error) const;
 
  private:
   std::unique_ptr<ServerConfig> config_;
-  std::vector<std::unique_ptr<Protocol>> protocols_;
+  std::map<std::string, std::unique_ptr<Protocol>, std::less<>> protocols_;
+  std::unique_ptr<TlsProvider> tls_;
   std::vector<Listener> listeners_;
   std::vector<VirtualHost> virtual_hosts_;
   std::string mpm_name_;

@@ -10,11 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "collage/config.h"
 #include "collage/directive.h"
 #include "collage/filter.h"
 #include "collage/mpm.h"
 #include "collage/protocol.h"
 #include "collage/store.h"
+#include "collage/tls.h"
 
 namespace collage {
 
@@ -36,6 +38,17 @@ using StoreFactory =
 using FilterFactory =
     std::function<std::unique_ptr<Filter>(const Scope& location, ConfigErrors& errors)>;
 using MpmFactory = std::function<std::unique_ptr<Mpm>(const Scope& server, ConfigErrors& errors)>;
+// Builds the TLS provider from the whole configuration (server and virtual host certificates).
+using TlsFactory =
+    std::function<std::unique_ptr<TlsProvider>(const ServerConfig& config, ConfigErrors& errors)>;
+
+struct ProtocolRegistration {
+  ProtocolFactory factory;
+  std::string_view alpn;  // ALPN id of this front end ("http/1.1", "h2"); empty if none
+  // Front ends that TLS may negotiate instead on this one's listeners, preferred first
+  // (HTTP/1.1 listeners name "h2").
+  std::vector<std::string_view> alpn_alternatives;
+};
 
 struct FilterRegistration {
   std::string_view name;
@@ -50,14 +63,16 @@ class Registry {
   Registry();
 
   void add_module(const ModuleInfo& info, std::span<const Directive> directives = {});
-  void add_protocol(std::string_view name, ProtocolFactory factory);
+  void add_protocol(std::string_view name, ProtocolRegistration protocol);
+  void set_tls(TlsFactory factory) { tls_ = std::move(factory); }
   void add_store(std::string_view name, StoreFactory factory);
   void add_filter(FilterRegistration filter);
   void add_mpm(std::string_view name, MpmFactory factory);
 
   const DirectiveRegistry& directives() const { return directives_; }
   const std::vector<ModuleInfo>& modules() const { return modules_; }
-  const ProtocolFactory* protocol(std::string_view name) const;
+  const ProtocolRegistration* protocol(std::string_view name) const;
+  const TlsFactory* tls() const { return tls_ ? &tls_ : nullptr; }
   const StoreFactory* store(std::string_view name) const;
   const MpmFactory* mpm(std::string_view name) const;
   const std::vector<FilterRegistration>& filters() const { return filters_; }
@@ -65,7 +80,8 @@ class Registry {
  private:
   DirectiveRegistry directives_;
   std::vector<ModuleInfo> modules_;
-  std::map<std::string, ProtocolFactory, std::less<>> protocols_;
+  std::map<std::string, ProtocolRegistration, std::less<>> protocols_;
+  TlsFactory tls_;
   std::map<std::string, StoreFactory, std::less<>> stores_;
   std::map<std::string, MpmFactory, std::less<>> mpms_;
   std::vector<FilterRegistration> filters_;

@@ -1,0 +1,52 @@
+// The TLS module: its directives, and the provider the framework uses for tls="on" listeners.
+
+#include <asio/ssl/impl/src.hpp>  // Asio's TLS layer, compiled once here
+
+#include "collage/registry.h"
+#include "tls_provider.h"
+
+namespace collage::tls {
+namespace {
+
+constexpr unsigned kServerOrHost = kServerContext | kVirtualHostContext;
+
+const Directive kDirectives[] = {
+    {.name = "TLSCertificateFile",
+     .type = ArgType::path,
+     .contexts = kServerOrHost,
+     .help = "PEM certificate (with its chain) for TLS; in a virtual host, chosen by SNI."},
+    {.name = "TLSCertificateKeyFile",
+     .type = ArgType::path,
+     .contexts = kServerOrHost,
+     .help = "PEM private key matching TLSCertificateFile."},
+    {.name = "TLSProtocols",
+     .type = ArgType::list,
+     .contexts = kServerOrHost,
+     .default_value = "TLSv1.2 TLSv1.3",
+     .help = "TLS versions accepted (TLSv1.2, TLSv1.3); older ones are never offered."},
+    {.name = "TLSCiphers",
+     .type = ArgType::string,
+     .contexts = kServerOrHost,
+     .default_value = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+     .help = "OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL's defaults)."},
+    {.name = "TLSSessionTickets",
+     .type = ArgType::flag,
+     .contexts = kServerOrHost,
+     .default_value = "on",
+     .help = "Resume sessions with tickets (RFC 8446 / RFC 5077)."},
+};
+
+}  // namespace
+
+void register_module(Registry& registry) {
+  registry.add_module({"tls", ModuleKind::protocol, "TLS 1.2/1.3 with SNI and ALPN (OpenSSL)"},
+                      kDirectives);
+  registry.set_tls(
+      [](const ServerConfig& config, ConfigErrors& errors) -> std::unique_ptr<TlsProvider> {
+        return Provider::build(config, errors);
+      });
+}
+
+}  // namespace collage::tls

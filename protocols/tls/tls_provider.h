@@ -1,0 +1,35 @@
+#pragma once
+// The TLS provider: one OpenSSL context for the server's certificate and one per virtual host
+// that has its own, chosen by SNI; ALPN offers what the listener allows. TLS 1.2 and 1.3 only.
+
+#include <asio/ssl.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collage/config.h"
+#include "collage/tls.h"
+
+namespace collage::tls {
+
+class Provider final : public TlsProvider {
+ public:
+  // Returns null with errors filled when a certificate or key is missing, unreadable or does not
+  // match (errors point at the directive's file:line).
+  static std::unique_ptr<Provider> build(const ServerConfig& config, ConfigErrors& errors);
+
+  Task<std::unique_ptr<Transport>> accept(std::unique_ptr<Transport> tcp,
+                                          const std::vector<std::string>* alpn_offers,
+                                          std::chrono::milliseconds timeout) const override;
+
+  // The context for an SNI name (lower-case), or null to keep the default one.
+  SSL_CTX* context_for(std::string_view server_name) const;
+
+ private:
+  std::unique_ptr<asio::ssl::context> default_context_;
+  std::vector<std::unique_ptr<asio::ssl::context>> host_contexts_;
+  std::map<std::string, SSL_CTX*, std::less<>> by_name_;
+};
+
+}  // namespace collage::tls

@@ -1,0 +1,176 @@
+"""TLS listeners against the real binary: curl, openssl s_client, SNI, versions, resumption."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+from collage_server import BINARY, LISTENING, ServerTestCase, connect, recv_until_closed  # noqa
+
+import re
+
+
+def make_certificate(directory, name):
+    key = os.path.join(directory, name + ".key")
+    cert = os.path.join(directory, name + ".pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name,
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+class TlsTest(ServerTestCase):
+    CONFIG = """
+<Listen protocol="http1" address="127.0.0.1" port="0" tls="on"/>
+<TLSCertificateFile>{dir}/default.test.pem</TLSCertificateFile>
+<TLSCertificateKeyFile>{dir}/default.test.key</TLSCertificateKeyFile>
+<VirtualHost name="default.test">
+  <DocumentRoot>{root}/default</DocumentRoot>
+</VirtualHost>
+<VirtualHost name="b.test">
+  <TLSCertificateFile>{dir}/b.test.pem</TLSCertificateFile>
+  <TLSCertificateKeyFile>{dir}/b.test.key</TLSCertificateKeyFile>
+  <DocumentRoot>{root}/b</DocumentRoot>
+</VirtualHost>
+"""
+
+    @classmethod
+    def prepare_site(cls, root):
+        workdir = os.path.dirname(root)
+        make_certificate(workdir, "default.test")
+        make_certificate(workdir, "b.test")
+        for name in ("default", "b"):
+            os.makedirs(os.path.join(root, name))
+            with open(os.path.join(root, name, "who.txt"), "w") as f:
+                f.write(name)
+        cls.big = os.urandom(3 * 1024 * 1024 + 17)
+        with open(os.path.join(root, "default", "big.bin"), "wb") as f:
+            f.write(cls.big)
+
+    def port(self):
+        return self.server.ports["http1"]
+
+    def curl(self, *args):
+        return subprocess.run(["curl", "-sS", "-k", *args], capture_output=True, check=True).stdout
+
+    def s_client(self, *args, data=b""):
+        return subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.port(),
+                               *args], input=data, capture_output=True, timeout=20)
+
+    def test_https_get_and_alpn_http11(self):
+        out = subprocess.run(["curl", "-sS", "-k", "-v", "--http1.1",
+                              "https://127.0.0.1:%d/who.txt" % self.port()],
+                             capture_output=True, check=True)
+        self.assertEqual(out.stdout, b"default")
+        self.assertIn(b"ALPN: server accepted http/1.1", out.stderr)
+
+    def test_openssl_s_client_shows_alpn(self):
+        out = self.s_client("-alpn", "http/1.1", "-servername", "default.test", "-ign_eof",
+                            data=b"GET /who.txt HTTP/1.1\r\nHost: default.test\r\n"
+                                 b"Connection: close\r\n\r\n")
+        self.assertIn(b"ALPN protocol: http/1.1", out.stdout)
+        self.assertIn(b"\r\n\r\ndefault", out.stdout)
+
+    def test_sni_picks_the_virtual_host_certificate(self):
+        out = self.s_client("-servername", "b.test")
+        self.assertIn(b"subject=CN = b.test", out.stdout)
+        out = self.s_client("-servername", "default.test")
+        self.assertIn(b"subject=CN = default.test", out.stdout)
+        out = self.s_client("-servername", "unknown.test")
+        self.assertIn(b"subject=CN = default.test", out.stdout)
+        body = self.curl("--resolve", "b.test:%d:127.0.0.1" % self.port(),
+                         "https://b.test:%d/who.txt" % self.port())
+        self.assertEqual(body, b"b")
+
+    def test_old_protocol_versions_are_refused(self):
+        for old in ("-tls1", "-tls1_1"):
+            out = self.s_client(old)
+            self.assertIn(b"Cipher is (NONE)", out.stdout)
+            self.assertNotEqual(out.returncode, 0)
+        out = self.s_client("-tls1_2")
+        self.assertIn(b"Protocol  : TLSv1.2", out.stdout)
+
+    def test_session_resumption(self):
+        session = os.path.join(self.workdir, "session.pem")
+        self.s_client("-tls1_2", "-sess_out", session)
+        out = self.s_client("-tls1_2", "-sess_in", session)
+        self.assertIn(b"Reused, TLSv1.2", out.stdout)
+
+    def test_large_file_over_tls_is_byte_exact(self):
+        self.assertEqual(self.curl("https://127.0.0.1:%d/big.bin" % self.port()), self.big)
+
+    def test_plain_http_on_tls_port_does_not_hurt(self):
+        with connect(self.port()) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            recv_until_closed(s)
+        self.assertIn("COL-TLS-0001", self.server.log())
+        self.assertEqual(self.curl("https://127.0.0.1:%d/who.txt" % self.port()), b"default")
+
+    def test_keep_alive_over_tls(self):
+        url = "https://127.0.0.1:%d/who.txt" % self.port()
+        out = subprocess.run(["curl", "-sS", "-k", "-v", url, url], capture_output=True, check=True)
+        self.assertEqual(out.stdout, b"defaultdefault")
+        self.assertIn(b"Re-using existing connection", out.stderr)
+
+
+class TlsConfigErrorsTest(unittest.TestCase):
+    def check(self, body):
+        directory = tempfile.mkdtemp(prefix="collage-tls-")
+        make_certificate(directory, "one")
+        make_certificate(directory, "two")
+        path = os.path.join(directory, "c.xml")
+        with open(path, "w") as f:
+            f.write(body.format(dir=directory))
+        result = subprocess.run([BINARY, "-t", "-f", path], capture_output=True, text=True)
+        return path, result
+
+    def test_missing_certificate_file(self):
+        path, result = self.check("""<Collage>
+<Listen protocol="http1" port="0" tls="on"/>
+<DocumentRoot>/tmp</DocumentRoot>
+<TLSCertificateFile>{dir}/missing.pem</TLSCertificateFile>
+<TLSCertificateKeyFile>{dir}/one.key</TLSCertificateKeyFile>
+</Collage>""")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(path + ":4: cannot load certificate", result.stderr)
+
+    def test_key_that_does_not_match(self):
+        path, result = self.check("""<Collage>
+<Listen protocol="http1" port="0" tls="on"/>
+<DocumentRoot>/tmp</DocumentRoot>
+<TLSCertificateFile>{dir}/one.pem</TLSCertificateFile>
+<TLSCertificateKeyFile>{dir}/two.key</TLSCertificateKeyFile>
+</Collage>""")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(path + ":5: private key", result.stderr)
+        self.assertIn("does not match certificate", result.stderr)
+
+    def test_tls_listener_without_certificate(self):
+        path, result = self.check("""<Collage>
+<Listen protocol="http1" port="0" tls="maybe"/>
+<DocumentRoot>/tmp</DocumentRoot>
+</Collage>""")
+        self.assertIn(path + ":2: tls must be on or off", result.stderr)
+        path, result = self.check("""<Collage>
+<Listen protocol="http1" port="0" tls="on"/>
+<DocumentRoot>/tmp</DocumentRoot>
+</Collage>""")
+        self.assertIn("TLS needs TLSCertificateFile and TLSCertificateKeyFile", result.stderr)
+
+    def test_bad_protocol_version(self):
+        path, result = self.check("""<Collage>
+<Listen protocol="http1" port="0" tls="on"/>
+<DocumentRoot>/tmp</DocumentRoot>
+<TLSCertificateFile>{dir}/one.pem</TLSCertificateFile>
+<TLSCertificateKeyFile>{dir}/one.key</TLSCertificateKeyFile>
+<TLSProtocols>TLSv1.0 TLSv1.3</TLSProtocols>
+</Collage>""")
+        self.assertIn(path + ":6: TLSProtocols accepts TLSv1.2 and TLSv1.3, got 'TLSv1.0'",
+                      result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
