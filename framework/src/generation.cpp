@@ -47,15 +47,19 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
                                    " is listened on twice");
     }
     Listener listener{listen, instantiate(listen.protocol), {}, {}};
-    if (listen.tls) {
-      any_tls = true;
-      for (std::string_view alternative : registration->alpn_alternatives) {
-        const ProtocolRegistration* other = registry.protocol(alternative);
-        if (other != nullptr && !other->alpn.empty()) {
+    // Alternatives exist on plain listeners too: HTTP/1.1 hands h2c connections to HTTP/2.
+    for (std::string_view alternative : registration->alpn_alternatives) {
+      const ProtocolRegistration* other = registry.protocol(alternative);
+      if (other != nullptr && !other->alpn.empty()) {
+        const Protocol* protocol = instantiate(alternative);
+        if (listen.tls) {
           listener.alpn_offers.emplace_back(other->alpn);
-          listener.alpn_protocols.push_back(instantiate(alternative));
+          listener.alpn_protocols.push_back(protocol);
         }
       }
+    }
+    if (listen.tls) {
+      any_tls = true;
       if (!registration->alpn.empty()) {
         listener.alpn_offers.emplace_back(registration->alpn);
         listener.alpn_protocols.push_back(listener.protocol);

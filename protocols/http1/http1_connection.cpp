@@ -117,8 +117,14 @@ Task<void> Connection::run() {
   using namespace asio::experimental::awaitable_operators;
   watchdog_.set_deadline(Clock::now() + settings_.header_timeout);
   co_await (session() || watchdog_.run());
-  asio::error_code ec;
-  socket_.close(ec);
+  if (!handover_) {
+    asio::error_code ec;
+    socket_.close(ec);
+  }
+}
+
+bool Connection::can_hand_over() const {
+  return context_.generation->protocol("h2") != nullptr && !draining_;
 }
 
 bool Connection::on_deadline() {
@@ -290,6 +296,15 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
   entity_.reset();
   phase_ = Phase::processing;
 
+  // h2c with prior knowledge (RFC 9113 §3.3): the HTTP/2 preface instead of a request.
+  if (head_block_ == "PRI * HTTP/2.0\r\n\r\n" && requests_ == 1 && can_hand_over()) {
+    handover_.emplace();
+    handover_->already_read = head_block_;
+    handover_->already_read += buffered();
+    start_ = end_;
+    co_return false;
+  }
+
   const ParseError error = parse_request_head(head_block_, settings_.limits, head_);
   if (error.status != 0) {
     co_return co_await send_error(error.status, error.reason);
@@ -355,6 +370,10 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
     co_return co_await send_error(411, "no Content-Length");
   }
 
+  if (co_await upgrade_to_h2c(has_body)) {
+    co_return false;
+  }
+
   co_await respond(ctx, entity_);
 
   bool keep_alive =
@@ -369,6 +388,40 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
   }
   const bool reuse = ok && keep_alive;
   co_return reuse;
+}
+
+Task<bool> Connection::upgrade_to_h2c(bool has_body) {
+  // "Upgrade: h2c" (RFC 7540 §3.2), honoured for body-less requests on cleartext connections.
+  const std::string_view upgrade = request_.headers.get("Upgrade");
+  if (has_body || transport_->secure() || !request_.headers.contains("HTTP2-Settings") ||
+      !can_hand_over() || upgrade.find("h2c") == std::string_view::npos) {
+    co_return false;
+  }
+  if (!co_await send_bytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                           "Upgrade: h2c\r\n\r\n",
+                           false)) {
+    co_return false;
+  }
+  Handover& h = handover_.emplace();
+  h.upgrade = true;
+  h.http2_settings = request_.headers.get("HTTP2-Settings");
+  h.method = head_.method_token;
+  h.target = head_.target;
+  h.authority = head_.host;
+  for (const auto& [name, value] : request_.headers.fields()) {
+    if (iequals(name, "Upgrade") || iequals(name, "HTTP2-Settings") ||
+        iequals(name, "Connection") || iequals(name, "Host")) {
+      continue;
+    }
+    std::string lower(name);
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    h.headers.emplace_back(std::move(lower), std::string(value));
+  }
+  h.already_read.assign(buffered());
+  start_ = end_;
+  co_return true;
 }
 
 Task<bool> Connection::write_response(bool head_request, bool keep_alive) {

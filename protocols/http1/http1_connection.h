@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "collage/asio.h"
@@ -29,8 +30,11 @@ class Connection final : public TrackedConnection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Serves the connection until it closes.
+  // Serves the connection until it closes, or until it is to be handed to HTTP/2.
   Task<void> run();
+  // Set when the connection continues as HTTP/2 (h2c); the caller takes the transport.
+  std::optional<Handover>& handover() { return handover_; }
+  std::unique_ptr<Transport> release_transport() { return std::move(transport_); }
   void drain() override;
 
  private:
@@ -51,6 +55,9 @@ class Connection final : public TrackedConnection {
   // Serves one request whose head is buffered. Returns whether to keep the connection open.
   Task<bool> serve_request(std::size_t head_length);
   Task<bool> send_error(int status, std::string_view reason);
+  // Answers 101 and prepares the handover if the request asks for h2c; true if it did.
+  Task<bool> upgrade_to_h2c(bool has_body);
+  bool can_hand_over() const;
   Task<bool> write_response(bool head_request, bool keep_alive);
   Task<bool> send_bytes(std::string_view data, bool more);
   Task<bool> send_file(const Bucket& bucket);
@@ -89,6 +96,7 @@ class Connection final : public TrackedConnection {
   std::string host_;
   std::string out_;
   PeerInfo peer_;
+  std::optional<Handover> handover_;
 };
 
 }  // namespace collage::http1

@@ -26,11 +26,6 @@ const Directive kDirectives[] = {
      .default_value = "20s",
      .help = "Time allowed to receive a whole request head; slower clients get 408 and are closed.",
      .min = 1},
-    {.name = "RequestBodyTimeout",
-     .type = ArgType::duration,
-     .default_value = "60s",
-     .help = "Longest wait between two reads of a request body.",
-     .min = 1},
     {.name = "SendTimeout",
      .type = ArgType::duration,
      .default_value = "60s",
@@ -67,8 +62,20 @@ class Http1Protocol final : public Protocol {
   explicit Http1Protocol(Settings settings) : settings_(settings) {}
 
   Task<void> serve(std::unique_ptr<Transport> transport, ConnectionContext context) const override {
-    Connection connection(std::move(transport), std::move(context), settings_);
-    co_await connection.run();
+    const ConnectionContext saved = context;
+    std::unique_ptr<Transport> rest;
+    Handover handover;
+    {
+      Connection connection(std::move(transport), std::move(context), settings_);
+      co_await connection.run();
+      if (!connection.handover()) {
+        co_return;
+      }
+      rest = connection.release_transport();
+      handover = std::move(*connection.handover());
+    }
+    // h2c: the same connection continues as HTTP/2.
+    co_await saved.generation->protocol("h2")->take_over(std::move(rest), saved, handover);
   }
 
  private:

@@ -3,6 +3,9 @@
 // server only through Request and Entity.
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "collage/asio.h"
 #include "collage/transport.h"
@@ -19,6 +22,18 @@ struct ConnectionContext {
   Services* services = nullptr;
 };
 
+// A connection passed from one front end to another mid-stream: HTTP/1.1 hands over to HTTP/2
+// for the h2c preface ("prior knowledge") or an "Upgrade: h2c" request.
+struct Handover {
+  std::string already_read;    // bytes read from the transport but not consumed yet
+  bool upgrade = false;        // an HTTP/1.1 request asked to upgrade; answer it on stream 1
+  std::string http2_settings;  // its HTTP2-Settings header (base64url)
+  std::string method;
+  std::string target;
+  std::string authority;
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+};
+
 class Protocol {
  public:
   virtual ~Protocol() = default;
@@ -27,6 +42,15 @@ class Protocol {
   // transport is plain TCP from an MPM, or TLS when the TLS front end hands a connection over.
   virtual Task<void> serve(std::unique_ptr<Transport> transport,
                            ConnectionContext context) const = 0;
+  // Continues a connection another front end started (see Handover), which the caller keeps
+  // alive until this returns. The default refuses by closing it.
+  virtual Task<void> take_over(std::unique_ptr<Transport> transport, ConnectionContext context,
+                               const Handover& handover) const {
+    (void)context;
+    (void)handover;
+    transport->close();
+    co_return;
+  }
 };
 
 }  // namespace collage

@@ -1,0 +1,394 @@
+#include "http2_connection.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <cstdlib>
+
+#include "collage/generation.h"
+#include "collage/http_date.h"
+#include "collage/log.h"
+#include "collage/middle_end.h"
+#include "collage/path.h"
+
+namespace collage::http2 {
+namespace {
+
+using Clock = Watchdog::Clock;
+
+// Frames are gathered here and written together; past this, nghttp2 is told to wait.
+constexpr std::size_t kOutputLimit = 64 * 1024;
+
+int base64url_value(char c) {
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '-' || c == '+')
+    return 62;
+  if (c == '_' || c == '/')
+    return 63;
+  return -1;
+}
+
+bool base64url_decode(std::string_view text, std::string& out) {
+  out.clear();
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (char c : text) {
+    if (c == '=') {
+      break;
+    }
+    const int v = base64url_value(c);
+    if (v < 0) {
+      return false;
+    }
+    bits = (bits << 6) | static_cast<std::uint32_t>(v);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> count) & 0xff);
+    }
+  }
+  return true;
+}
+
+bool is_connection_specific(std::string_view name) {
+  return iequals(name, "connection") || iequals(name, "keep-alive") ||
+         iequals(name, "transfer-encoding") || iequals(name, "upgrade") ||
+         iequals(name, "proxy-connection");
+}
+
+}  // namespace
+
+nghttp2_session_callbacks* make_callbacks();  // http2_callbacks.cpp
+
+Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext context,
+                       const Settings& settings)
+    : transport_(std::move(transport)),
+      executor_(transport_->socket().get_executor()),
+      context_(std::move(context)),
+      settings_(settings),
+      watchdog_(executor_, [this] { return on_deadline(); }),
+      writer_wake_(executor_) {
+  tracker_handle_ = context_.services->connections().add(this);
+  asio::error_code ec;
+  auto& socket = transport_->socket();
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  const auto remote = socket.remote_endpoint(ec);
+  peer_.address = remote.address().to_string();
+  peer_.port = remote.port();
+  const auto local = socket.local_endpoint(ec);
+  peer_.local_address = local.address().to_string();
+  peer_.local_port = local.port();
+  transport_->set_before_write_wait(
+      [this] { watchdog_.set_deadline(Clock::now() + settings_.stall_timeout); });
+}
+
+Connection::~Connection() {
+  context_.services->connections().remove(tracker_handle_);
+  if (session_ != nullptr) {
+    nghttp2_session_del(session_);
+  }
+}
+
+void Connection::wake_writer() {
+  writer_wake_.cancel();
+}
+
+void Connection::drain() {
+  if (session_ != nullptr && !goaway_sent_) {
+    goaway_sent_ = true;
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                          nullptr, 0);
+    wake_writer();
+  }
+}
+
+void Connection::fail(std::string_view why) {
+  COLLAGE_LOG(LogLevel::info, "COL-H2-0001", "{}:{}: {}", peer_.address, peer_.port, why);
+  closing_ = true;
+  wake_writer();
+}
+
+bool Connection::start_session(const Handover& handover) {
+  nghttp2_session_callbacks* callbacks = make_callbacks();
+  nghttp2_option* option = nullptr;
+  nghttp2_option_new(&option);
+  // The window opens only as stores take request bodies: backpressure instead of buffering.
+  nghttp2_option_set_no_auto_window_update(option, 1);
+  nghttp2_option_set_stream_reset_rate_limit(option, settings_.reset_burst, settings_.reset_rate);
+  nghttp2_option_set_max_continuations(option, 8);
+  const int rv = nghttp2_session_server_new2(&session_, callbacks, this, option);
+  nghttp2_option_del(option);
+  nghttp2_session_callbacks_del(callbacks);
+  if (rv != 0) {
+    return false;
+  }
+  const nghttp2_settings_entry entries[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings_.max_concurrent_streams},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings_.initial_window_size},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings_.max_header_list_size},
+  };
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries, std::size(entries));
+  nghttp2_session_set_local_window_size(
+      session_, NGHTTP2_FLAG_NONE, 0, static_cast<std::int32_t>(settings_.connection_window_size));
+  pending_input_ = handover.already_read;
+  if (handover.upgrade) {
+    std::string payload;
+    if (!base64url_decode(handover.http2_settings, payload) ||
+        nghttp2_session_upgrade2(session_, reinterpret_cast<const std::uint8_t*>(payload.data()),
+                                 payload.size(), handover.method == "HEAD", nullptr) != 0) {
+      fail("bad HTTP2-Settings in an h2c upgrade");
+      return false;
+    }
+    auto stream = std::make_shared<Stream>(*this, 1, executor_);
+    stream->method = handover.method;
+    stream->path = handover.target;
+    stream->authority = handover.authority;
+    stream->scheme = "http";
+    stream->fields = handover.headers;
+    stream->head_complete = true;
+    stream->body_complete = true;
+    streams_.emplace(1, stream);
+    dispatch(stream);
+  }
+  return true;
+}
+
+Task<void> Connection::run(const Handover& handover) {
+  using namespace asio::experimental::awaitable_operators;
+  if (!start_session(handover)) {
+    transport_->close();
+    co_return;
+  }
+  update_deadline();
+  co_await (reader() || writer() || watchdog_.run());
+  // Stop every stream still at work and wait for its handler before the session goes away.
+  closing_ = true;
+  for (auto& [id, stream] : streams_) {
+    stream->closed = true;
+    stream->body_ready.cancel();
+  }
+  asio::steady_timer wait(executor_);
+  while (running_handlers_ > 0) {
+    wait.expires_after(std::chrono::milliseconds(5));
+    co_await wait.async_wait(kAsTuple);
+  }
+  transport_->close();
+}
+
+Task<void> Connection::reader() {
+  std::array<char, 16 * 1024> buffer;
+  if (!pending_input_.empty()) {
+    const ssize_t rv = nghttp2_session_mem_recv(
+        session_, reinterpret_cast<const std::uint8_t*>(pending_input_.data()),
+        pending_input_.size());
+    pending_input_.clear();
+    if (rv < 0) {
+      fail(std::string("protocol error: ") + nghttp2_strerror(static_cast<int>(rv)));
+    }
+    wake_writer();
+  }
+  while (!closing_) {
+    auto [ec, n] = co_await transport_->read_some(asio::buffer(buffer));
+    if (ec || n == 0) {
+      co_return;  // the peer closed; the writer is cancelled with us
+    }
+    const ssize_t rv =
+        nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(buffer.data()), n);
+    if (rv < 0) {
+      // nghttp2 has queued a GOAWAY with the right error code; let the writer send it.
+      fail(std::string("protocol error: ") + nghttp2_strerror(static_cast<int>(rv)));
+      break;
+    }
+    update_deadline();
+    wake_writer();
+  }
+  // Wait for the writer to flush and end the connection.
+  asio::steady_timer forever(executor_, asio::steady_timer::time_point::max());
+  co_await forever.async_wait(kAsTuple);
+}
+
+Task<void> Connection::writer() {
+  for (;;) {
+    if (nghttp2_session_send(session_) != 0) {
+      co_return;
+    }
+    if (!out_.empty()) {
+      const WireResult result = co_await transport_->write(out_, false);
+      out_.clear();
+      if (result != WireResult::ok) {
+        co_return;
+      }
+      update_deadline();
+      continue;
+    }
+    const bool finished =
+        !nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_);
+    if (closing_ || finished || (goaway_sent_ && streams_.empty() && running_handlers_ == 0)) {
+      co_return;
+    }
+    writer_wake_.expires_at(asio::steady_timer::time_point::max());
+    co_await writer_wake_.async_wait(kAsTuple);
+  }
+}
+
+void Connection::update_deadline() {
+  const bool idle = streams_.empty() && running_handlers_ == 0;
+  watchdog_.set_deadline(Clock::now() + (idle ? settings_.idle_timeout : settings_.stall_timeout));
+}
+
+bool Connection::on_deadline() {
+  bool sending = false;
+  for (const auto& [id, stream] : streams_) {
+    sending = sending || (stream->response_submitted && !stream->response_done);
+  }
+  if (!sending && running_handlers_ > 0) {
+    // Stores at work; their own timeouts bound them.
+    watchdog_.set_deadline(Clock::now() + settings_.stall_timeout);
+    return false;
+  }
+  COLLAGE_LOG(LogLevel::info, "COL-H2-0002", "{}:{}: {}, closing", peer_.address, peer_.port,
+              sending ? "stalled (the client's flow-control window stays shut)" : "idle");
+  transport_->close();
+  return true;
+}
+
+void Connection::dispatch(const std::shared_ptr<Stream>& stream) {
+  stream->dispatched = true;
+  ++running_handlers_;
+  asio::co_spawn(executor_, handle_stream(stream), asio::detached);
+}
+
+Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
+  Stream& s = *stream;
+  Request& request = s.request;
+  Entity& entity = s.entity;
+  request.protocol = "h2";
+  request.method_token = s.method;
+  request.method = method_from_token(s.method);
+  request.target = s.path;
+  request.peer = &peer_;
+  request.secure = transport_->secure();
+  request.received = std::chrono::system_clock::now();
+  for (const auto& [name, value] : s.fields) {
+    request.headers.add(name, value);
+  }
+  std::string_view host = s.authority.empty() ? request.headers.get("host") : s.authority;
+  if (host.starts_with('[')) {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.rfind(':'));
+  }
+  s.normalized_host.assign(host);
+  for (char& c : s.normalized_host) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  request.host = s.normalized_host;
+  const std::string_view target = s.path;
+  const std::size_t question = target.find('?');
+  request.query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+
+  int early_status = 0;
+  if (s.header_bytes > settings_.max_header_list_size) {
+    early_status = 431;
+  } else if (request.method == Method::unknown || request.method == Method::connect) {
+    early_status = 501;
+  } else {
+    switch (normalize_path(target.substr(0, question), request.path)) {
+      case PathResult::ok: break;
+      case PathResult::encoded_slash: early_status = 404; break;
+      default: early_status = 400; break;
+    }
+  }
+  if (early_status != 0) {
+    entity.set_error(early_status);
+  } else {
+    RequestContext ctx = route(*context_.generation, request, *context_.services);
+    if (!s.body_complete || !s.body_chunks.empty()) {
+      s.body_limit = ctx.location.max_body_size;
+      if (const std::string_view cl = request.headers.get("content-length"); !cl.empty()) {
+        s.content_length = std::strtoull(std::string(cl).c_str(), nullptr, 10);
+      }
+      request.body = &s.body;
+    } else if (request.method == Method::put || request.method == Method::post) {
+      // An empty body is a body of length zero in HTTP/2; nothing to read.
+    }
+    if (s.content_length && *s.content_length > s.body_limit) {
+      entity.set_error(413);
+    } else {
+      co_await respond(ctx, entity);
+    }
+  }
+  if (!s.closed && !closing_) {
+    submit_response(s);
+    if (!s.body_complete) {
+      // The answer is final; the rest of the body is not wanted (RFC 9113 §8.1).
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_NO_ERROR);
+    }
+  }
+  --running_handlers_;
+  update_deadline();
+  wake_writer();
+}
+
+void Connection::submit_response(Stream& s) {
+  Entity& e = s.entity;
+  std::vector<nghttp2_nv> nva;
+  auto& storage = s.header_storage;
+  storage.clear();
+  storage.reserve(8 + e.headers.fields().size() * 2);
+  auto add = [&](std::string_view name, std::string value) {
+    storage.emplace_back(name);
+    for (char& c : storage.back()) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    storage.push_back(std::move(value));
+    const std::string& n = storage[storage.size() - 2];
+    const std::string& v = storage.back();
+    nva.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(n.data())),
+                   reinterpret_cast<std::uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
+                   NGHTTP2_NV_FLAG_NONE});
+  };
+  const bool bodyless = e.status < 200 || e.status == 204 || e.status == 304;
+  add(":status", std::to_string(e.status));
+  add("server", "Collage");
+  if (!e.content_type.empty() && !bodyless) {
+    add("content-type", std::string(e.content_type));
+  }
+  if (e.length && !bodyless) {
+    add("content-length", std::to_string(*e.length));
+  }
+  if (e.last_modified) {
+    char date[kHttpDateLength];
+    format_http_date(*e.last_modified, date);
+    add("last-modified", std::string(date, kHttpDateLength));
+  }
+  if (!e.etag.empty()) {
+    add("etag", e.etag);
+  }
+  for (const auto& [name, value] : e.headers.fields()) {
+    if (!is_connection_specific(name)) {
+      add(name, value);
+    }
+  }
+  const bool send_body = !bodyless && s.request.method != Method::head && e.body.size() > 0;
+  nghttp2_data_provider provider{};
+  provider.source.ptr = &s;
+  provider.read_callback = [](nghttp2_session*, std::int32_t stream_id, std::uint8_t*,
+                              std::size_t length, std::uint32_t* flags, nghttp2_data_source*,
+                              void* user_data) -> ssize_t {
+    return static_cast<Connection*>(user_data)->on_read_data(stream_id, length, flags);
+  };
+  s.response_submitted = true;
+  s.response_done = !send_body;
+  nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), send_body ? &provider : nullptr);
+}
+
+}  // namespace collage::http2

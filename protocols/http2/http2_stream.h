@@ -1,0 +1,73 @@
+#pragma once
+// One HTTP/2 stream: the request being received, the body a store reads, the entity being sent.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collage/asio.h"
+#include "collage/entity.h"
+#include "collage/request.h"
+
+namespace collage::http2 {
+
+class Connection;
+struct Stream;
+
+// The request body of a stream, as the store reads it. DATA arrives through the connection;
+// the window is only opened (nghttp2_session_consume) as the store takes the bytes.
+class StreamBody final : public BodySource {
+ public:
+  explicit StreamBody(Stream& stream) : stream_(stream) {}
+  Task<BodyRead> read(std::span<char> into) override;
+  std::optional<std::uint64_t> declared_length() const override;
+
+ private:
+  Stream& stream_;
+};
+
+struct Stream {
+  Stream(Connection& c, std::int32_t stream_id, const asio::any_io_executor& executor)
+      : connection(c), id(stream_id), body_ready(executor), body(*this) {
+    body_ready.expires_at(asio::steady_timer::time_point::max());
+  }
+
+  Connection& connection;
+  std::int32_t id;
+
+  // Request head, owned here; Request's views point into these strings.
+  std::string method;
+  std::string path;
+  std::string authority;
+  std::string scheme;
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::size_t header_bytes = 0;
+  Request request;
+  std::string normalized_host;
+  bool head_complete = false;
+  bool dispatched = false;
+
+  // Request body, as DATA frames brought it.
+  std::deque<std::string> body_chunks;
+  std::uint64_t body_received = 0;  // taken by the store so far
+  std::uint64_t body_limit = 0;
+  std::optional<std::uint64_t> content_length;
+  bool body_complete = false;
+  bool body_too_large = false;
+  asio::steady_timer body_ready;  // cancelled to wake a store waiting for body data
+  StreamBody body;
+
+  // Response.
+  Entity entity;
+  std::size_t bucket_index = 0;     // where the next DATA frame continues
+  std::uint64_t bucket_offset = 0;  // within that bucket
+  std::vector<std::string> header_storage;
+  bool response_submitted = false;
+  bool response_done = false;  // the last DATA frame has been produced
+
+  bool closed = false;  // nghttp2 closed the stream (reset, or done)
+};
+
+}  // namespace collage::http2
