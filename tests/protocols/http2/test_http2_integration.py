@@ -1,0 +1,492 @@
+"""HTTP/2 against the real binary: real clients (curl, nghttp, h2load, openssl), and RFC 9113
+conformance and attack protections at frame level (hyperframe and hpack from python3-h2)."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+import hpack
+from hyperframe.frame import (ContinuationFrame, DataFrame, Frame, GoAwayFrame, HeadersFrame,
+                              PingFrame, RstStreamFrame, SettingsFrame, WindowUpdateFrame)
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+from collage_server import CollageServer, ServerTestCase  # noqa: E402
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+PROTOCOL_ERROR, FLOW_CONTROL_ERROR, STREAM_CLOSED = 0x1, 0x3, 0x5
+FRAME_SIZE_ERROR, COMPRESSION_ERROR, ENHANCE_YOUR_CALM = 0x6, 0x9, 0xb
+
+
+class RawH2:
+    """A hand-driven HTTP/2 client connection: sends frames as given, reads frames back."""
+
+    def __init__(self, port, settings=None, receive_buffer=None):
+        self.sock = socket.socket()
+        if receive_buffer:
+            # Before connecting, so the advertised TCP window stays small too.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(5)
+        self.sock.connect(("127.0.0.1", port))
+        self.buffer = b""
+        self.decoded = {}  # stream id -> list of (name, value), decoded in arrival order
+        self.encoder = hpack.Encoder()
+        self.decoder = hpack.Decoder()
+        frame = SettingsFrame(0)
+        frame.settings = settings or {}
+        self.sock.sendall(PREFACE + frame.serialize())
+
+    def send(self, *frames):
+        self.sock.sendall(b"".join(f.serialize() if isinstance(f, Frame) else f for f in frames))
+
+    def headers(self, stream_id, fields, end_stream=True, end_headers=True):
+        frame = HeadersFrame(stream_id)
+        frame.data = self.encoder.encode(fields)
+        frame.flags = set(["END_HEADERS"] if end_headers else []) | \
+            set(["END_STREAM"] if end_stream else [])
+        return frame
+
+    def request(self, stream_id, path="/a.txt", method="GET", extra=(), end_stream=True):
+        return self.headers(stream_id, [(":method", method), (":scheme", "http"),
+                                        (":authority", "localhost"), (":path", path),
+                                        *extra], end_stream)
+
+    def read_frame(self, timeout=5):
+        self.sock.settimeout(timeout)
+        while len(self.buffer) < 9:
+            data = self.sock.recv(65536)
+            if not data:
+                return None
+            self.buffer += data
+        frame, length = Frame.parse_frame_header(memoryview(self.buffer[:9]))
+        while len(self.buffer) < 9 + length:
+            data = self.sock.recv(65536)
+            if not data:
+                return None
+            self.buffer += data
+        frame.parse_body(memoryview(self.buffer[9:9 + length]))
+        self.buffer = self.buffer[9 + length:]
+        if isinstance(frame, HeadersFrame):
+            # HPACK state is per connection: every header block is decoded, in order.
+            self.decoded.setdefault(frame.stream_id, []).extend(self.decoder.decode(frame.data))
+        return frame
+
+    def frames_until(self, predicate, timeout=5):
+        """Reads frames until predicate(frame) holds; returns all read. None at EOF/timeout."""
+        seen = []
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                frame = self.read_frame(max(0.1, deadline - time.time()))
+            except (socket.timeout, ConnectionResetError):
+                return seen
+            if frame is None:
+                return seen
+            seen.append(frame)
+            if isinstance(frame, SettingsFrame) and "ACK" not in frame.flags:
+                ack = SettingsFrame(0)
+                ack.flags.add("ACK")
+                self.send(ack)
+            if predicate(frame):
+                return seen
+        return seen
+
+    def response(self, stream_id, timeout=5):
+        """Collects a stream's status, headers and body (or its reset code)."""
+        status, headers, body = None, {}, b""
+        self.backlog = getattr(self, "backlog", [])
+        done = [f for f in self.backlog if f.stream_id == stream_id and
+                ("END_STREAM" in f.flags or isinstance(f, RstStreamFrame))]
+        frames = self.backlog + ([] if done else self.frames_until(
+            lambda f: f.stream_id == stream_id and
+            ("END_STREAM" in f.flags or isinstance(f, RstStreamFrame)), timeout))
+        self.backlog = [f for f in frames if f.stream_id not in (0, stream_id)]
+        for name, value in self.decoded.pop(stream_id, []):
+            name = name.decode() if isinstance(name, bytes) else name
+            value = value.decode() if isinstance(value, bytes) else value
+            if name == ":status":
+                status = int(value)
+            headers[name] = value
+        for frame in frames:
+            if frame.stream_id != stream_id:
+                continue
+            if isinstance(frame, DataFrame):
+                body += frame.data
+                if frame.data:
+                    update = WindowUpdateFrame(0)
+                    update.window_increment = len(frame.data)
+                    stream_update = WindowUpdateFrame(stream_id)
+                    stream_update.window_increment = len(frame.data)
+                    self.send(update, stream_update)
+            elif isinstance(frame, RstStreamFrame):
+                return ("reset", frame.error_code)
+        return status, headers, body
+
+    def goaway(self, timeout=5):
+        for frame in self.frames_until(lambda f: isinstance(f, GoAwayFrame), timeout):
+            if isinstance(frame, GoAwayFrame):
+                return frame.error_code
+        return None
+
+    def closed(self, timeout=5):
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    return True
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+CONFIG = """
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<Listen protocol="http1" address="127.0.0.1" port="0" tls="on"/>
+<TLSCertificateFile>{dir}/cert.pem</TLSCertificateFile>
+<TLSCertificateKeyFile>{dir}/key.pem</TLSCertificateKeyFile>
+<H2StallTimeout>1s</H2StallTimeout>
+<H2MaxHeaderListSize>8k</H2MaxHeaderListSize>
+<DocumentRoot>{root}</DocumentRoot>
+<Location path="/dav">
+  <Writable>on</Writable>
+</Location>
+"""
+
+
+class Http2Test(ServerTestCase):
+    CONFIG = CONFIG
+
+    @classmethod
+    def prepare_site(cls, root):
+        workdir = os.path.dirname(root)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-keyout", os.path.join(workdir, "key.pem"),
+                        "-out", os.path.join(workdir, "cert.pem")], check=True,
+                       capture_output=True)
+        with open(os.path.join(root, "a.txt"), "w") as f:
+            f.write("alpha\n")
+        cls.big = os.urandom(2 * 1024 * 1024 + 3)
+        with open(os.path.join(root, "big.bin"), "wb") as f:
+            f.write(cls.big)
+        os.makedirs(os.path.join(root, "dav"))
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        log = cls.server.log()
+        import re
+        ports = re.findall(r"listening: http1 on 127\.0\.0\.1:(\d+)( with TLS)?", log)
+        cls.plain = int([p for p, tls in ports if not tls][0])
+        cls.tls = int([p for p, tls in ports if tls][0])
+
+    def curl(self, *args):
+        return subprocess.run(["curl", "-sS", "-k", *args], capture_output=True, check=True)
+
+    def raw(self, **kw):
+        client = RawH2(self.plain, **kw)
+        self.addCleanup(client.close)
+        return client
+
+    # --- real clients ---------------------------------------------------------------------
+
+    def test_curl_over_tls_negotiates_h2(self):
+        out = self.curl("-v", "--http2", "https://127.0.0.1:%d/a.txt" % self.tls)
+        self.assertEqual(out.stdout, b"alpha\n")
+        self.assertIn(b"ALPN: server accepted h2", out.stderr)
+        self.assertIn(b"< HTTP/2 200", out.stderr)
+
+    def test_curl_prior_knowledge(self):
+        out = self.curl("-v", "--http2-prior-knowledge", "http://127.0.0.1:%d/a.txt" % self.plain)
+        self.assertEqual(out.stdout, b"alpha\n")
+        self.assertIn(b"< HTTP/2 200", out.stderr)
+
+    def test_curl_upgrade_h2c(self):
+        out = self.curl("-v", "--http2", "http://127.0.0.1:%d/a.txt" % self.plain)
+        self.assertIn(b"< HTTP/1.1 101 Switching Protocols", out.stderr)
+        self.assertIn(b"< HTTP/2 200", out.stderr)
+        self.assertEqual(out.stdout, b"alpha\n")
+
+    def test_nghttp(self):
+        out = subprocess.run(["nghttp", "-nv", "http://127.0.0.1:%d/a.txt" % self.plain],
+                             capture_output=True, text=True, timeout=20)
+        self.assertIn("recv SETTINGS frame", out.stdout)
+        self.assertIn(":status: 200", out.stdout)
+        out = subprocess.run(["nghttp", "-nvu", "http://127.0.0.1:%d/a.txt" % self.plain],
+                             capture_output=True, text=True, timeout=20)
+        self.assertIn("HTTP Upgrade success", out.stdout)
+
+    def test_h2load_smoke(self):
+        for url in ("http://127.0.0.1:%d/a.txt" % self.plain,
+                    "https://127.0.0.1:%d/a.txt" % self.tls):
+            out = subprocess.run(["h2load", "-n", "2000", "-c", "4", "-m", "10", url],
+                                 capture_output=True, text=True, timeout=60).stdout
+            self.assertIn("2000 succeeded, 0 failed, 0 errored", out, out)
+
+    def test_openssl_alpn_h2(self):
+        out = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.tls,
+                              "-alpn", "h2"], input=b"", capture_output=True, timeout=20)
+        self.assertIn(b"ALPN protocol: h2", out.stdout)
+
+    def test_large_file_with_flow_control(self):
+        out = self.curl("--http2-prior-knowledge", "http://127.0.0.1:%d/big.bin" % self.plain)
+        self.assertEqual(out.stdout, self.big)
+        out = self.curl("--http2", "https://127.0.0.1:%d/big.bin" % self.tls)
+        self.assertEqual(out.stdout, self.big)
+
+    def test_upload_over_h2(self):
+        data = os.urandom(300000)
+        source = os.path.join(self.workdir, "upload.bin")
+        with open(source, "wb") as f:
+            f.write(data)
+        out = self.curl("--http2-prior-knowledge", "-w", "%{http_code}", "-o", "/dev/null",
+                        "-T", source, "http://127.0.0.1:%d/dav/up.bin" % self.plain)
+        self.assertEqual(out.stdout, b"201")
+        with open(os.path.join(self.root, "dav", "up.bin"), "rb") as f:
+            self.assertEqual(f.read(), data)
+
+    def test_many_streams_on_one_connection(self):
+        client = self.raw()
+        client.send(*[client.request(i) for i in range(1, 40, 2)])
+        for i in range(1, 40, 2):
+            status, headers, body = client.response(i)
+            self.assertEqual((status, body), (200, b"alpha\n"))
+
+    def test_head_404_405_and_ranges(self):
+        client = self.raw()
+        client.send(client.request(1, method="HEAD"))
+        status, headers, body = client.response(1)
+        self.assertEqual((status, headers["content-length"], body), (200, "6", b""))
+        client.send(client.request(3, path="/missing"))
+        self.assertEqual(client.response(3)[0], 404)
+        client.send(client.request(5, method="DELETE"))
+        status, headers, _ = client.response(5)
+        self.assertEqual((status, headers["allow"]), (405, "GET, HEAD, OPTIONS"))
+        client.send(client.request(7, extra=[("range", "bytes=1-3")]))
+        status, headers, body = client.response(7)
+        self.assertEqual((status, body, headers["content-range"]), (206, b"lph", "bytes 1-3/6"))
+
+    # --- RFC 9113 conformance at frame level ----------------------------------------------
+
+    def test_preface_settings_and_ack(self):
+        client = self.raw()
+        frames = client.frames_until(lambda f: isinstance(f, SettingsFrame) and "ACK" in f.flags)
+        settings = [f for f in frames if isinstance(f, SettingsFrame)]
+        self.assertNotIn("ACK", settings[0].flags)  # the server's preface comes first
+        self.assertEqual(settings[0].settings.get(SettingsFrame.MAX_CONCURRENT_STREAMS), 128)
+        self.assertIn("ACK", settings[-1].flags)
+
+    def test_bad_preface_closes(self):
+        sock = socket.create_connection(("127.0.0.1", self.plain), timeout=5)
+        sock.sendall(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + b"\x00" * 20)
+        data = b""
+        try:
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+        sock.close()
+        self.assertNotIn(b"alpha", data)
+
+    def test_ping_is_acknowledged(self):
+        client = self.raw()
+        ping = PingFrame(0)
+        ping.opaque_data = b"12345678"
+        client.send(ping)
+        frames = client.frames_until(lambda f: isinstance(f, PingFrame) and "ACK" in f.flags)
+        self.assertEqual(frames[-1].opaque_data, b"12345678")
+
+    def test_uppercase_header_name_is_a_stream_error(self):
+        client = self.raw()
+        client.send(client.request(1, extra=[("X-Upper", "1")]))
+        self.assertEqual(client.response(1), ("reset", PROTOCOL_ERROR))
+
+    def test_connection_specific_header_is_a_stream_error(self):
+        client = self.raw()
+        client.send(client.request(1, extra=[("connection", "keep-alive")]))
+        self.assertEqual(client.response(1), ("reset", PROTOCOL_ERROR))
+        client.send(client.request(3, extra=[("te", "gzip")]))
+        self.assertEqual(client.response(3), ("reset", PROTOCOL_ERROR))
+
+    def test_pseudo_header_rules(self):
+        client = self.raw()
+        client.send(client.headers(1, [(":method", "GET"), (":scheme", "http"),
+                                       (":authority", "x")]))  # no :path
+        self.assertEqual(client.response(1), ("reset", PROTOCOL_ERROR))
+        client.send(client.headers(3, [(":method", "GET"), ("x", "1"), (":path", "/a.txt"),
+                                       (":scheme", "http")]))  # pseudo after regular
+        self.assertEqual(client.response(3), ("reset", PROTOCOL_ERROR))
+        client.send(client.headers(5, [(":method", "GET"), (":path", "/a.txt"),
+                                       (":scheme", "http"), (":bogus", "1")]))
+        self.assertEqual(client.response(5), ("reset", PROTOCOL_ERROR))
+
+    def test_content_length_mismatch(self):
+        client = self.raw()
+        client.send(client.request(1, path="/dav/cl.txt", method="PUT",
+                                   extra=[("content-length", "10")], end_stream=False))
+        data = DataFrame(1)
+        data.data = b"12345"
+        data.flags.add("END_STREAM")
+        client.send(data)
+        self.assertEqual(client.response(1), ("reset", PROTOCOL_ERROR))
+        self.assertFalse(os.path.exists(os.path.join(self.root, "dav", "cl.txt")))
+
+    def test_data_on_stream_zero_is_a_connection_error(self):
+        client = self.raw()
+        client.send(b"\x00\x00\x01\x00\x00\x00\x00\x00\x00x")  # DATA, stream 0
+        self.assertEqual(client.goaway(), PROTOCOL_ERROR)
+
+    def test_oversized_frame(self):
+        client = self.raw()
+        client.send(client.request(1, path="/dav/big", method="PUT", end_stream=False))
+        length = 16385
+        client.send(length.to_bytes(3, "big") + b"\x00\x00\x00\x00\x00\x01" + b"x" * length)
+        self.assertEqual(client.goaway(), FRAME_SIZE_ERROR)
+
+    def test_window_overflow(self):
+        client = self.raw()
+        update = WindowUpdateFrame(0)
+        update.window_increment = 2 ** 31 - 1
+        client.send(update, update)
+        self.assertEqual(client.goaway(), FLOW_CONTROL_ERROR)
+
+    def test_data_on_closed_stream(self):
+        client = self.raw()
+        client.send(client.request(1))
+        client.response(1)
+        data = DataFrame(1)
+        data.data = b"late"
+        client.send(data)
+        frames = client.frames_until(
+            lambda f: isinstance(f, (RstStreamFrame, GoAwayFrame)))
+        self.assertIn(frames[-1].error_code, (STREAM_CLOSED,))
+
+    def test_bad_hpack_is_a_compression_error(self):
+        client = self.raw()
+        frame = HeadersFrame(1)
+        frame.data = b"\xff\xff\xff\xff\xff\xff"  # an index far beyond any table
+        frame.flags = {"END_HEADERS", "END_STREAM"}
+        client.send(frame)
+        self.assertEqual(client.goaway(), COMPRESSION_ERROR)
+
+    def test_even_stream_id_from_client(self):
+        client = self.raw()
+        client.send(client.request(2))
+        self.assertEqual(client.goaway(), PROTOCOL_ERROR)
+
+    # --- attacks -----------------------------------------------------------------------------
+
+    def test_rapid_reset(self):
+        client = self.raw()
+        frames = []
+        for i in range(1, 2 * 3000, 2):
+            frames.append(client.request(i))
+            reset = RstStreamFrame(i)
+            reset.error_code = 0x8  # CANCEL
+            frames.append(reset)
+        try:
+            client.send(*frames)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        code = client.goaway(timeout=10)
+        self.assertIsNotNone(code)
+        self.assertTrue(client.closed(timeout=10))
+        self.assertTrue(self.server.alive())
+
+    def test_continuation_flood(self):
+        client = self.raw()
+        first = client.request(1, end_stream=True)
+        first.flags.discard("END_HEADERS")
+        frames = [first]
+        for _ in range(1000):
+            cont = ContinuationFrame(1)
+            cont.data = b""
+            frames.append(cont)
+        try:
+            client.send(*frames)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.assertTrue(client.closed(timeout=10))
+
+    def test_header_list_size_bomb(self):
+        client = self.raw()
+        # One big indexed header repeated: cheap to send, large once decoded.
+        fields = [("x-bomb", "b" * 4000)] * 50
+        client.send(client.request(1, extra=fields))
+        result = client.response(1)
+        self.assertIn(result[0] if result[0] != "reset" else 431, (431,))
+        client.send(client.request(3))
+        self.assertEqual(client.response(3)[0], 200)
+
+    def test_settings_flood(self):
+        client = self.raw(receive_buffer=4096)
+        frame = SettingsFrame(0).serialize()
+        try:
+            for _ in range(500):
+                client.send(frame * 1000)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            pass
+        self.assertTrue(client.closed(timeout=10))
+        self.assertTrue(self.server.alive())
+
+    def test_ping_flood(self):
+        client = self.raw(receive_buffer=4096)
+        ping = PingFrame(0)
+        ping.opaque_data = b"floodflo"
+        frame = ping.serialize()
+        try:
+            for _ in range(500):
+                client.send(frame * 1000)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            pass
+        self.assertTrue(client.closed(timeout=10))
+
+    def test_empty_data_frame_flood(self):
+        client = self.raw()
+        client.send(client.request(1, path="/dav/empty", method="PUT", end_stream=False))
+        empty = DataFrame(1)
+        empty.data = b""
+        try:
+            client.send(*([empty] * 500))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.assertEqual(client.goaway(), ENHANCE_YOUR_CALM)
+
+    def test_zero_window_stall_is_timed_out(self):
+        client = self.raw(settings={SettingsFrame.INITIAL_WINDOW_SIZE: 0})
+        client.send(client.request(1, path="/big.bin"))
+        start = time.time()
+        self.assertTrue(client.closed(timeout=8))
+        self.assertLess(time.time() - start, 6)
+        self.assertIn("COL-H2-0002", self.server.log())
+
+
+class Http2ShutdownTest(unittest.TestCase):
+    def test_goaway_on_graceful_stop(self):
+        server = CollageServer("""
+            <Listen protocol="http1" address="127.0.0.1" port="0"/>
+            <DocumentRoot>/tmp</DocumentRoot>
+            """)
+        try:
+            client = RawH2(server.port)
+            client.frames_until(lambda f: isinstance(f, SettingsFrame) and "ACK" in f.flags)
+            server.process.send_signal(signal.SIGTERM)
+            self.assertEqual(client.goaway(timeout=10), 0)  # NO_ERROR
+            client.close()
+            self.assertEqual(server.process.wait(10), 0)
+        finally:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
