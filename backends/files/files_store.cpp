@@ -139,10 +139,12 @@ FilesStore::~FilesStore() {
 }
 
 MethodSet FilesStore::methods() const {
-  MethodSet methods{Method::get, Method::head};
+  MethodSet methods{Method::get, Method::head, Method::list};
   if (config_.writable) {
     methods.add(Method::put);
     methods.add(Method::del);
+    methods.add(Method::mkdir);
+    methods.add(Method::rename);
   }
   return methods;
 }
@@ -161,6 +163,9 @@ Task<void> FilesStore::handle(RequestContext& ctx, Entity& out) const {
   switch (ctx.request.method) {
     case Method::put: co_await put(ctx, out); break;
     case Method::del: remove(ctx, out); break;
+    case Method::list: co_await list(ctx, out); break;
+    case Method::mkdir: make_directory(ctx, out); break;
+    case Method::rename: rename(ctx, out); break;
     default: co_await get(ctx, out); break;
   }
 }
@@ -314,6 +319,14 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
     co_return;
   }
   TempFile temp(directory.get(), std::move(temp_name), temp_fd);
+  if (request.write_offset) {
+    // Resume or append: the new content starts with the old one's first bytes.
+    const int status = copy_prefix(directory.get(), name, *request.write_offset, temp.fd());
+    if (status != 0) {
+      out.set_error(status);
+      co_return;
+    }
+  }
   if (request.body != nullptr) {
     std::array<char, 64 * 1024> buffer;
     for (;;) {

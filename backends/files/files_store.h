@@ -32,6 +32,10 @@ class FilesStore final : public Store {
   Task<void> get(RequestContext& ctx, Entity& out) const;
   Task<void> put(RequestContext& ctx, Entity& out) const;
   void remove(RequestContext& ctx, Entity& out) const;
+  // files_manage.cpp: what FTP needs besides reading and writing whole files.
+  Task<void> list(RequestContext& ctx, Entity& out) const;
+  void make_directory(RequestContext& ctx, Entity& out) const;
+  void rename(RequestContext& ctx, Entity& out) const;
   // Fills out for a regular file already opened as fd (status 200, 304 or 412).
   void serve_file(const Request& request, int fd, std::string_view name, Entity& out) const;
   int open(std::string_view relative, int flags) const;
@@ -39,6 +43,10 @@ class FilesStore final : public Store {
   FilesConfig config_;
   int root_fd_;
 };
+
+// Copies the first `length` bytes of directory_fd/name into to_fd. Returns 0, or the status to
+// answer (409 when the file is shorter than length or missing).
+int copy_prefix(int directory_fd, const std::string& name, std::uint64_t length, int to_fd);
 
 // ETag for a file: changes whenever its inode, size or modification time does.
 std::string make_etag(unsigned long long inode, unsigned long long size, long long mtime_sec,

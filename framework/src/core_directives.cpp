@@ -39,6 +39,11 @@ const Directive kCoreDirectives[] = {
      .contexts = kAnyContext,
      .default_value = "files",
      .help = "The store that answers requests in this location (files, …)."},
+    {.name = "Protocols",
+     .type = ArgType::list,
+     .contexts = kAnyContext,
+     .help = "Front ends (http1, h2, ftp, gopher) whose requests this place answers; others get "
+             "403. Unset: all."},
     {.name = "Filters",
      .type = ArgType::list,
      .contexts = kAnyContext,

@@ -67,7 +67,9 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
     }
     gen->listeners_.push_back(std::move(listener));
   }
-  if (any_tls) {
+  // FTP's AUTH TLS needs the provider too: build it whenever a certificate is configured.
+  const bool certificate = registry.tls() != nullptr && server.is_set("TLSCertificateFile");
+  if (any_tls || certificate) {
     if (const TlsFactory* tls = registry.tls()) {
       gen->tls_ = (*tls)(*config, errors);
     } else {
@@ -91,6 +93,7 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
       location->prefix = location_config.path;
       location->scope = &scope;
       location->max_body_size = scope.size("LimitRequestBody");
+      location->protocols = scope.list("Protocols");
 
       const std::string& store_name = scope.text("Store");
       if (const StoreFactory* factory = registry.store(store_name)) {

@@ -29,6 +29,7 @@ struct Location {
   std::unique_ptr<Store> store;
   std::vector<FilterSlot> filters;  // candidates, already in chain order
   std::uint64_t max_body_size = 0;  // LimitRequestBody
+  std::vector<std::string> protocols;  // front ends allowed here; empty = all (Protocols)
 };
 
 struct VirtualHost {

@@ -72,6 +72,10 @@ struct Request {
   const PeerInfo* peer = nullptr;
   bool secure = false;  // arrived over TLS
   std::string user;     // authenticated identity, empty for anonymous
+  // PUT only: keep the current content's first write_offset bytes and write the body after
+  // them (FTP REST + STOR, APPE). Empty: replace the whole content.
+  std::optional<std::uint64_t> write_offset;
+  std::string destination;  // rename: the normalized path to move the target to
   std::chrono::system_clock::time_point received;
 
   void reset() {
@@ -85,6 +89,8 @@ struct Request {
     body = nullptr;
     secure = false;
     user.clear();
+    write_offset.reset();
+    destination.clear();
   }
 };
 

@@ -1,0 +1,162 @@
+// The FTP front end module: its directives and its registration.
+
+#include <charconv>
+
+#include "collage/registry.h"
+#include "ftp_session.h"
+#include "ftp_settings.h"
+
+namespace collage::ftp {
+namespace {
+
+const Directive kDirectives[] = {
+    {.name = "FtpBanner",
+     .type = ArgType::string,
+     .default_value = "Collage FTP server ready",
+     .help = "Text of the 220 greeting."},
+    {.name = "FtpAnonymous",
+     .type = ArgType::flag,
+     .default_value = "on",
+     .help = "Allow anonymous (and ftp) logins, read-only unless FtpAnonymousUpload."},
+    {.name = "FtpAnonymousRoot",
+     .type = ArgType::string,
+     .default_value = "/",
+     .help = "URL path anonymous users are confined to."},
+    {.name = "FtpAnonymousUpload",
+     .type = ArgType::string,
+     .help = "FTP path (inside the anonymous root) where anonymous users may upload new files "
+             "and make directories; unset: nowhere."},
+    {.name = "FtpUserFile",
+     .type = ArgType::path,
+     .help = "Accounts, one name:crypt-hash:root:rights line each (mkpasswd -m sha-512); "
+             "rights from read, write, delete, mkdir."},
+    {.name = "FtpPassivePorts",
+     .type = ArgType::string,
+     .default_value = "0",
+     .help = "Passive data ports as MIN-MAX (for firewalls and NAT); 0: any free port."},
+    {.name = "FtpPassiveAddress",
+     .type = ArgType::string,
+     .help = "IPv4 address announced in PASV replies (the public one behind NAT or a load "
+             "balancer); unset: the address the client connected to."},
+    {.name = "FtpRequireTls",
+     .type = ArgType::flag,
+     .default_value = "off",
+     .help = "Refuse USER until the client has switched to TLS with AUTH TLS."},
+    {.name = "FtpIdleTimeout",
+     .type = ArgType::duration,
+     .default_value = "300s",
+     .help = "How long a control connection may sit idle between commands.",
+     .min = 1},
+    {.name = "FtpDataTimeout",
+     .type = ArgType::duration,
+     .default_value = "60s",
+     .help = "How long to wait for a data connection, and for a stalled transfer to move.",
+     .min = 1},
+    {.name = "FtpLoginDelay",
+     .type = ArgType::duration,
+     .default_value = "1s",
+     .help = "Delay before answering a failed login."},
+    {.name = "FtpMaxLoginAttempts",
+     .type = ArgType::integer,
+     .default_value = "3",
+     .help = "Failed logins before the connection is closed.",
+     .min = 1,
+     .max = 100},
+    {.name = "FtpMaxClients",
+     .type = ArgType::integer,
+     .default_value = "200",
+     .help = "Control connections served at once; more get 421.",
+     .min = 1},
+    {.name = "FtpMaxClientsPerIp",
+     .type = ArgType::integer,
+     .default_value = "10",
+     .help = "Control connections one client address may hold at once.",
+     .min = 1},
+    {.name = "FtpTransferLog",
+     .type = ArgType::string,
+     .default_value = "off",
+     .help = "File that gets one xferlog(5) line per transfer, or off."},
+};
+
+class FtpProtocol final : public Protocol {
+ public:
+  explicit FtpProtocol(Settings settings) : settings_(std::move(settings)) {}
+
+  Task<void> serve(std::unique_ptr<Transport> transport, ConnectionContext context) const override {
+    Session session(std::move(transport), std::move(context), settings_);
+    co_await session.run();
+  }
+
+ private:
+  Settings settings_;
+};
+
+std::unique_ptr<Protocol> make_protocol(const Scope& server, ConfigErrors& errors) {
+  Settings s;
+  s.banner = server.text("FtpBanner");
+  s.anonymous = server.flag("FtpAnonymous");
+  s.anonymous_root = server.text("FtpAnonymousRoot");
+  if (server.is_set("FtpAnonymousUpload")) {
+    s.anonymous_upload = server.text("FtpAnonymousUpload");
+    if (s.anonymous_upload.empty() || s.anonymous_upload.front() != '/') {
+      errors.add(server.where("FtpAnonymousUpload"), "FtpAnonymousUpload must start with '/'");
+    }
+    while (s.anonymous_upload.size() > 1 && s.anonymous_upload.back() == '/') {
+      s.anonymous_upload.pop_back();
+    }
+  }
+  if (server.is_set("FtpUserFile")) {
+    auto accounts = std::make_shared<Accounts>();
+    accounts->load(server.text("FtpUserFile"), server.where("FtpUserFile"), errors);
+    s.accounts = std::move(accounts);
+  }
+  const std::string& ports = server.text("FtpPassivePorts");
+  if (ports != "0") {
+    const std::size_t dash = ports.find('-');
+    unsigned low = 0;
+    unsigned high = 0;
+    const bool ok =
+        dash != std::string::npos &&
+        std::from_chars(ports.data(), ports.data() + dash, low).ec == std::errc{} &&
+        std::from_chars(ports.data() + dash + 1, ports.data() + ports.size(), high).ec ==
+            std::errc{} &&
+        low >= 1024 && low <= high && high <= 65535;
+    if (!ok) {
+      errors.add(server.where("FtpPassivePorts"),
+                 "FtpPassivePorts expects MIN-MAX within 1024-65535, got '" + ports + "'");
+    }
+    s.passive_min = static_cast<std::uint16_t>(low);
+    s.passive_max = static_cast<std::uint16_t>(high);
+  }
+  if (server.is_set("FtpPassiveAddress")) {
+    s.passive_address = server.text("FtpPassiveAddress");
+  }
+  s.require_tls = server.flag("FtpRequireTls");
+  s.idle_timeout = server.duration("FtpIdleTimeout");
+  s.data_timeout = server.duration("FtpDataTimeout");
+  s.login_delay = server.duration("FtpLoginDelay");
+  s.max_login_attempts = static_cast<int>(server.integer("FtpMaxLoginAttempts"));
+  s.max_clients = static_cast<std::size_t>(server.integer("FtpMaxClients"));
+  s.max_clients_per_address = static_cast<std::size_t>(server.integer("FtpMaxClientsPerIp"));
+  const std::string& transfer_log = server.text("FtpTransferLog");
+  if (transfer_log != "off") {
+    auto log = std::make_shared<AccessLog>();
+    std::string error;
+    if (!log->open(transfer_log, error)) {
+      errors.add(server.where("FtpTransferLog"), error);
+    }
+    s.transfer_log = std::move(log);
+  }
+  return std::make_unique<FtpProtocol>(std::move(s));
+}
+
+}  // namespace
+
+void register_module(Registry& registry) {
+  registry.add_module(
+      {"ftp", ModuleKind::protocol, "FTP front end (RFC 959, 2228, 2389, 2428, 2640, 3659, 4217)"},
+      kDirectives);
+  registry.add_protocol("ftp", {make_protocol, "ftp", {}});
+}
+
+}  // namespace collage::ftp

@@ -1,0 +1,785 @@
+#include "ftp_session.h"
+
+#include <array>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <charconv>
+
+#include "collage/generation.h"
+#include "collage/log.h"
+#include "collage/middle_end.h"
+#include "collage/tls.h"
+
+namespace collage::ftp {
+namespace {
+
+using Clock = Watchdog::Clock;
+constexpr std::size_t kMaxCommandLine = 4096;
+
+constexpr std::string_view kFeatures =
+    "Features:\n AUTH TLS\n EPRT\n EPSV\n MDTM\n MLST type*;size*;modify*;perm*;\n PBSZ\n PROT\n"
+    " REST STREAM\n SIZE\n TVFS\n UTF8\nEnd";
+
+constexpr std::string_view kHelp =
+    "The following commands are recognized.\n"
+    " ABOR APPE AUTH CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD  MLSD MLST MODE\n"
+    " NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD  QUIT REST RETR RMD  RNFR RNTO SIZE\n"
+    " STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD\n"
+    "Help OK.";
+
+std::string quote_path(std::string_view path) {
+  std::string out = "\"";
+  for (char c : path) {
+    out += c;
+    if (c == '"') {
+      out += '"';  // RFC 959: a quote inside a pathname is doubled
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Session::Session(std::unique_ptr<Transport> control, ConnectionContext context,
+                 const Settings& settings)
+    : control_(std::move(control)),
+      executor_(control_->socket().get_executor()),
+      context_(std::move(context)),
+      settings_(settings),
+      watchdog_(executor_,
+                [this] {
+                  COLLAGE_LOG(LogLevel::info, "COL-FTP-0004", "{}:{}: idle timeout, closing",
+                              peer_.address, peer_.port);
+                  abort_transfer();
+                  control_->close();
+                  return true;
+                }),
+      transfer_done_(executor_) {
+  tracker_handle_ = context_.services->connections().add(this);
+  asio::error_code ec;
+  auto& socket = control_->socket();
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  const auto remote = socket.remote_endpoint(ec);
+  peer_.address = remote.address().to_string();
+  peer_.port = remote.port();
+  const auto local = socket.local_endpoint(ec);
+  peer_.local_address = local.address().to_string();
+  peer_.local_port = local.port();
+  control_->set_before_write_wait(
+      [this] { watchdog_.set_deadline(Clock::now() + settings_.data_timeout); });
+}
+
+Session::~Session() {
+  context_.services->connections().remove(tracker_handle_);
+  if (counted_) {
+    std::lock_guard lock(settings_.clients->mutex);
+    --settings_.clients->total;
+    if (--settings_.clients->per_address[peer_.address] == 0) {
+      settings_.clients->per_address.erase(peer_.address);
+    }
+  }
+}
+
+void Session::drain() {
+  // Between commands the session ends at once; a transfer in progress finishes first.
+  closing_ = true;
+  if (!transferring_) {
+    control_->close();
+  }
+}
+
+Task<void> Session::run() {
+  using namespace asio::experimental::awaitable_operators;
+  bool refused = false;
+  {
+    std::lock_guard lock(settings_.clients->mutex);
+    auto& counter = *settings_.clients;
+    if (counter.total >= settings_.max_clients ||
+        counter.per_address[peer_.address] >= settings_.max_clients_per_address) {
+      refused = true;
+    } else {
+      ++counter.total;
+      ++counter.per_address[peer_.address];
+      counted_ = true;
+    }
+  }
+  if (refused) {
+    COLLAGE_LOG(LogLevel::warn, "COL-FTP-0001", "{}: too many connections, refused", peer_.address);
+    say(421, "Too many connections, try again later.");
+    co_await flush();
+    control_->close();
+    co_return;
+  }
+  watchdog_.set_deadline(Clock::now() + settings_.idle_timeout);
+  auto session = [this]() -> Task<void> {
+    if (!co_await reply(220, settings_.banner)) {
+      co_return;
+    }
+    std::string line;
+    while (!closing_ || transferring_) {
+      if (!co_await read_command(line)) {
+        break;
+      }
+      watchdog_.set_deadline(Clock::now() + settings_.idle_timeout);
+      std::string_view view = line;
+      const std::size_t space = view.find(' ');
+      std::string verb(view.substr(0, space));
+      for (char& c : verb) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      const std::string_view argument =
+          space == std::string_view::npos ? std::string_view() : view.substr(space + 1);
+      if (!co_await execute(verb, argument)) {
+        break;
+      }
+    }
+  };
+  co_await (session() || watchdog_.run());
+  abort_transfer();
+  co_await wait_for_transfer();
+  control_->close();
+}
+
+Task<bool> Session::read_command(std::string& line) {
+  std::array<char, 2048> buffer;
+  for (;;) {
+    const std::size_t lf = input_.find('\n');
+    if (lf != std::string::npos) {
+      line.clear();
+      for (std::size_t i = 0; i < lf; ++i) {
+        const unsigned char c = static_cast<unsigned char>(input_[i]);
+        if (c == 0xff && i + 1 < lf) {
+          ++i;  // Telnet IAC sequences (IP, DM before an urgent ABOR) are dropped
+          continue;
+        }
+        if (c != '\r' && c != 0) {
+          line += static_cast<char>(c);
+        }
+      }
+      input_.erase(0, lf + 1);
+      co_return true;
+    }
+    if (input_.size() > kMaxCommandLine) {
+      say(500, "Command line too long.");
+      co_await flush();
+      co_return false;
+    }
+    auto [ec, n] = co_await control_->read_some(asio::buffer(buffer));
+    if (ec || n == 0) {
+      co_return false;
+    }
+    input_.append(buffer.data(), n);
+  }
+}
+
+void Session::say(int code, std::string_view text) {
+  replies_ += format_reply(code, text);
+}
+
+Task<bool> Session::reply(int code, std::string_view text) {
+  say(code, text);
+  co_return co_await flush();
+}
+
+Task<bool> Session::flush() {
+  // One writer at a time: a transfer's final reply may race a STAT reply on the same stream;
+  // whoever writes takes everything queued meanwhile.
+  if (!replying_) {
+    replying_ = true;
+    while (!replies_.empty()) {
+      std::string out;
+      out.swap(replies_);
+      if (co_await control_->write(out, false) != WireResult::ok) {
+        control_failed_ = true;
+        replies_.clear();
+      }
+    }
+    replying_ = false;
+  }
+  co_return !control_failed_;
+}
+
+bool Session::allowed_before_login(std::string_view verb) const {
+  for (std::string_view v :
+       {"USER", "PASS", "AUTH", "PBSZ", "PROT", "FEAT", "SYST", "QUIT", "HELP", "NOOP", "OPTS"}) {
+    if (verb == v) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> Session::ftp_path(std::string_view argument) const {
+  return resolve_path(cwd_, argument);
+}
+
+bool Session::permitted(Need need, std::string_view path) const {
+  if (anonymous_ && (need == Need::write || need == Need::mkdir)) {
+    const std::string& upload = settings_.anonymous_upload;
+    return !upload.empty() && path.starts_with(upload) &&
+           (path.size() == upload.size() || path[upload.size()] == '/' || upload == "/");
+  }
+  switch (need) {
+    case Need::read: return rights_.read;
+    case Need::write: return rights_.write;
+    case Need::remove: return rights_.remove;
+    case Need::mkdir: return rights_.mkdir;
+  }
+  return false;
+}
+
+Task<void> Session::run_request(Method method, const std::string& path, Entity& out) {
+  Request request;
+  request.protocol = "ftp";
+  request.method = method;
+  request.method_token = method_name(method);
+  request.path = join_root(root_, path);
+  request.host = context_.listener->config.host;
+  request.peer = &peer_;
+  request.secure = tls_;
+  request.user = user_;
+  request.received = std::chrono::system_clock::now();
+  RequestContext ctx = route(*context_.generation, request, *context_.services);
+  co_await respond(ctx, out);
+}
+
+int Session::reply_code_for(int status) {
+  switch (status) {
+    case 413: return 552;
+    case 507: return 452;
+    case 400:
+    case 403:
+    case 404:
+    case 405:
+    case 409:
+    case 412: return 550;
+    default: return status >= 500 ? 451 : 550;
+  }
+}
+
+std::string Session::reply_text_for(int status) {
+  switch (status) {
+    case 404: return "No such file or directory.";
+    case 403:
+    case 405: return "Permission denied.";
+    case 409: return "Conflict: it exists, is not empty, or its directory is missing.";
+    case 413: return "Exceeded storage allocation.";
+    case 507: return "Insufficient storage space.";
+    default: return "Requested action not taken.";
+  }
+}
+
+std::string Session::perm_facts(const ListingEntry& entry, const std::string& directory) const {
+  std::string perm;
+  const std::string path = directory == "/" ? "/" + entry.name : directory + "/" + entry.name;
+  if (entry.directory) {
+    perm += "el";
+    if (permitted(Need::write, path)) {
+      perm += 'c';
+    }
+    if (permitted(Need::mkdir, path)) {
+      perm += 'm';
+    }
+  } else if (permitted(Need::read, path)) {
+    perm += 'r';
+  }
+  if (permitted(Need::remove, path)) {
+    perm += 'd';
+  }
+  if (!anonymous_ && permitted(Need::write, path)) {
+    perm += entry.directory ? "f" : "wf";
+  }
+  return perm;
+}
+
+Task<bool> Session::login(std::string_view password) {
+  const std::string name = std::exchange(pending_user_, std::string());
+  if (name == "anonymous" || name == "ftp") {
+    if (settings_.anonymous) {
+      logged_in_ = true;
+      anonymous_ = true;
+      user_ = "anonymous";
+      root_ = settings_.anonymous_root;
+      rights_ = Rights{true, false, false, false};
+      COLLAGE_LOG(LogLevel::info, "COL-FTP-0002", "{}: anonymous login", peer_.address);
+      say(230, "Login successful.");
+      co_return co_await flush();
+    }
+  } else if (const Account* account = settings_.accounts ? settings_.accounts->find(name) : nullptr;
+             account != nullptr && Accounts::password_matches(*account, password)) {
+    logged_in_ = true;
+    user_ = account->name;
+    root_ = account->root;
+    rights_ = account->rights;
+    COLLAGE_LOG(LogLevel::info, "COL-FTP-0002", "{}: user {} logged in", peer_.address, name);
+    say(230, "Login successful.");
+    co_return co_await flush();
+  }
+  ++failed_logins_;
+  COLLAGE_LOG(LogLevel::warn, "COL-FTP-0003", "{}: failed login for '{}' ({} of {})", peer_.address,
+              name, failed_logins_, settings_.max_login_attempts);
+  // A delay per failure makes guessing slow; too many failures end the connection.
+  asio::steady_timer delay(executor_);
+  delay.expires_after(settings_.login_delay);
+  co_await delay.async_wait(kAsTuple);
+  if (failed_logins_ >= settings_.max_login_attempts) {
+    say(421, "Too many failed logins, closing.");
+    co_await flush();
+    co_return false;
+  }
+  say(530, "Login incorrect.");
+  co_return co_await flush();
+}
+
+Task<bool> Session::auth_tls(std::string_view argument) {
+  const TlsProvider* tls = context_.generation->tls();
+  std::string mechanism(argument);
+  for (char& c : mechanism) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (mechanism != "TLS" && mechanism != "TLS-C" && mechanism != "SSL") {
+    say(504, "AUTH supports TLS only.");
+    co_return co_await flush();
+  }
+  if (tls == nullptr) {
+    say(534, "TLS is not configured on this server.");
+    co_return co_await flush();
+  }
+  if (tls_) {
+    say(503, "Already using TLS.");
+    co_return co_await flush();
+  }
+  if (!co_await reply(234, "Proceed with negotiation.")) {
+    co_return false;
+  }
+  input_.clear();
+  control_ = co_await tls->accept(std::move(control_), nullptr, settings_.data_timeout);
+  if (!control_) {
+    co_return false;
+  }
+  control_->set_before_write_wait(
+      [this] { watchdog_.set_deadline(Clock::now() + settings_.data_timeout); });
+  tls_ = true;
+  co_return true;
+}
+
+Task<bool> Session::execute(std::string_view verb, std::string_view argument) {
+  // During a transfer only a few commands are answered at once; the rest wait for it to end.
+  if (transferring_) {
+    if (verb == "ABOR") {
+      abort_transfer();
+      co_await wait_for_transfer();
+      say(226, "ABOR successful.");
+      co_return co_await flush();
+    }
+    if (verb == "STAT") {
+      say(213, fmt::format("Status: {} bytes transferred so far.", transferred_));
+      co_return co_await flush();
+    }
+    if (verb == "NOOP") {
+      say(200, "NOOP ok.");
+      co_return co_await flush();
+    }
+    if (verb == "QUIT") {
+      abort_transfer();
+      co_await wait_for_transfer();
+      say(221, "Goodbye.");
+      co_await flush();
+      co_return false;
+    }
+    co_await wait_for_transfer();
+  }
+
+  if (verb == "QUIT") {
+    say(221, "Goodbye.");
+    co_await flush();
+    co_return false;
+  }
+  if (verb == "NOOP") {
+    say(200, "NOOP ok.");
+    co_return co_await flush();
+  }
+  if (verb == "SYST") {
+    say(215, "UNIX Type: L8");
+    co_return co_await flush();
+  }
+  if (verb == "FEAT") {
+    say(211, kFeatures);
+    co_return co_await flush();
+  }
+  if (verb == "HELP") {
+    say(214, kHelp);
+    co_return co_await flush();
+  }
+  if (verb == "OPTS") {
+    std::string option(argument);
+    for (char& c : option) {
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (option == "UTF8 ON" || option == "UTF-8 ON") {
+      say(200, "Always in UTF8 mode.");
+      co_return co_await flush();
+    }
+    if (option.starts_with("MLST")) {
+      say(200, "MLST OPTS type;size;modify;perm;");
+      co_return co_await flush();
+    }
+    say(501, "Option not understood.");
+    co_return co_await flush();
+  }
+  if (verb == "AUTH")
+    co_return co_await auth_tls(argument);
+  if (verb == "PBSZ") {
+    if (!tls_) {
+      say(503, "PBSZ needs AUTH first.");
+      co_return co_await flush();
+    }
+    pbsz_ = true;
+    say(200, "PBSZ=0");
+    co_return co_await flush();
+  }
+  if (verb == "PROT") {
+    if (!tls_ || !pbsz_) {
+      say(503, "PROT needs AUTH and PBSZ first.");
+      co_return co_await flush();
+    }
+    if (argument == "P" || argument == "p") {
+      protect_data_ = true;
+      say(200, "PROT now Private.");
+      co_return co_await flush();
+    }
+    if (argument == "C" || argument == "c") {
+      protect_data_ = false;
+      say(200, "PROT now Clear.");
+      co_return co_await flush();
+    }
+    say(536, "PROT supports C and P only.");
+    co_return co_await flush();
+  }
+  if (verb == "USER") {
+    if (logged_in_) {
+      say(530, "Already logged in; reconnect to change user.");
+      co_return co_await flush();
+    }
+    if (argument.empty()) {
+      say(501, "USER needs a name.");
+      co_return co_await flush();
+    }
+    if (settings_.require_tls && !tls_) {
+      say(530, "This server requires AUTH TLS before login.");
+      co_return co_await flush();
+    }
+    pending_user_ = argument;
+    say(331, "Please specify the password.");
+    co_return co_await flush();
+  }
+  if (verb == "PASS") {
+    if (logged_in_) {
+      say(230, "Already logged in.");
+      co_return co_await flush();
+    }
+    if (pending_user_.empty()) {
+      say(503, "Login with USER first.");
+      co_return co_await flush();
+    }
+    co_return co_await login(argument);
+  }
+  if (!logged_in_) {
+    if (allowed_before_login(verb)) {
+      say(503, "Bad sequence of commands.");
+      co_return co_await flush();
+    }
+    say(530, "Please login with USER and PASS.");
+    co_return co_await flush();
+  }
+
+  if (verb == "PWD" || verb == "XPWD") {
+    say(257, quote_path(cwd_) + " is the current directory");
+    co_return co_await flush();
+  }
+  if (verb == "CWD" || verb == "XCWD" || verb == "CDUP" || verb == "XCUP") {
+    const std::optional<std::string> path =
+        ftp_path(verb == "CDUP" || verb == "XCUP" ? std::string_view("..") : argument);
+    if (!path) {
+      say(550, "Failed to change directory.");
+      co_return co_await flush();
+    }
+    Entity entity;
+    co_await run_request(Method::list, *path, entity);
+    if (entity.status != 200 || entity.headers.contains("Collage-Listing-Target")) {
+      say(550, "Failed to change directory.");
+      co_return co_await flush();
+    }
+    cwd_ = *path;
+    say(250, "Directory successfully changed.");
+    co_return co_await flush();
+  }
+  if (verb == "TYPE") {
+    std::string type(argument);
+    for (char& c : type) {
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (type == "A" || type == "A N") {
+      ascii_ = true;
+      say(200, "Switching to ASCII mode.");
+      co_return co_await flush();
+    }
+    if (type == "I" || type == "L 8") {
+      ascii_ = false;
+      say(200, "Switching to Binary mode.");
+      co_return co_await flush();
+    }
+    say(504, "Unsupported TYPE.");
+    co_return co_await flush();
+  }
+  if (verb == "MODE") {
+    if (argument == "S" || argument == "s") {
+      say(200, "Mode set to S.");
+      co_return co_await flush();
+    }
+    say(504, "Only stream mode.");
+    co_return co_await flush();
+  }
+  if (verb == "STRU") {
+    if (argument == "F" || argument == "f") {
+      say(200, "Structure set to F.");
+      co_return co_await flush();
+    }
+    say(504, "Only file structure.");
+    co_return co_await flush();
+  }
+  if (verb == "ALLO") {
+    say(202, "ALLO not needed.");
+    co_return co_await flush();
+  }
+  if (verb == "REST") {
+    std::uint64_t offset = 0;
+    const auto [ptr, ec] =
+        std::from_chars(argument.data(), argument.data() + argument.size(), offset);
+    if (ec != std::errc{} || ptr != argument.data() + argument.size() || argument.empty()) {
+      say(501, "REST needs a byte offset.");
+      co_return co_await flush();
+    }
+    restart_at_ = offset;
+    say(350, fmt::format("Restart position accepted ({}).", offset));
+    co_return co_await flush();
+  }
+  if (verb == "PASV") {
+    if (epsv_all_) {
+      say(503, "EPSV ALL in effect.");
+      co_return co_await flush();
+    }
+    co_return co_await passive(false);
+  }
+  if (verb == "EPSV") {
+    if (argument == "ALL" || argument == "all") {
+      epsv_all_ = true;
+      say(200, "EPSV ALL ok.");
+      co_return co_await flush();
+    }
+    co_return co_await passive(true);
+  }
+  if (verb == "PORT" || verb == "EPRT") {
+    if (epsv_all_) {
+      say(503, "EPSV ALL in effect.");
+      co_return co_await flush();
+    }
+    co_return co_await active(argument, verb == "EPRT");
+  }
+  if (verb == "SIZE" || verb == "MDTM") {
+    const std::optional<std::string> path = ftp_path(argument);
+    if (!path || !permitted(Need::read, *path)) {
+      say(550, "Permission denied.");
+      co_return co_await flush();
+    }
+    Entity entity;
+    co_await run_request(Method::head, *path, entity);
+    if (entity.status != 200 || !entity.length) {
+      say(550, "Could not get file size or time.");
+      co_return co_await flush();
+    }
+    if (verb == "SIZE") {
+      say(213, std::to_string(*entity.length));
+      co_return co_await flush();
+    }
+    say(213, ftp_time(entity.last_modified.value_or(0)));
+    co_return co_await flush();
+  }
+  if (verb == "MLST") {
+    const std::optional<std::string> path = ftp_path(argument);
+    if (!path || !permitted(Need::read, *path)) {
+      say(550, "Permission denied.");
+      co_return co_await flush();
+    }
+    Entity entity;
+    co_await run_request(Method::list, *path, entity);
+    if (entity.status != 200) {
+      say(550, "No such file or directory.");
+      co_return co_await flush();
+    }
+    ListingEntry self;
+    if (entity.headers.contains("Collage-Listing-Target")) {
+      std::string text;
+      for (const Bucket& b : entity.body.buckets()) {
+        text += b.bytes;
+      }
+      auto entries = parse_listing(text);
+      if (!entries.empty()) {
+        self = entries.front();
+      }
+    } else {
+      self.directory = true;
+      const std::size_t cut = path->rfind('/');
+      const std::string parent_path = cut == 0 ? "/" : path->substr(0, cut);
+      Entity parent_listing;
+      if (*path != "/") {
+        co_await run_request(Method::list, parent_path, parent_listing);
+      }
+      std::string text;
+      for (const Bucket& b : parent_listing.body.buckets()) {
+        text += b.bytes;
+      }
+      for (const ListingEntry& e : parse_listing(text)) {
+        if (e.name == path->substr(cut + 1)) {
+          self = e;
+        }
+      }
+    }
+    self.name = *path;
+    const std::size_t slash = path->rfind('/');
+    const std::string parent = slash == 0 ? "/" : path->substr(0, slash);
+    std::string facts = mlsx_line(self, perm_facts(self, parent));
+    facts.resize(facts.size() - 2);  // format_reply ends the line
+    say(250, "Listing " + *path + "\n" + facts + "\nEnd");
+    co_return co_await flush();
+  }
+  if (verb == "DELE" || verb == "RMD" || verb == "XRMD" || verb == "MKD" || verb == "XMKD") {
+    const bool make = verb == "MKD" || verb == "XMKD";
+    const std::optional<std::string> path = ftp_path(argument);
+    if (!path || *path == "/" || argument.empty() ||
+        !permitted(make ? Need::mkdir : Need::remove, *path)) {
+      say(550, "Permission denied.");
+      co_return co_await flush();
+    }
+    Entity entity;
+    const std::string target = verb == "DELE" || make ? *path : *path + "/";
+    co_await run_request(make ? Method::mkdir : Method::del, target, entity);
+    if (entity.status >= 300) {
+      say(reply_code_for(entity.status), reply_text_for(entity.status));
+      co_return co_await flush();
+    }
+    if (make) {
+      say(257, quote_path(*path) + " created");
+      co_return co_await flush();
+    }
+    say(250,
+        verb == "DELE" ? "Delete operation successful." : "Remove directory operation successful.");
+    co_return co_await flush();
+  }
+  if (verb == "RNFR") {
+    const std::optional<std::string> path = ftp_path(argument);
+    if (!path || argument.empty() || !permitted(Need::write, *path) ||
+        !permitted(Need::remove, *path)) {
+      say(550, "Permission denied.");
+      co_return co_await flush();
+    }
+    Entity entity;
+    co_await run_request(Method::list, *path, entity);
+    if (entity.status != 200) {
+      say(550, "RNFR command failed.");
+      co_return co_await flush();
+    }
+    rename_from_ = *path;
+    say(350, "Ready for RNTO.");
+    co_return co_await flush();
+  }
+  if (verb == "RNTO") {
+    if (!rename_from_) {
+      say(503, "RNFR required first.");
+      co_return co_await flush();
+    }
+    const std::string from = std::exchange(rename_from_, std::nullopt).value();
+    const std::optional<std::string> path = ftp_path(argument);
+    if (!path || argument.empty() || !permitted(Need::write, *path)) {
+      say(550, "Permission denied.");
+      co_return co_await flush();
+    }
+    Request request;
+    request.protocol = "ftp";
+    request.method = Method::rename;
+    request.path = join_root(root_, from);
+    request.destination = join_root(root_, *path);
+    request.host = context_.listener->config.host;
+    request.peer = &peer_;
+    request.user = user_;
+    Entity entity;
+    RequestContext ctx = route(*context_.generation, request, *context_.services);
+    co_await respond(ctx, entity);
+    if (entity.status >= 300) {
+      say(reply_code_for(entity.status), reply_text_for(entity.status));
+      co_return co_await flush();
+    }
+    say(250, "Rename successful.");
+    co_return co_await flush();
+  }
+  if (verb == "STAT") {
+    if (argument.empty()) {
+      say(211, fmt::format("FTP server status:\nConnected to {}\nLogged in as {}\n"
+                           "TYPE: {}\nData connections: {}\nEnd of status",
+                           peer_.address, user_, ascii_ ? "ASCII" : "BINARY",
+                           protect_data_ ? "private (TLS)" : "clear"));
+      co_return co_await flush();
+    }
+    const std::optional<std::string> path = ftp_path(argument);
+    if (!path || !permitted(Need::read, *path)) {
+      say(550, "Permission denied.");
+      co_return co_await flush();
+    }
+    Entity entity;
+    co_await run_request(Method::list, *path, entity);
+    if (entity.status != 200) {
+      say(550, "No such file or directory.");
+      co_return co_await flush();
+    }
+    std::string text;
+    for (const Bucket& b : entity.body.buckets()) {
+      text += b.bytes;
+    }
+    std::string lines = "Status follows:\n";
+    const std::time_t now = std::time(nullptr);
+    for (const ListingEntry& e : parse_listing(text)) {
+      std::string line = list_line(e, now);
+      line.resize(line.size() - 2);
+      lines += line + "\n";
+    }
+    say(213, lines + "End of status");
+    co_return co_await flush();
+  }
+  if (verb == "RETR" || verb == "STOR" || verb == "APPE" || verb == "STOU" || verb == "LIST" ||
+      verb == "NLST" || verb == "MLSD") {
+    if (!passive_ && !active_) {
+      say(425, "Use PORT, PASV, EPRT or EPSV first.");
+      co_return co_await flush();
+    }
+    transferring_ = true;
+    aborted_ = false;
+    transferred_ = 0;
+    asio::co_spawn(executor_, transfer(std::string(verb), std::string(argument)), asio::detached);
+    co_return true;
+  }
+  if (verb == "ACCT") {
+    say(202, "ACCT not needed.");
+    co_return co_await flush();
+  }
+  if (verb == "ABOR") {
+    say(225, "No transfer to abort.");
+    co_return co_await flush();
+  }
+  if (verb == "SITE" || verb == "REIN" || verb == "SMNT") {
+    say(502, "Command not implemented.");
+    co_return co_await flush();
+  }
+  say(500, "Unknown command.");
+  co_return co_await flush();
+}
+
+}  // namespace collage::ftp

@@ -1,0 +1,116 @@
+#pragma once
+// One FTP control connection (RFC 959 with RFC 1123, 2228/4217, 2389, 2428, 2640 and 3659):
+// commands become neutral requests against the same router and stores as HTTP.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "collage/asio.h"
+#include "collage/entity.h"
+#include "collage/listing.h"
+#include "collage/protocol.h"
+#include "collage/request.h"
+#include "collage/services.h"
+#include "collage/transport.h"
+#include "collage/watchdog.h"
+#include "ftp_format.h"
+#include "ftp_settings.h"
+
+namespace collage::ftp {
+
+class Session final : public TrackedConnection {
+ public:
+  Session(std::unique_ptr<Transport> control, ConnectionContext context, const Settings& settings);
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  Task<void> run();
+  void drain() override;
+
+ private:
+  friend class DataBody;
+  enum class Need : std::uint8_t { read, write, remove, mkdir };
+
+  // Control channel.
+  Task<bool> read_command(std::string& line);
+  // Replies are queued with say() and written with flush(): building reply texts inside a
+  // co_await expression trips GCC 12's coroutine temporaries bug, so it never happens there.
+  void say(int code, std::string_view text);
+  // Writes queued replies; false when the control connection failed.
+  Task<bool> flush();
+  Task<bool> reply(int code, std::string_view text);
+  Task<bool> execute(std::string_view verb, std::string_view argument);
+  Task<bool> login(std::string_view password);
+  Task<bool> auth_tls(std::string_view argument);
+  bool allowed_before_login(std::string_view verb) const;
+
+  // Paths and requests.
+  std::optional<std::string> ftp_path(std::string_view argument) const;
+  bool permitted(Need need, std::string_view path) const;
+  Task<void> run_request(Method method, const std::string& ftp_path, Entity& out);
+  static int reply_code_for(int status);
+  static std::string reply_text_for(int status);
+  std::string perm_facts(const ListingEntry& entry, const std::string& directory) const;
+
+  // Data channel and transfers (ftp_transfer.cpp).
+  Task<bool> passive(bool extended);
+  Task<bool> active(std::string_view argument, bool extended);
+  Task<std::unique_ptr<Transport>> open_data();
+  void close_data_setup();
+  Task<void> transfer(std::string verb, std::string argument);
+  Task<void> retrieve(const std::string& path);
+  Task<void> store(const std::string& path, bool append, bool unique);
+  Task<void> send_listing(std::string_view verb, std::string argument);
+  Task<void> wait_for_transfer();
+  void abort_transfer();
+  void log_transfer(const std::string& path, std::uint64_t bytes, bool outgoing, bool complete,
+                    std::chrono::steady_clock::time_point started);
+
+  std::unique_ptr<Transport> control_;
+  asio::any_io_executor executor_;
+  ConnectionContext context_;
+  const Settings& settings_;
+  Watchdog watchdog_;
+  ConnectionTracker::Handle tracker_handle_;
+  PeerInfo peer_;
+  bool counted_ = false;
+
+  std::string input_;  // control bytes read but not yet a full line
+  std::string replies_;
+  bool replying_ = false;
+  bool control_failed_ = false;
+
+  // Login state.
+  std::string pending_user_;
+  bool logged_in_ = false;
+  bool anonymous_ = false;
+  std::string user_;
+  std::string root_ = "/";
+  Rights rights_;
+  int failed_logins_ = 0;
+
+  // Session state.
+  std::string cwd_ = "/";
+  bool ascii_ = false;
+  std::uint64_t restart_at_ = 0;
+  std::optional<std::string> rename_from_;
+  bool tls_ = false;
+  bool pbsz_ = false;
+  bool protect_data_ = false;
+  bool epsv_all_ = false;
+  bool closing_ = false;
+
+  // Data channel.
+  std::unique_ptr<asio::ip::tcp::acceptor> passive_;
+  std::optional<asio::ip::tcp::endpoint> active_;
+  std::unique_ptr<Transport> data_;
+  bool transferring_ = false;
+  bool aborted_ = false;
+  std::uint64_t transferred_ = 0;
+  asio::steady_timer transfer_done_;
+  std::string range_header_;  // "bytes=N-" for REST + RETR
+};
+
+}  // namespace collage::ftp

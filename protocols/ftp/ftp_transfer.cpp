@@ -1,0 +1,501 @@
+// The data channel: passive and active connections (with the checks against FTP bounce and data
+// connection theft), TLS on it when PROT P, and the transfers themselves.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <asio/connect.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ssl/error.hpp>
+#include <cstring>
+#include <random>
+
+#include "collage/generation.h"
+#include "collage/log.h"
+#include "collage/middle_end.h"
+#include "collage/tls.h"
+#include "ftp_session.h"
+
+namespace collage::ftp {
+
+// A PUT body read from the data connection; FTP's stream mode ends the body with the end of the
+// connection. TYPE A turns CRLF into LF as it goes.
+class DataBody final : public BodySource {
+ public:
+  explicit DataBody(Session& session) : session_(session) {}
+
+  Task<BodyRead> read(std::span<char> into) override {
+    Session& s = session_;
+    for (;;) {
+      if (!pending_.empty()) {
+        const std::size_t take = std::min(into.size(), pending_.size());
+        std::memcpy(into.data(), pending_.data(), take);
+        pending_.erase(0, take);
+        co_return BodyRead{take, BodyError::none};
+      }
+      if (ended_ || !s.data_) {
+        co_return BodyRead{0, ended_ ? BodyError::none : BodyError::closed};
+      }
+      std::array<char, 64 * 1024> buffer;
+      auto [ec, n] = co_await s.data_->read_some(asio::buffer(buffer));
+      s.watchdog_.set_deadline(Watchdog::Clock::now() + s.settings_.data_timeout);
+      if (s.aborted_) {
+        co_return BodyRead{0, BodyError::closed};
+      }
+      if (n == 0 || ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+        ended_ = true;
+        if (previous_cr_) {
+          pending_ += '\r';
+          previous_cr_ = false;
+        }
+        continue;
+      }
+      if (ec) {
+        co_return BodyRead{0, BodyError::closed};
+      }
+      s.transferred_ += n;
+      if (s.ascii_) {
+        from_network_ascii(std::string_view(buffer.data(), n), previous_cr_, pending_);
+      } else {
+        pending_.append(buffer.data(), n);
+      }
+    }
+  }
+  std::optional<std::uint64_t> declared_length() const override { return std::nullopt; }
+
+ private:
+  Session& session_;
+  std::string pending_;
+  bool ended_ = false;
+  bool previous_cr_ = false;
+};
+
+Task<bool> Session::passive(bool extended) {
+  close_data_setup();
+  const auto local = control_->socket().local_endpoint();
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(executor_);
+  asio::error_code ec;
+  acceptor->open(local.protocol(), ec);
+  bool bound = false;
+  if (!ec) {
+    if (settings_.passive_min == 0) {
+      acceptor->bind(asio::ip::tcp::endpoint(local.address(), 0), ec);
+      bound = !ec;
+    } else {
+      // Start at a random port of the range so sessions do not all race for the first one.
+      thread_local std::mt19937 random{std::random_device{}()};
+      const unsigned span = settings_.passive_max - settings_.passive_min + 1u;
+      const unsigned start = random() % span;
+      for (unsigned i = 0; i < span && !bound; ++i) {
+        const auto port = static_cast<std::uint16_t>(settings_.passive_min + (start + i) % span);
+        acceptor->bind(asio::ip::tcp::endpoint(local.address(), port), ec);
+        bound = !ec;
+      }
+    }
+  }
+  if (bound) {
+    acceptor->listen(1, ec);
+  }
+  if (!bound || ec) {
+    COLLAGE_LOG(LogLevel::error, "COL-FTP-0005", "no passive port free for {}", peer_.address);
+    say(425, "Cannot open passive connection.");
+    co_return co_await flush();
+  }
+  const std::uint16_t port = acceptor->local_endpoint().port();
+  passive_ = std::move(acceptor);
+  if (extended) {
+    say(229, fmt::format("Entering Extended Passive Mode (|||{}|)", port));
+    co_return co_await flush();
+  }
+  const std::string address =
+      settings_.passive_address.empty() ? local.address().to_string() : settings_.passive_address;
+  const std::string tuple = pasv_tuple(address, port);
+  if (tuple.empty()) {
+    close_data_setup();
+    say(522, "PASV needs IPv4; use EPSV.");
+    co_return co_await flush();
+  }
+  say(227, "Entering Passive Mode " + tuple + ".");
+  co_return co_await flush();
+}
+
+Task<bool> Session::active(std::string_view argument, bool extended) {
+  close_data_setup();
+  const std::optional<HostPort> target =
+      extended ? parse_eprt_argument(argument) : parse_port_argument(argument);
+  if (!target) {
+    say(501, "Syntax error in PORT/EPRT argument.");
+    co_return co_await flush();
+  }
+  asio::error_code ec;
+  const auto address = asio::ip::make_address(target->address, ec);
+  const auto peer = control_->socket().remote_endpoint().address();
+  // No FTP bounce (RFC 2577): data only to the client itself, and never to a privileged port.
+  if (ec || address != peer || target->port < 1024) {
+    COLLAGE_LOG(LogLevel::warn, "COL-FTP-0006",
+                "{}: refused {} {}:{} (not the client, or port < 1024)", peer_.address,
+                extended ? "EPRT" : "PORT", target->address, target->port);
+    say(500, "Illegal PORT command.");
+    co_return co_await flush();
+  }
+  active_ = asio::ip::tcp::endpoint(address, target->port);
+  say(200, "PORT command successful. Consider using PASV.");
+  co_return co_await flush();
+}
+
+void Session::close_data_setup() {
+  asio::error_code ec;
+  if (passive_) {
+    passive_->close(ec);
+    passive_.reset();
+  }
+  active_.reset();
+}
+
+Task<std::unique_ptr<Transport>> Session::open_data() {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(executor_);
+  timer.expires_after(settings_.data_timeout);
+  std::unique_ptr<Transport> data;
+  if (passive_) {
+    const auto peer = control_->socket().remote_endpoint().address();
+    while (!data) {
+      auto result = co_await (passive_->async_accept(kAsTuple) || timer.async_wait(kAsTuple));
+      if (result.index() == 1) {
+        break;
+      }
+      auto [ec, socket] = std::move(std::get<0>(result));
+      if (ec) {
+        break;
+      }
+      asio::error_code ignored;
+      if (socket.remote_endpoint(ignored).address() != peer) {
+        // Data connection theft: only the client on the control connection may connect.
+        COLLAGE_LOG(LogLevel::warn, "COL-FTP-0007", "{}: passive connection from {} refused",
+                    peer_.address, socket.remote_endpoint(ignored).address().to_string());
+        continue;
+      }
+      data = make_tcp_transport(std::move(socket));
+    }
+  } else if (active_) {
+    asio::ip::tcp::socket socket(executor_);
+    auto result = co_await (socket.async_connect(*active_, kAsTuple) || timer.async_wait(kAsTuple));
+    if (result.index() == 0 && !std::get<0>(std::get<0>(result))) {
+      data = make_tcp_transport(std::move(socket));
+    }
+  }
+  close_data_setup();
+  if (data && protect_data_) {
+    data = co_await context_.generation->tls()->accept(std::move(data), nullptr,
+                                                       settings_.data_timeout);
+  }
+  if (data) {
+    data->set_before_write_wait(
+        [this] { watchdog_.set_deadline(Watchdog::Clock::now() + settings_.data_timeout); });
+  }
+  co_return data;
+}
+
+void Session::abort_transfer() {
+  if (transferring_) {
+    aborted_ = true;
+    if (data_) {
+      data_->close();
+    }
+    close_data_setup();
+  }
+}
+
+Task<void> Session::wait_for_transfer() {
+  while (transferring_) {
+    transfer_done_.expires_at(asio::steady_timer::time_point::max());
+    co_await transfer_done_.async_wait(kAsTuple);
+  }
+}
+
+Task<void> Session::transfer(std::string verb, std::string argument) {
+  const std::uint64_t restart = std::exchange(restart_at_, 0);
+  if (verb == "RETR") {
+    restart_at_ = restart;
+    co_await retrieve(argument);
+  } else if (verb == "STOR" || verb == "APPE" || verb == "STOU") {
+    restart_at_ = restart;
+    co_await store(argument, verb == "APPE", verb == "STOU");
+  } else {
+    co_await send_listing(verb, argument);
+  }
+  restart_at_ = 0;
+  data_.reset();
+  close_data_setup();
+  transferring_ = false;
+  transfer_done_.cancel();
+}
+
+Task<void> Session::retrieve(const std::string& argument) {
+  const std::optional<std::string> path = ftp_path(argument);
+  if (!path || argument.empty() || !permitted(Need::read, *path)) {
+    say(550, "Permission denied.");
+    co_await flush();
+    co_return;
+  }
+  Request request;
+  request.protocol = "ftp";
+  request.method = Method::get;
+  request.method_token = "GET";
+  request.path = join_root(root_, *path);
+  request.host = context_.listener->config.host;
+  request.peer = &peer_;
+  request.secure = tls_;
+  request.user = user_;
+  Entity kind;
+  co_await run_request(Method::list, *path, kind);
+  if (kind.status != 200 || !kind.headers.contains("Collage-Listing-Target")) {
+    say(550, kind.status == 200 ? "Not a plain file." : reply_text_for(kind.status));
+    co_await flush();
+    co_return;
+  }
+  if (restart_at_ > 0) {
+    range_header_ = fmt::format("bytes={}-", restart_at_);
+    request.headers.add("Range", range_header_);  // the ranges filter slices the file
+  }
+  Entity entity;
+  RequestContext ctx = route(*context_.generation, request, *context_.services);
+  co_await respond(ctx, entity);
+  if (entity.status == 416) {
+    say(554, "Restart position beyond the end of the file.");
+    co_await flush();
+    co_return;
+  }
+  if ((entity.status != 200 && entity.status != 206) || !entity.length) {
+    say(550, entity.status >= 300 ? reply_text_for(entity.status) : "Failed to open file.");
+    co_await flush();
+    co_return;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  say(150, fmt::format("Opening {} mode data connection for {} ({} bytes).",
+                       ascii_ ? "ASCII" : "BINARY", *path, *entity.length));
+  co_await flush();
+  data_ = co_await open_data();
+  if (!data_) {
+    say(425, "Failed to establish connection.");
+    co_await flush();
+    co_return;
+  }
+  bool ok = true;
+  bool previous_cr = false;
+  std::string converted;
+  std::array<char, 64 * 1024> chunk;
+  for (const Bucket& b : entity.body.buckets()) {
+    if (!ok || aborted_) {
+      break;
+    }
+    if (!ascii_) {
+      WireResult result = WireResult::ok;
+      if (b.kind == Bucket::Kind::file) {
+        result = co_await data_->write_file(b);
+      } else {
+        result = co_await data_->write(b.bytes, true);
+      }
+      ok = result == WireResult::ok;
+      transferred_ += ok ? b.size() : 0;
+      continue;
+    }
+    std::uint64_t done = 0;
+    while (ok && done < b.size() && !aborted_) {
+      std::size_t n = 0;
+      if (b.kind == Bucket::Kind::memory) {
+        n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), b.size() - done));
+        std::memcpy(chunk.data(), b.bytes.data() + done, n);
+      } else {
+        const ssize_t got = ::pread(
+            b.file->fd(), chunk.data(),
+            static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), b.size() - done)),
+            static_cast<off_t>(b.offset + done));
+        if (got <= 0) {
+          ok = false;
+          break;
+        }
+        n = static_cast<std::size_t>(got);
+      }
+      converted.clear();
+      to_network_ascii(std::string_view(chunk.data(), n), previous_cr, converted);
+      ok = co_await data_->write(converted, true) == WireResult::ok;
+      done += n;
+      transferred_ += n;
+    }
+  }
+  data_->shutdown_send();
+  data_->close();
+  const bool complete = ok && !aborted_;
+  log_transfer(*path, transferred_, true, complete, started);
+  if (complete) {
+    say(226, "Transfer complete.");
+    co_await flush();
+  } else {
+    say(426, "Connection closed; transfer aborted.");
+    co_await flush();
+  }
+}
+
+Task<void> Session::store(const std::string& argument, bool append, bool unique) {
+  std::optional<std::string> path;
+  if (unique) {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    path = ftp_path(fmt::format("collage.{:012x}", random() & 0xffffffffffffULL));
+  } else {
+    path = ftp_path(argument);
+  }
+  if (!path || (!unique && argument.empty()) || !permitted(Need::write, *path)) {
+    say(553, "Could not create file.");
+    co_await flush();
+    co_return;
+  }
+  Request request;
+  request.protocol = "ftp";
+  request.method = Method::put;
+  request.method_token = "PUT";
+  request.path = join_root(root_, *path);
+  request.host = context_.listener->config.host;
+  request.peer = &peer_;
+  request.secure = tls_;
+  request.user = user_;
+  Entity probe;
+  if (append || restart_at_ > 0 || anonymous_) {
+    co_await run_request(Method::head, *path, probe);
+    if (anonymous_ && probe.status == 200) {
+      say(553, "Could not create file: anonymous users may not overwrite.");
+      co_await flush();
+      co_return;
+    }
+    if (append) {
+      request.write_offset = probe.status == 200 ? probe.length.value_or(0) : 0;
+    } else if (restart_at_ > 0) {
+      request.write_offset = restart_at_;
+    }
+  }
+  const auto started = std::chrono::steady_clock::now();
+  say(150,
+      unique ? "FILE: " + path->substr(path->rfind('/') + 1) : std::string("Ok to send data."));
+  co_await flush();
+  data_ = co_await open_data();
+  if (!data_) {
+    say(425, "Failed to establish connection.");
+    co_await flush();
+    co_return;
+  }
+  DataBody body(*this);
+  request.body = &body;
+  Entity entity;
+  RequestContext ctx = route(*context_.generation, request, *context_.services);
+  co_await respond(ctx, entity);
+  data_->close();
+  const bool complete = entity.status < 300 && !aborted_;
+  log_transfer(*path, transferred_, false, complete, started);
+  if (complete) {
+    say(226, unique ? "Transfer complete (unique file name " + *path + ")."
+                    : std::string("Transfer complete."));
+    co_await flush();
+  } else if (aborted_ || entity.status == 400) {
+    say(426, "Connection closed; transfer aborted, nothing was stored.");
+    co_await flush();
+  } else {
+    say(entity.status == 405 || entity.status == 403 ? 553 : reply_code_for(entity.status),
+        reply_text_for(entity.status));
+    co_await flush();
+  }
+}
+
+Task<void> Session::send_listing(std::string_view verb, std::string argument) {
+  // "LIST -la dir": options are for ls, not paths.
+  std::string_view target = argument;
+  while (target.starts_with('-')) {
+    const std::size_t space = target.find(' ');
+    target = space == std::string_view::npos ? std::string_view() : target.substr(space + 1);
+  }
+  const std::optional<std::string> path = ftp_path(target);
+  if (!path || !permitted(Need::read, *path)) {
+    say(550, "Permission denied.");
+    co_await flush();
+    co_return;
+  }
+  Entity entity;
+  co_await run_request(Method::list, *path, entity);
+  if (entity.status != 200) {
+    say(verb == "MLSD" ? 501 : 550, "No such directory.");
+    co_await flush();
+    co_return;
+  }
+  if (verb == "MLSD" && entity.headers.contains("Collage-Listing-Target")) {
+    say(501, "MLSD needs a directory.");
+    co_await flush();
+    co_return;
+  }
+  std::string text;
+  for (const Bucket& b : entity.body.buckets()) {
+    text += b.bytes;
+  }
+  std::string out;
+  const std::time_t now = std::time(nullptr);
+  for (const ListingEntry& e : parse_listing(text)) {
+    if (verb == "LIST") {
+      out += list_line(e, now);
+    } else if (verb == "NLST") {
+      out += e.name + "\r\n";
+    } else {
+      out += mlsx_line(e, perm_facts(e, *path));
+    }
+  }
+  say(150, "Here comes the directory listing.");
+  co_await flush();
+  data_ = co_await open_data();
+  if (!data_) {
+    say(425, "Failed to establish connection.");
+    co_await flush();
+    co_return;
+  }
+  const bool ok = co_await data_->write(out, false) == WireResult::ok && !aborted_;
+  transferred_ += out.size();
+  data_->shutdown_send();
+  data_->close();
+  // Not a conditional of two coroutine calls: GCC 12 destroys the wrong temporary there.
+  if (ok) {
+    say(226, "Directory send OK.");
+    co_await flush();
+  } else {
+    say(426, "Transfer aborted.");
+    co_await flush();
+  }
+}
+
+void Session::log_transfer(const std::string& path, std::uint64_t bytes, bool outgoing,
+                           bool complete, std::chrono::steady_clock::time_point started) {
+  COLLAGE_LOG(LogLevel::info, "COL-FTP-0008", "{}: {} {} {} ({} bytes, {})", peer_.address, user_,
+              outgoing ? "downloaded" : "uploaded", path, bytes, complete ? "complete" : "aborted");
+  if (!settings_.transfer_log) {
+    return;
+  }
+  // xferlog(5): time, seconds, host, bytes, file, type, action, direction, access, user,
+  // service, authentication, user id, completion.
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  char when[32];
+  std::strftime(when, sizeof when, "%a %b %e %H:%M:%S %Y", &tm);
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  std::string file = path;
+  for (char& c : file) {
+    if (c == ' ') {
+      c = '_';
+    }
+  }
+  settings_.transfer_log->append(fmt::format("{} {} {} {} {} {} _ {} {} {} ftp 0 * {}\n", when,
+                                             std::max<long long>(seconds, 1), peer_.address, bytes,
+                                             file, ascii_ ? 'a' : 'b', outgoing ? 'o' : 'i',
+                                             anonymous_ ? 'a' : 'r', user_, complete ? 'c' : 'i'));
+  settings_.transfer_log->flush();
+}
+
+}  // namespace collage::ftp
