@@ -74,6 +74,7 @@ class CommandLineTest(unittest.TestCase):
                      "-D", "GOPHERROOT=" + os.path.join(REPO, "examples", "gopherhole"),
                      "-D", "TLS_CERT=" + os.path.join(REPO, "examples", "tls", "cert.pem"),
                      "-D", "TLS_KEY=" + os.path.join(REPO, "examples", "tls", "key.pem"),
+                     "-D", "FTP_USERS=" + os.path.join(REPO, "examples", "ftp-users"),
                      "-D", "LOGDIR=" + tempfile.gettempdir())
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("Syntax OK", result.stderr)
