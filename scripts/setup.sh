@@ -10,7 +10,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git
   libasio-dev libnghttp2-dev libssl-dev libtinyxml2-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libfmt-dev
-  media-types curl python3 python3-h2 lynx openssl nghttp2-client
+  media-types curl python3 python3-h2 lynx lftp openssl nghttp2-client
 )
 
 missing=()

@@ -71,9 +71,8 @@ void select_filters(const RequestContext& ctx, const Entity& entity,
 Task<void> respond(RequestContext& ctx, Entity& out) {
   const Request& request = ctx.request;
   const Location& location = ctx.location;
-  if (!location.protocols.empty() &&
-      std::find(location.protocols.begin(), location.protocols.end(), request.protocol) ==
-          location.protocols.end()) {
+  if (!location.protocols.empty() && std::find(location.protocols.begin(), location.protocols.end(),
+                                               request.protocol) == location.protocols.end()) {
     out.set_error(403);  // e.g. a writable place meant for FTP accounts only
     co_return;
   }

@@ -1,8 +1,30 @@
 #include <sys/socket.h>
 
+#include <array>
+#include <asio/experimental/awaitable_operators.hpp>
+
 #include "collage/transport.h"
 
 namespace collage {
+
+Task<void> Transport::close_gracefully(std::chrono::milliseconds timeout) {
+  using namespace asio::experimental::awaitable_operators;
+  shutdown_send();
+  asio::steady_timer timer(socket().get_executor());
+  timer.expires_after(timeout);
+  auto drain = [this]() -> Task<void> {
+    std::array<char, 4096> sink;
+    for (;;) {
+      auto [ec, n] = co_await read_some(asio::buffer(sink));
+      if (ec || n == 0) {
+        co_return;
+      }
+    }
+  };
+  co_await (drain() || timer.async_wait(kAsTuple));
+  close();
+}
+
 namespace {
 
 class TcpTransport final : public Transport {

@@ -43,7 +43,8 @@ class DataBody final : public BodySource {
       if (s.aborted_) {
         co_return BodyRead{0, BodyError::closed};
       }
-      if (n == 0 || ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+      // The end of the connection ends the body; a reset or any other error aborts the upload.
+      if ((n == 0 && !ec) || ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
         ended_ = true;
         if (previous_cr_) {
           pending_ += '\r';
@@ -187,8 +188,10 @@ Task<std::unique_ptr<Transport>> Session::open_data() {
   }
   close_data_setup();
   if (data && protect_data_) {
+    // No session tickets on data connections: clients that never read there close with the
+    // tickets unread, and the reset that follows destroys the end of an upload.
     data = co_await context_.generation->tls()->accept(std::move(data), nullptr,
-                                                       settings_.data_timeout);
+                                                       settings_.data_timeout, false);
   }
   if (data) {
     data->set_before_write_wait(
@@ -325,7 +328,9 @@ Task<void> Session::retrieve(const std::string& argument) {
       transferred_ += n;
     }
   }
-  data_->shutdown_send();
+  if (!aborted_) {
+    co_await data_->close_gracefully(settings_.data_timeout);
+  }
   data_->close();
   const bool complete = ok && !aborted_;
   log_transfer(*path, transferred_, true, complete, started);
@@ -456,7 +461,9 @@ Task<void> Session::send_listing(std::string_view verb, std::string argument) {
   }
   const bool ok = co_await data_->write(out, false) == WireResult::ok && !aborted_;
   transferred_ += out.size();
-  data_->shutdown_send();
+  if (!aborted_) {
+    co_await data_->close_gracefully(settings_.data_timeout);
+  }
   data_->close();
   // Not a conditional of two coroutine calls: GCC 12 destroys the wrong temporary there.
   if (ok) {

@@ -195,9 +195,13 @@ SSL_CTX* Provider::context_for(std::string_view server_name) const {
 
 Task<std::unique_ptr<Transport>> Provider::accept(std::unique_ptr<Transport> tcp,
                                                   const std::vector<std::string>* alpn_offers,
-                                                  std::chrono::milliseconds timeout) const {
+                                                  std::chrono::milliseconds timeout,
+                                                  bool issue_tickets) const {
   using namespace asio::experimental::awaitable_operators;
   auto tls = std::make_unique<TlsTransport>(std::move(tcp), *default_context_);
+  if (!issue_tickets) {
+    SSL_set_num_tickets(tls->stream().native_handle(), 0);
+  }
   SSL_set_ex_data(tls->stream().native_handle(), alpn_offers_index(),
                   const_cast<std::vector<std::string>*>(alpn_offers));
   asio::steady_timer timer(tls->socket().get_executor());

@@ -21,7 +21,8 @@ class Provider final : public TlsProvider {
 
   Task<std::unique_ptr<Transport>> accept(std::unique_ptr<Transport> tcp,
                                           const std::vector<std::string>* alpn_offers,
-                                          std::chrono::milliseconds timeout) const override;
+                                          std::chrono::milliseconds timeout,
+                                          bool issue_tickets) const override;
 
   // The context for an SNI name (lower-case), or null to keep the default one.
   SSL_CTX* context_for(std::string_view server_name) const;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <asio/experimental/awaitable_operators.hpp>
 
 namespace collage::tls {
 
@@ -44,6 +45,14 @@ Task<WireResult> TlsTransport::write_file(const Bucket& file_bucket) {
     left -= static_cast<std::uint64_t>(n);
   }
   co_return WireResult::ok;
+}
+
+Task<void> TlsTransport::close_gracefully(std::chrono::milliseconds timeout) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(socket().get_executor());
+  timer.expires_after(timeout);
+  co_await (stream_.async_shutdown(kAsTuple) || timer.async_wait(kAsTuple));
+  close();
 }
 
 void TlsTransport::after_handshake() {

@@ -24,6 +24,8 @@ class TlsTransport final : public Transport {
   Task<WireResult> write_file(const Bucket& file_bucket) override;
   void try_send_now(std::string_view) override {}
   void shutdown_send() override {}
+  // close_notify both ways, then the TCP close.
+  Task<void> close_gracefully(std::chrono::milliseconds timeout) override;
 
   std::string_view negotiated_protocol() const override { return alpn_; }
   bool secure() const override { return true; }

@@ -27,8 +27,8 @@ struct Location {
   std::string prefix;  // "/" or "/docs" (no trailing slash except for the root)
   const Scope* scope = nullptr;
   std::unique_ptr<Store> store;
-  std::vector<FilterSlot> filters;  // candidates, already in chain order
-  std::uint64_t max_body_size = 0;  // LimitRequestBody
+  std::vector<FilterSlot> filters;     // candidates, already in chain order
+  std::uint64_t max_body_size = 0;     // LimitRequestBody
   std::vector<std::string> protocols;  // front ends allowed here; empty = all (Protocols)
 };
 

@@ -16,11 +16,13 @@ class TlsProvider {
  public:
   virtual ~TlsProvider() = default;
   // Runs the server side of the handshake, offering the ALPN protocol ids in alpn_offers (in
-  // order of preference; empty: no ALPN). Returns null when the handshake fails or times out
+  // order of preference; empty: no ALPN). issue_tickets false sends no TLS 1.3 session tickets
+  // (for streams the client only writes to). Returns null when the handshake fails or times out
   // (the failure is logged). Called on the connection's executor; suspends.
   virtual Task<std::unique_ptr<Transport>> accept(std::unique_ptr<Transport> tcp,
                                                   const std::vector<std::string>* alpn_offers,
-                                                  std::chrono::milliseconds timeout) const = 0;
+                                                  std::chrono::milliseconds timeout,
+                                                  bool issue_tickets = true) const = 0;
 };
 
 }  // namespace collage

@@ -3,6 +3,7 @@
 // read and write through this so the same protocol code serves http:// and https://, ftp and
 // ftps. All calls happen on the connection's executor; reads and writes may suspend.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -41,6 +42,10 @@ class Transport {
     asio::error_code ec;
     socket().close(ec);
   }
+  // Ends the stream so the peer receives everything sent: TLS close_notify where TLS is used,
+  // a half-close, then reading until the peer closes (bounded by timeout), then closing. A plain
+  // close with unread input would make the kernel reset the connection and drop unsent data.
+  virtual Task<void> close_gracefully(std::chrono::milliseconds timeout);
 
   // "h2", "http/1.1" … as negotiated by ALPN; empty for plain TCP or no ALPN.
   virtual std::string_view negotiated_protocol() const { return {}; }
