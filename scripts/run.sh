@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 mkdir -p run
-echo "run: serving http://127.0.0.1:${HTTP_PORT:-8080}/ and gopher://127.0.0.1:${GOPHER_PORT:-7070}/ (Ctrl-C stops)"
+echo "run: serving http://127.0.0.1:${HTTP_PORT:-8080}/, https://127.0.0.1:${HTTPS_PORT:-8443}/, ftp://127.0.0.1:${FTP_PORT:-2121}/ and gopher://127.0.0.1:${GOPHER_PORT:-7070}/ (Ctrl-C stops)"
 exec build/mpm/collage -f examples/collage.xml "$@"
