@@ -436,5 +436,34 @@ class FtpTest(ServerTestCase):
         self.assertFalse(os.path.exists(os.path.join(self.root, "pub", "put.txt")))
 
 
+class FtpLimitsTest(ServerTestCase):
+    CONFIG = """
+<Listen protocol="ftp" address="127.0.0.1" port="0"/>
+<FtpMaxClientsPerIp>2</FtpMaxClientsPerIp>
+<FtpIdleTimeout>1s</FtpIdleTimeout>
+<DocumentRoot>{root}</DocumentRoot>
+"""
+
+    def connect(self):
+        sock = socket.create_connection(("127.0.0.1", self.server.ports["ftp"]), timeout=5)
+        self.addCleanup(sock.close)
+        return sock.makefile("rb").readline()
+
+    def test_clients_per_address_are_capped(self):
+        self.assertTrue(self.connect().startswith(b"220"))
+        self.assertTrue(self.connect().startswith(b"220"))
+        self.assertTrue(self.connect().startswith(b"421"))
+        self.assertIn("COL-FTP-0001", self.server.log())
+
+    def test_idle_control_connection_is_closed(self):
+        sock = socket.create_connection(("127.0.0.1", self.server.ports["ftp"]), timeout=5)
+        reader = sock.makefile("rb")
+        self.assertTrue(reader.readline().startswith(b"220"))
+        start = time.time()
+        self.assertEqual(reader.readline(), b"")
+        self.assertLess(time.time() - start, 4)
+        sock.close()
+
+
 if __name__ == "__main__":
     unittest.main()
