@@ -340,21 +340,16 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
 
 void Connection::submit_response(Stream& s) {
   Entity& e = s.entity;
-  std::vector<nghttp2_nv> nva;
+  // Names and values are collected first and pointed at afterwards: pointing into the vector
+  // while it grows would leave nghttp2 reading moved-from strings.
   auto& storage = s.header_storage;
   storage.clear();
-  storage.reserve(8 + e.headers.fields().size() * 2);
   auto add = [&](std::string_view name, std::string value) {
     storage.emplace_back(name);
     for (char& c : storage.back()) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     storage.push_back(std::move(value));
-    const std::string& n = storage[storage.size() - 2];
-    const std::string& v = storage.back();
-    nva.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(n.data())),
-                   reinterpret_cast<std::uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(),
-                   NGHTTP2_NV_FLAG_NONE});
   };
   const bool bodyless = e.status < 200 || e.status == 204 || e.status == 304;
   add(":status", std::to_string(e.status));
@@ -377,6 +372,13 @@ void Connection::submit_response(Stream& s) {
     if (!is_connection_specific(name)) {
       add(name, value);
     }
+  }
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(storage.size() / 2);
+  for (std::size_t i = 0; i + 1 < storage.size(); i += 2) {
+    nva.push_back({reinterpret_cast<std::uint8_t*>(storage[i].data()),
+                   reinterpret_cast<std::uint8_t*>(storage[i + 1].data()), storage[i].size(),
+                   storage[i + 1].size(), NGHTTP2_NV_FLAG_NONE});
   }
   const bool send_body = !bodyless && s.request.method != Method::head && e.body.size() > 0;
   nghttp2_data_provider provider{};
