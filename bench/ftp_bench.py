@@ -97,7 +97,6 @@ max_clients=200
 xferlog_enable=NO
 seccomp_sandbox=NO
 secure_chroot_dir=%s/empty
-ftp_username=nobody
 """ % (port, d, d))
     return subprocess.Popen(["taskset", "-c", "0", "/usr/sbin/vsftpd",
                              os.path.join(d, "vsftpd.conf")],
