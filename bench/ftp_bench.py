@@ -20,8 +20,10 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import cpu_seconds, free_port, process_tree, wait_for_port  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def ensure_tools():
@@ -31,36 +33,7 @@ def ensure_tools():
     subprocess.run(["systemctl", "stop", "vsftpd"], capture_output=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-def wait_for_port(port):
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("port %d never opened" % port)
-
-
-def cpu_seconds(pid):
-    """utime+stime of the server and of its exited children (vsftpd forks per session)."""
-    total = 0.0
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                                   text=True).stdout.split()]
-    for p in pids:
-        try:
-            with open("/proc/%d/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in fields[11:15]) / CLK_TCK
-        except FileNotFoundError:
-            pass
-    return total
 
 
 def start_collage(d, port):
@@ -158,9 +131,9 @@ def main():
                     process = start(d, port)
                     try:
                         wait_for_port(port)
-                        before = cpu_seconds(process.pid)
+                        before = cpu_seconds(process_tree(process.pid), include_children=True)
                         size, elapsed = run(port)
-                        cpu = cpu_seconds(process.pid) - before
+                        cpu = cpu_seconds(process_tree(process.pid), include_children=True) - before
                     finally:
                         process.send_signal(signal.SIGTERM)
                         try:

@@ -22,8 +22,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import cpu_seconds, free_port, process_tree, wait_for_port  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def ensure_tools():
@@ -35,28 +37,7 @@ def ensure_tools():
     subprocess.run(["systemctl", "stop", "gophernicus.socket"], capture_output=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-def wait_for_port(port):
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("port %d never opened" % port)
-
-
-def cpu_seconds(pid):
-    """utime + stime of pid and of its waited-for children (socat's forked gophernicus)."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / CLK_TCK
 
 
 def make_hole(root):
@@ -126,11 +107,11 @@ def main():
                         wait_for_port(port)
                         subprocess.run(["taskset", "-c", "1", load, str(port), selector, "4", "1"],
                                        capture_output=True)
-                        before = cpu_seconds(process.pid)
+                        before = cpu_seconds([process.pid], include_children=True)
                         out = subprocess.run(["taskset", "-c", "1", load, str(port), selector,
                                               str(args.threads), str(args.seconds)],
                                              capture_output=True, text=True, check=True).stdout
-                        cpu = cpu_seconds(process.pid) - before
+                        cpu = cpu_seconds([process.pid], include_children=True) - before
                     finally:
                         process.send_signal(signal.SIGTERM)
                         process.wait(10)

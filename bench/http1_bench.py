@@ -23,8 +23,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import cpu_seconds, free_port, process_tree, wait_for_port  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def ensure_tools():
@@ -34,38 +36,8 @@ def ensure_tools():
                        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_for_port(port, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("port %d never opened" % port)
-
-
-def cpu_seconds(pids):
-    total = 0
-    for pid in pids:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / CLK_TCK
-
-
-def children(pid):
-    try:
-        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-        return [int(p) for p in out.split()]
-    except OSError:
-        return []
 
 
 class Server:
@@ -75,7 +47,7 @@ class Server:
         self.process = subprocess.Popen(["taskset", "-c", "0", *argv],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(port)
-        self.pids = [self.process.pid] + children(self.process.pid)
+        self.pids = process_tree(self.process.pid)
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)

@@ -7,6 +7,18 @@
 
 namespace collage {
 
+PeerInfo Transport::peer_info() {
+  PeerInfo peer;
+  asio::error_code ec;
+  const auto remote = socket().remote_endpoint(ec);
+  peer.address = remote.address().to_string();
+  peer.port = remote.port();
+  const auto local = socket().local_endpoint(ec);
+  peer.local_address = local.address().to_string();
+  peer.local_port = local.port();
+  return peer;
+}
+
 Task<void> Transport::close_gracefully(std::chrono::milliseconds timeout) {
   using namespace asio::experimental::awaitable_operators;
   shutdown_send();

@@ -58,12 +58,7 @@ Session::Session(std::unique_ptr<Transport> control, ConnectionContext context,
   asio::error_code ec;
   auto& socket = control_->socket();
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  const auto remote = socket.remote_endpoint(ec);
-  peer_.address = remote.address().to_string();
-  peer_.port = remote.port();
-  const auto local = socket.local_endpoint(ec);
-  peer_.local_address = local.address().to_string();
-  peer_.local_port = local.port();
+  peer_ = control_->peer_info();
   control_->set_before_write_wait(
       [this] { watchdog_.set_deadline(Clock::now() + settings_.data_timeout); });
 }

@@ -81,15 +81,9 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
       context_(std::move(context)),
       settings_(settings) {
   tracker_handle_ = context_.services->connections().add(this);
-  asio::error_code ec;
   transport_->set_before_write_wait(
       [this] { watchdog_.set_deadline(Watchdog::Clock::now() + settings_.timeout); });
-  const auto remote = socket_.remote_endpoint(ec);
-  peer_.address = remote.address().to_string();
-  peer_.port = remote.port();
-  const auto local = socket_.local_endpoint(ec);
-  peer_.local_address = local.address().to_string();
-  peer_.local_port = local.port();
+  peer_ = transport_->peer_info();
 }
 
 Connection::~Connection() {

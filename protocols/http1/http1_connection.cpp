@@ -90,12 +90,7 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   transport_->set_before_write_wait(
       [this] { watchdog_.set_deadline(Clock::now() + settings_.send_timeout); });
-  const auto remote = socket_.remote_endpoint(ec);
-  peer_.address = remote.address().to_string();
-  peer_.port = remote.port();
-  const auto local = socket_.local_endpoint(ec);
-  peer_.local_address = local.address().to_string();
-  peer_.local_port = local.port();
+  peer_ = transport_->peer_info();
 }
 
 Connection::~Connection() {

@@ -78,12 +78,7 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
   asio::error_code ec;
   auto& socket = transport_->socket();
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  const auto remote = socket.remote_endpoint(ec);
-  peer_.address = remote.address().to_string();
-  peer_.port = remote.port();
-  const auto local = socket.local_endpoint(ec);
-  peer_.local_address = local.address().to_string();
-  peer_.local_port = local.port();
+  peer_ = transport_->peer_info();
   transport_->set_before_write_wait(
       [this] { watchdog_.set_deadline(Clock::now() + settings_.stall_timeout); });
 }

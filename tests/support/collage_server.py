@@ -82,6 +82,16 @@ class CollageServer:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def make_certificate(directory, name="localhost"):
+    """A throw-away self-signed certificate and key (name.pem, name.key) for TLS tests."""
+    key = os.path.join(directory, name + ".key")
+    cert = os.path.join(directory, name + ".pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name,
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
 def connect(port, timeout=5):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s.settimeout(timeout)

@@ -11,6 +11,7 @@
 
 #include "collage/asio.h"
 #include "collage/brigade.h"
+#include "collage/request.h"
 #include "collage/wire.h"
 
 namespace collage {
@@ -21,6 +22,8 @@ class Transport {
 
   // The TCP socket underneath (endpoints, options, closing on a timeout).
   virtual asio::ip::tcp::socket& socket() = 0;
+  // Both ends of the connection, as requests report them.
+  PeerInfo peer_info();
 
   // Reads what is available (at least one byte); n == 0 or an error means the stream ended.
   virtual Task<std::pair<asio::error_code, std::size_t>> read_some(asio::mutable_buffer into) = 0;

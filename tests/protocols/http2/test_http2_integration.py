@@ -14,7 +14,7 @@ from hyperframe.frame import (ContinuationFrame, DataFrame, Frame, GoAwayFrame, 
                               PingFrame, RstStreamFrame, SettingsFrame, WindowUpdateFrame)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from collage_server import CollageServer, ServerTestCase  # noqa: E402
+from collage_server import CollageServer, ServerTestCase, make_certificate  # noqa: E402
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 PROTOCOL_ERROR, FLOW_CONTROL_ERROR, STREAM_CLOSED = 0x1, 0x3, 0x5
@@ -167,10 +167,9 @@ class Http2Test(ServerTestCase):
     @classmethod
     def prepare_site(cls, root):
         workdir = os.path.dirname(root)
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=localhost", "-keyout", os.path.join(workdir, "key.pem"),
-                        "-out", os.path.join(workdir, "cert.pem")], check=True,
-                       capture_output=True)
+        cert, key = make_certificate(workdir)
+        os.rename(cert, os.path.join(workdir, "cert.pem"))
+        os.rename(key, os.path.join(workdir, "key.pem"))
         with open(os.path.join(root, "a.txt"), "w") as f:
             f.write("alpha\n")
         cls.big = os.urandom(2 * 1024 * 1024 + 3)

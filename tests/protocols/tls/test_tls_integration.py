@@ -8,18 +8,9 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from collage_server import BINARY, LISTENING, ServerTestCase, connect, recv_until_closed  # noqa
+from collage_server import (BINARY, ServerTestCase, connect, make_certificate,  # noqa: E402
+                            recv_until_closed)
 
-import re
-
-
-def make_certificate(directory, name):
-    key = os.path.join(directory, name + ".key")
-    cert = os.path.join(directory, name + ".pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name,
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
-    return cert, key
 
 
 class TlsTest(ServerTestCase):
