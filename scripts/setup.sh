@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ cmake ninja-build ccache pkg-config git
   libasio-dev libnghttp2-dev libssl-dev libtinyxml2-dev libprotobuf-dev protobuf-compiler
-  libgtest-dev libfmt-dev
+  libgtest-dev libfmt-dev libbenchmark-dev
   media-types curl python3 python3-h2 lynx lftp openssl nghttp2-client
 )
 

@@ -178,6 +178,9 @@ void Connection::make_room() {
 }
 
 void Connection::release_idle_buffer() {
+  // Buffers grown for the last request go too; the next one regrows what it needs.
+  std::string().swap(out_);
+  std::string().swap(head_block_);
   if (input_ && start_ == end_) {
     if (capacity_ == kInitialBuffer) {
       give_buffer(std::move(input_));
@@ -458,6 +461,9 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
     ok = co_await send_bytes(out_, false);
   }
   log_access(framing == BodyFraming::none ? 0 : body_bytes);
+  // The response is out: let go of its file and memory now, not when the next request comes
+  // (an idle keep-alive connection must not hold an open file).
+  entity_.body.clear();
   co_return ok;
 }
 
