@@ -296,6 +296,16 @@ class FilesTest(ServerTestCase):
         self.assertEqual(r.status, 204)
         self.assertFalse(os.path.exists(os.path.join(self.root, "dav", "empty")))
 
+    def test_idle_keep_alive_connection_holds_no_open_file(self):
+        # Regression: the last response's file stayed open until the next request.
+        with connect(self.server.port) as s:
+            s.sendall(b"GET /digits.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(ResponseReader(s).read().body, b"0123456789")
+            time.sleep(0.2)
+            fd_dir = "/proc/%d/fd" % self.server.process.pid
+            targets = [os.readlink(os.path.join(fd_dir, fd)) for fd in os.listdir(fd_dir)]
+            self.assertNotIn(os.path.join(self.root, "digits.txt"), targets)
+
     def test_large_file_via_sendfile(self):
         path = os.path.join(self.root, "large.bin")
         data = os.urandom(8 * 1024 * 1024 + 123)
