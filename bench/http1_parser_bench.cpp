@@ -32,8 +32,8 @@ void parse(benchmark::State& state, const std::string& request) {
   collage::http1::RequestHead head;
   for (auto _ : state) {
     const std::size_t end = collage::http1::find_head_end(request);
-    const auto error = collage::http1::parse_request_head(
-        std::string_view(request).substr(0, end), limits, head);
+    const auto error =
+        collage::http1::parse_request_head(std::string_view(request).substr(0, end), limits, head);
     benchmark::DoNotOptimize(error);
     benchmark::DoNotOptimize(head.headers.size());
   }
@@ -41,8 +41,12 @@ void parse(benchmark::State& state, const std::string& request) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
-void BM_BrowserRequest(benchmark::State& state) { parse(state, kBrowserRequest); }
-void BM_MinimalRequest(benchmark::State& state) { parse(state, kMinimalRequest); }
+void BM_BrowserRequest(benchmark::State& state) {
+  parse(state, kBrowserRequest);
+}
+void BM_MinimalRequest(benchmark::State& state) {
+  parse(state, kMinimalRequest);
+}
 
 BENCHMARK(BM_BrowserRequest);
 BENCHMARK(BM_MinimalRequest);

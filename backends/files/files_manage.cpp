@@ -169,7 +169,8 @@ void FilesStore::make_directory(RequestContext& ctx, Entity& out) const {
     out.set_error(status_for(err));
     return;
   }
-  COLLAGE_LOG(LogLevel::info, "COL-FILES-0008", "created directory {}", ctx.request.path);
+  COLLAGE_LOG(LogLevel::info, "COL-FILES-0008", "created directory {}",
+              printable(ctx.request.path));
   out.reset();
   out.status = 201;
 }
@@ -204,8 +205,8 @@ void FilesStore::rename(RequestContext& ctx, Entity& out) const {
     out.set_error(status);
     return;
   }
-  COLLAGE_LOG(LogLevel::info, "COL-FILES-0009", "renamed {} to {}", ctx.request.path,
-              ctx.request.destination);
+  COLLAGE_LOG(LogLevel::info, "COL-FILES-0009", "renamed {} to {}", printable(ctx.request.path),
+              printable(ctx.request.destination));
   out.reset();
   out.status = 204;
 }

@@ -210,7 +210,8 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
     const int err = errno;
     if (err == EXDEV || err == ELOOP) {
       COLLAGE_LOG(LogLevel::warn, "COL-FILES-0001", "{}: refused {}: it leads outside {}",
-                  request.peer ? request.peer->address : "-", request.path, config_.document_root);
+                  request.peer ? request.peer->address : "-", printable(request.path),
+                  config_.document_root);
     }
     out.set_error(status_for_errno(err));
     co_return;
@@ -314,7 +315,7 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
       ::openat(directory.get(), temp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (temp_fd < 0) {
     COLLAGE_LOG(LogLevel::error, "COL-FILES-0002", "cannot create a temporary file for {}: {}",
-                request.path, std::strerror(errno));
+                printable(request.path), std::strerror(errno));
     out.set_error(status_for_errno(errno) == 404 ? 409 : 500);
     co_return;
   }
@@ -333,7 +334,7 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
       const BodyRead read = co_await request.body->read(buffer);
       if (read.error != BodyError::none) {
         COLLAGE_LOG(LogLevel::info, "COL-FILES-0003", "upload of {} abandoned: body {}",
-                    request.path,
+                    printable(request.path),
                     read.error == BodyError::too_large   ? "too large"
                     : read.error == BodyError::timeout   ? "timed out"
                     : read.error == BodyError::malformed ? "malformed"
@@ -347,8 +348,8 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
       }
       if (!write_all(temp.fd(), buffer.data(), read.bytes)) {
         const int err = errno;
-        COLLAGE_LOG(LogLevel::error, "COL-FILES-0004", "writing {} failed: {}", request.path,
-                    std::strerror(err));
+        COLLAGE_LOG(LogLevel::error, "COL-FILES-0004", "writing {} failed: {}",
+                    printable(request.path), std::strerror(err));
         out.set_error(err == ENOSPC || err == EDQUOT ? 507 : 500);
         co_return;
       }
@@ -356,13 +357,13 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
   }
   if (!temp.close_file() ||
       ::renameat(directory.get(), temp.name().c_str(), directory.get(), name.c_str()) != 0) {
-    COLLAGE_LOG(LogLevel::error, "COL-FILES-0005", "cannot put {} in place: {}", request.path,
-                std::strerror(errno));
+    COLLAGE_LOG(LogLevel::error, "COL-FILES-0005", "cannot put {} in place: {}",
+                printable(request.path), std::strerror(errno));
     out.set_error(500);
     co_return;
   }
   temp.commit();
-  COLLAGE_LOG(LogLevel::info, "COL-FILES-0006", "stored {}", request.path);
+  COLLAGE_LOG(LogLevel::info, "COL-FILES-0006", "stored {}", printable(request.path));
   if (exists) {
     out.status = 204;
   } else {
@@ -405,7 +406,7 @@ void FilesStore::remove(RequestContext& ctx, Entity& out) const {
     out.set_error(err == ENOTEMPTY || err == EEXIST ? 409 : status_for_errno(err));
     return;
   }
-  COLLAGE_LOG(LogLevel::info, "COL-FILES-0007", "deleted {}", request.path);
+  COLLAGE_LOG(LogLevel::info, "COL-FILES-0007", "deleted {}", printable(request.path));
   out.reset();
   out.status = 204;
 }

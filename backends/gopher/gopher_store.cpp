@@ -178,7 +178,8 @@ Task<void> GopherStore::handle(RequestContext& ctx, Entity& out) const {
     }
     if (err == EXDEV || err == ELOOP) {
       COLLAGE_LOG(LogLevel::warn, "COL-GOPHER-0101", "{}: refused {}: it leads outside {}",
-                  request.peer ? request.peer->address : "-", request.path, config_.root);
+                  request.peer ? request.peer->address : "-", printable(request.path),
+                  config_.root);
     }
     out.set_error(status_for_errno(err));
     co_return;

@@ -32,6 +32,19 @@ void write_all(int fd, std::string_view data) {
 
 }  // namespace
 
+std::string printable(std::string_view untrusted) {
+  std::string out;
+  out.reserve(untrusted.size());
+  for (unsigned char c : untrusted) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out;
+}
+
 std::string_view log_level_name(LogLevel level) {
   return kLevelNames[static_cast<int>(level)];
 }

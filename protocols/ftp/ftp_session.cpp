@@ -305,13 +305,14 @@ Task<bool> Session::login(std::string_view password) {
     user_ = account->name;
     root_ = account->root;
     rights_ = account->rights;
-    COLLAGE_LOG(LogLevel::info, "COL-FTP-0002", "{}: user {} logged in", peer_.address, name);
+    COLLAGE_LOG(LogLevel::info, "COL-FTP-0002", "{}: user {} logged in", peer_.address,
+                printable(name));
     say(230, "Login successful.");
     co_return co_await flush();
   }
   ++failed_logins_;
   COLLAGE_LOG(LogLevel::warn, "COL-FTP-0003", "{}: failed login for '{}' ({} of {})", peer_.address,
-              name, failed_logins_, settings_.max_login_attempts);
+              printable(name), failed_logins_, settings_.max_login_attempts);
   // A delay per failure makes guessing slow; too many failures end the connection.
   asio::steady_timer delay(executor_);
   delay.expires_after(settings_.login_delay);

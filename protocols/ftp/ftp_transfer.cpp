@@ -477,8 +477,9 @@ Task<void> Session::send_listing(std::string_view verb, std::string argument) {
 
 void Session::log_transfer(const std::string& path, std::uint64_t bytes, bool outgoing,
                            bool complete, std::chrono::steady_clock::time_point started) {
-  COLLAGE_LOG(LogLevel::info, "COL-FTP-0008", "{}: {} {} {} ({} bytes, {})", peer_.address, user_,
-              outgoing ? "downloaded" : "uploaded", path, bytes, complete ? "complete" : "aborted");
+  COLLAGE_LOG(LogLevel::info, "COL-FTP-0008", "{}: {} {} {} ({} bytes, {})", peer_.address,
+              printable(user_), outgoing ? "downloaded" : "uploaded", printable(path), bytes,
+              complete ? "complete" : "aborted");
   if (!settings_.transfer_log) {
     return;
   }

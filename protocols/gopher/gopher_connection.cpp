@@ -180,7 +180,7 @@ Task<void> Connection::session() {
     case PathResult::ok: break;
     default:
       COLLAGE_LOG(LogLevel::info, "COL-GOPHER-0002", "{}:{}: refused selector '{}'", peer_.address,
-                  peer_.port, selector);
+                  peer_.port, printable(selector));
       co_await send(error_menu(400, selector), false);
       log_access(selector, 400, bytes_sent_);
       co_return;

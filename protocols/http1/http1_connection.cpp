@@ -477,7 +477,7 @@ Task<bool> Connection::send_file(const Bucket& bucket) {
   if (result == WireResult::truncated) {
     // The file shrank under us; the promised length can no longer be met.
     COLLAGE_LOG(LogLevel::warn, "COL-HTTP1-0006", "{}:{}: file truncated while sending {}",
-                peer_.address, peer_.port, request_.path);
+                peer_.address, peer_.port, printable(request_.path));
   }
   co_return result == WireResult::ok;
 }

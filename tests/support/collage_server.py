@@ -59,7 +59,7 @@ class CollageServer:
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
     def log(self):
-        with open(self.log_path) as f:
+        with open(self.log_path, errors="replace") as f:
             return f.read()
 
     def alive(self):
@@ -90,6 +90,18 @@ def make_certificate(directory, name="localhost"):
                     "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name,
                     "-keyout", key, "-out", cert], check=True, capture_output=True)
     return cert, key
+
+
+def leftovers(directory, predicate, timeout=5):
+    """Names in directory matching predicate, polled until none is left or timeout passes.
+    An abandoned upload's temporary file goes as its coroutine unwinds, just after the
+    connection closes, so tests wait for it rather than look once."""
+    deadline = time.time() + timeout
+    while True:
+        found = [n for n in os.listdir(directory) if predicate(n)]
+        if not found or time.time() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def connect(port, timeout=5):

@@ -14,6 +14,10 @@ namespace collage {
 enum class LogLevel : std::uint8_t { emerg, alert, crit, error, warn, notice, info, debug };
 
 std::string_view log_level_name(LogLevel level);
+
+// Client-supplied text made safe for a log line: bytes outside printable ASCII become \xNN, so
+// a request cannot forge log lines or break a reader that expects text.
+std::string printable(std::string_view untrusted);
 bool parse_log_level(std::string_view text, LogLevel& out);
 
 class ErrorLog {

@@ -9,7 +9,7 @@ import unittest
 from email.utils import formatdate
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from collage_server import ServerTestCase, ResponseReader, connect, exchange  # noqa: E402
+from collage_server import ServerTestCase, ResponseReader, connect, exchange, leftovers  # noqa: E402
 
 SECRET = b"TOP-SECRET-DO-NOT-SERVE"
 
@@ -271,14 +271,9 @@ class FilesTest(ServerTestCase):
             s.sendall(b"PUT /dav/partial.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n" +
                       b"x" * 20000)
             time.sleep(0.3)
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            leftovers = [n for n in os.listdir(os.path.join(self.root, "dav"))
-                         if n.startswith(".collage-tmp") or n == "partial.bin"]
-            if not leftovers:
-                break
-            time.sleep(0.1)
-        self.assertEqual(leftovers, [])
+        self.assertEqual(leftovers(os.path.join(self.root, "dav"),
+                                   lambda n: n.startswith(".collage-tmp") or n == "partial.bin"),
+                         [])
 
     def test_temp_files_are_never_served(self):
         with open(os.path.join(self.root, "dav", ".collage-tmp-0000"), "w") as f:

@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from collage_server import ServerTestCase, make_certificate  # noqa: E402
+from collage_server import ServerTestCase, leftovers, make_certificate  # noqa: E402
 
 SECRET = b"FTP-SECRET-NEVER-SERVED"
 
@@ -407,10 +407,9 @@ class FtpTest(ServerTestCase):
             client.getline()
         except Exception:
             pass
-        time.sleep(0.3)
-        leftovers = [n for n in os.listdir(os.path.join(self.root, "pub"))
-                     if n == "aborted.bin" or n.startswith(".collage-tmp")]
-        self.assertEqual(leftovers, [])
+        self.assertEqual(leftovers(os.path.join(self.root, "pub"),
+                                   lambda n: n == "aborted.bin" or n.startswith(".collage-tmp")),
+                         [])
 
     def test_control_connection_dropped_mid_upload_leaves_nothing(self):
         client = ftplib.FTP()
@@ -421,10 +420,9 @@ class FtpTest(ServerTestCase):
         client.sock.shutdown(socket.SHUT_RDWR)  # the control connection goes; data stays open
         time.sleep(0.5)
         conn.close()
-        time.sleep(0.3)
-        leftovers = [n for n in os.listdir(os.path.join(self.root, "pub"))
-                     if n == "dropped.bin" or n.startswith(".collage-tmp")]
-        self.assertEqual(leftovers, [])
+        self.assertEqual(leftovers(os.path.join(self.root, "pub"),
+                                   lambda n: n == "dropped.bin" or n.startswith(".collage-tmp")),
+                         [])
 
     def test_http_cannot_reach_the_ftp_only_host(self):
         out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT",

@@ -9,7 +9,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 from collage_server import (ServerTestCase, ResponseReader, closed_by_peer, connect,  # noqa: E402
-                            exchange, recv_until_closed)
+                            exchange, leftovers, recv_until_closed)
 
 CONFIG = """
 <Listen protocol="http1" address="127.0.0.1" port="0"/>
@@ -237,7 +237,8 @@ class Http1Test(ServerTestCase):
                      b"fffffffffffffffffff\r\n", b"5\nhello\r\n0\r\n\r\n"):
             self.assert_status(b"PUT /upload/c.txt HTTP/1.1\r\nHost: x\r\n"
                                b"Transfer-Encoding: chunked\r\n\r\n" + body, 400)
-        self.assertFalse(os.path.exists(os.path.join(self.root, "upload", "c.txt")))
+        self.assertEqual(leftovers(os.path.join(self.root, "upload"),
+                                   lambda n: n.startswith(".") or n == "c.txt"), [])
 
     def test_transfer_encoding_not_ending_in_chunked(self):
         self.assert_status(b"PUT /upload/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
@@ -262,8 +263,8 @@ class Http1Test(ServerTestCase):
         self.assert_status(b"PUT /upload/chunky.txt HTTP/1.1\r\nHost: x\r\n"
                            b"Transfer-Encoding: chunked\r\n\r\n" + chunk + chunk + b"0\r\n\r\n",
                            413)
-        self.assertEqual([n for n in os.listdir(os.path.join(self.root, "upload"))
-                          if n.startswith(".") or n == "chunky.txt"], [])
+        self.assertEqual(leftovers(os.path.join(self.root, "upload"),
+                                   lambda n: n.startswith(".") or n == "chunky.txt"), [])
 
     def test_uri_too_long(self):
         self.assert_status(b"GET /" + b"a" * 2000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414)
@@ -313,9 +314,8 @@ class Http1Test(ServerTestCase):
             s.sendall(b"PUT /upload/stall.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
                       b"only part")
             recv_until_closed(s)
-        self.assertFalse(os.path.exists(os.path.join(self.root, "upload", "stall.txt")))
-        self.assertEqual([n for n in os.listdir(os.path.join(self.root, "upload"))
-                          if n.startswith(".collage")], [])
+        self.assertEqual(leftovers(os.path.join(self.root, "upload"),
+                                   lambda n: n.startswith(".collage") or n == "stall.txt"), [])
 
     def test_garbage_does_not_kill_the_server(self):
         for raw in (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(200),
