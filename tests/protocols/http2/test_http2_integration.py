@@ -383,6 +383,65 @@ class Http2Test(ServerTestCase):
         client.send(client.request(2))
         self.assertEqual(client.goaway(), PROTOCOL_ERROR)
 
+    def raw_frame(self, frame_type, flags, stream_id, payload):
+        return (len(payload).to_bytes(3, "big") + bytes([frame_type, flags]) +
+                stream_id.to_bytes(4, "big") + payload)
+
+    def assert_connection_error(self, raw, code):
+        client = self.raw()
+        client.send(raw)
+        self.assertEqual(client.goaway(), code, raw)
+
+    def test_settings_rules(self):
+        setting = lambda ident, value: ident.to_bytes(2, "big") + value.to_bytes(4, "big")
+        self.assert_connection_error(self.raw_frame(0x4, 0, 0, setting(0x2, 2)), PROTOCOL_ERROR)
+        self.assert_connection_error(self.raw_frame(0x4, 0, 0, setting(0x4, 2 ** 31)),
+                                     FLOW_CONTROL_ERROR)
+        self.assert_connection_error(self.raw_frame(0x4, 0, 0, setting(0x5, 16383)),
+                                     PROTOCOL_ERROR)
+        self.assert_connection_error(self.raw_frame(0x4, 0, 0, b"\x00" * 5), FRAME_SIZE_ERROR)
+        self.assert_connection_error(self.raw_frame(0x4, 0, 1, b""), PROTOCOL_ERROR)
+        self.assert_connection_error(self.raw_frame(0x4, 0x1, 0, setting(0x3, 1)),
+                                     FRAME_SIZE_ERROR)  # an ACK with a payload
+
+    def test_ping_rules(self):
+        self.assert_connection_error(self.raw_frame(0x6, 0, 0, b"1234567"), FRAME_SIZE_ERROR)
+        self.assert_connection_error(self.raw_frame(0x6, 0, 1, b"12345678"), PROTOCOL_ERROR)
+
+    def test_window_update_rules(self):
+        self.assert_connection_error(self.raw_frame(0x8, 0, 0, (0).to_bytes(4, "big")),
+                                     PROTOCOL_ERROR)
+        self.assert_connection_error(self.raw_frame(0x8, 0, 0, b"\x00\x00\x01"),
+                                     FRAME_SIZE_ERROR)
+
+    def test_frames_on_idle_streams(self):
+        self.assert_connection_error(self.raw_frame(0x3, 0, 1, (8).to_bytes(4, "big")),
+                                     PROTOCOL_ERROR)  # RST_STREAM on an idle stream
+        self.assert_connection_error(self.raw_frame(0x0, 0, 1, b"x"), PROTOCOL_ERROR)
+
+    def test_goaway_on_a_stream_is_refused(self):
+        self.assert_connection_error(self.raw_frame(0x7, 0, 1, b"\x00" * 8), PROTOCOL_ERROR)
+
+    def test_unknown_frame_types_are_ignored(self):
+        client = self.raw()
+        client.send(self.raw_frame(0xfa, 0, 0, b"whatever"), client.request(1))
+        self.assertEqual(client.response(1)[0], 200)
+
+    def test_te_trailers_is_allowed(self):
+        client = self.raw()
+        client.send(client.request(1, extra=[("te", "trailers")]))
+        self.assertEqual(client.response(1)[0], 200)
+
+    def test_request_trailers_are_accepted(self):
+        client = self.raw()
+        client.send(client.request(1, path="/dav/trailer.txt", method="PUT", end_stream=False))
+        data = DataFrame(1)
+        data.data = b"body"
+        client.send(data, client.headers(1, [("x-checksum", "1")], end_stream=True))
+        self.assertEqual(client.response(1)[0], 201)
+        with open(os.path.join(self.root, "dav", "trailer.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"body")
+
     # --- attacks -----------------------------------------------------------------------------
 
     def test_rapid_reset(self):
