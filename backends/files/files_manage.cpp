@@ -18,32 +18,6 @@
 namespace collage::files {
 namespace {
 
-std::string relative_of(std::string_view path) {
-  while (!path.empty() && path.front() == '/') {
-    path.remove_prefix(1);
-  }
-  while (!path.empty() && path.back() == '/') {
-    path.remove_suffix(1);
-  }
-  return path.empty() ? std::string(".") : std::string(path);
-}
-
-int status_for(int err) {
-  switch (err) {
-    case EACCES:
-    case EPERM: return 403;
-    case ENOENT:
-    case ENOTDIR:
-    case EXDEV:
-    case ELOOP: return 404;
-    case EEXIST:
-    case ENOTEMPTY: return 409;
-    case ENOSPC:
-    case EDQUOT: return 507;
-    default: return 500;
-  }
-}
-
 void split(const std::string& relative, std::string& parent, std::string& name) {
   const std::size_t slash = relative.rfind('/');
   parent = slash == std::string::npos ? "." : relative.substr(0, slash);
@@ -121,7 +95,7 @@ Task<void> FilesStore::list(RequestContext& ctx, Entity& out) const {
   const std::string relative = relative_of(ctx.request.path);
   const int fd = open(relative, O_RDONLY | O_NONBLOCK);
   if (fd < 0) {
-    out.set_error(status_for(errno));
+    out.set_error(status_for_file_error(errno));
     co_return;
   }
   struct stat st {};
@@ -156,7 +130,7 @@ void FilesStore::make_directory(RequestContext& ctx, Entity& out) const {
   split(relative, parent, name);
   const int directory = open(parent, O_PATH | O_DIRECTORY);
   if (relative == "." || directory < 0) {
-    out.set_error(relative == "." ? 409 : status_for(errno));
+    out.set_error(relative == "." ? 409 : status_for_file_error(errno));
     if (directory >= 0) {
       ::close(directory);
     }
@@ -166,7 +140,7 @@ void FilesStore::make_directory(RequestContext& ctx, Entity& out) const {
   const int err = errno;
   ::close(directory);
   if (rc != 0) {
-    out.set_error(status_for(err));
+    out.set_error(status_for_file_error(err));
     return;
   }
   COLLAGE_LOG(LogLevel::info, "COL-FILES-0008", "created directory {}",
@@ -193,7 +167,7 @@ void FilesStore::rename(RequestContext& ctx, Entity& out) const {
   } else if (to_name.starts_with(".collage-tmp-")) {
     status = 403;
   } else if (::renameat(from_dir, from_name.c_str(), to_dir, to_name.c_str()) != 0) {
-    status = status_for(errno);
+    status = status_for_file_error(errno);
   }
   if (from_dir >= 0) {
     ::close(from_dir);

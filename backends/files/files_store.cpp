@@ -20,21 +20,8 @@ namespace {
 
 constexpr std::string_view kTempPrefix = ".collage-tmp-";
 
-// Status for a failed open/stat beneath the root. Escapes and loops look like absent files.
-int status_for_errno(int err) {
-  switch (err) {
-    case EACCES:
-    case EPERM: return 403;
-    case ENOENT:
-    case ENOTDIR:
-    case EXDEV:
-    case ELOOP:
-    case ENAMETOOLONG: return 404;
-    default: return 500;
-  }
-}
+}  // namespace
 
-// The document-root-relative form of a normalized URL path ("/a/b" → "a/b", "/" → ".").
 std::string relative_of(std::string_view path) {
   while (!path.empty() && path.front() == '/') {
     path.remove_prefix(1);
@@ -44,6 +31,8 @@ std::string relative_of(std::string_view path) {
   }
   return path.empty() ? std::string(".") : std::string(path);
 }
+
+namespace {
 
 bool is_temp_name(std::string_view path) {
   const std::size_t slash = path.rfind('/');
@@ -213,7 +202,7 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
                   request.peer ? request.peer->address : "-", printable(request.path),
                   config_.document_root);
     }
-    out.set_error(status_for_errno(err));
+    out.set_error(status_for_file_error(err));
     co_return;
   }
   struct stat st {};
@@ -265,7 +254,7 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
   }
   const int listing_fd = ::openat(directory.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (listing_fd < 0) {
-    out.set_error(status_for_errno(errno));
+    out.set_error(status_for_file_error(errno));
     co_return;
   }
   // Reading a large directory may block on disk: do it on the worker pool.
@@ -292,7 +281,7 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
   FdGuard directory(open(parent, O_PATH | O_DIRECTORY));
   if (directory.get() < 0) {
     const int err = errno;
-    out.set_error(err == ENOENT || err == ENOTDIR ? 409 : status_for_errno(err));
+    out.set_error(err == ENOENT || err == ENOTDIR ? 409 : status_for_file_error(err));
     co_return;
   }
   struct stat st {};
@@ -316,7 +305,7 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
   if (temp_fd < 0) {
     COLLAGE_LOG(LogLevel::error, "COL-FILES-0002", "cannot create a temporary file for {}: {}",
                 printable(request.path), std::strerror(errno));
-    out.set_error(status_for_errno(errno) == 404 ? 409 : 500);
+    out.set_error(status_for_file_error(errno) == 404 ? 409 : 500);
     co_return;
   }
   TempFile temp(directory.get(), std::move(temp_name), temp_fd);
@@ -387,12 +376,12 @@ void FilesStore::remove(RequestContext& ctx, Entity& out) const {
   const std::string name = slash == std::string::npos ? relative : relative.substr(slash + 1);
   FdGuard directory(open(parent, O_PATH | O_DIRECTORY));
   if (directory.get() < 0) {
-    out.set_error(status_for_errno(errno));
+    out.set_error(status_for_file_error(errno));
     return;
   }
   struct stat st {};
   if (::fstatat(directory.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    out.set_error(status_for_errno(errno));
+    out.set_error(status_for_file_error(errno));
     return;
   }
   set_validators(st, out);
@@ -403,7 +392,7 @@ void FilesStore::remove(RequestContext& ctx, Entity& out) const {
   const bool directory_entry = S_ISDIR(st.st_mode);
   if (::unlinkat(directory.get(), name.c_str(), directory_entry ? AT_REMOVEDIR : 0) != 0) {
     const int err = errno;
-    out.set_error(err == ENOTEMPTY || err == EEXIST ? 409 : status_for_errno(err));
+    out.set_error(err == ENOTEMPTY || err == EEXIST ? 409 : status_for_file_error(err));
     return;
   }
   COLLAGE_LOG(LogLevel::info, "COL-FILES-0007", "deleted {}", printable(request.path));

@@ -44,6 +44,9 @@ class FilesStore final : public Store {
   int root_fd_;
 };
 
+// The document-root-relative form of a normalized URL path ("/a/b" → "a/b", "/" → ".").
+std::string relative_of(std::string_view path);
+
 // Copies the first `length` bytes of directory_fd/name into to_fd. Returns 0, or the status to
 // answer (409 when the file is shorter than length or missing).
 int copy_prefix(int directory_fd, const std::string& name, std::uint64_t length, int to_fd);

@@ -25,19 +25,6 @@ constexpr std::string_view kCaps =
     "PathKeepPreDelimeter=FALSE\r\n\r\nServerSoftware=Collage\r\nServerSupportsStdinScripts="
     "FALSE\r\n";
 
-int status_for_errno(int err) {
-  switch (err) {
-    case EACCES:
-    case EPERM: return 403;
-    case ENOENT:
-    case ENOTDIR:
-    case EXDEV:
-    case ELOOP:
-    case ENAMETOOLONG: return 404;
-    default: return 500;
-  }
-}
-
 // Reads a small file (a gophermap) whole; false if it cannot be read or is unreasonably large.
 bool read_small_file(int fd, std::string& out) {
   struct stat st {};
@@ -181,7 +168,7 @@ Task<void> GopherStore::handle(RequestContext& ctx, Entity& out) const {
                   request.peer ? request.peer->address : "-", printable(request.path),
                   config_.root);
     }
-    out.set_error(status_for_errno(err));
+    out.set_error(status_for_file_error(err));
     co_return;
   }
   FileHandle handle(fd);  // closes fd unless a bucket takes over below

@@ -40,6 +40,23 @@ int open_and_verify(int root_fd, const char* relative_path, int flags) {
 
 }  // namespace
 
+int status_for_file_error(int err) {
+  switch (err) {
+    case EACCES:
+    case EPERM: return 403;
+    case ENOENT:
+    case ENOTDIR:
+    case EXDEV:
+    case ELOOP:
+    case ENAMETOOLONG: return 404;
+    case EEXIST:
+    case ENOTEMPTY: return 409;
+    case ENOSPC:
+    case EDQUOT: return 507;
+    default: return 500;
+  }
+}
+
 int open_beneath(int root_fd, const char* relative_path, int flags, bool follow_outside) {
   if (relative_path[0] == '/') {
     errno = EXDEV;

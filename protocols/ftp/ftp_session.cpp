@@ -222,8 +222,7 @@ bool Session::permitted(Need need, std::string_view path) const {
   return false;
 }
 
-Task<void> Session::run_request(Method method, const std::string& path, Entity& out) {
-  Request request;
+void Session::fill_request(Request& request, Method method, const std::string& path) const {
   request.protocol = "ftp";
   request.method = method;
   request.method_token = method_name(method);
@@ -233,6 +232,11 @@ Task<void> Session::run_request(Method method, const std::string& path, Entity& 
   request.secure = tls_;
   request.user = user_;
   request.received = std::chrono::system_clock::now();
+}
+
+Task<void> Session::run_request(Method method, const std::string& path, Entity& out) {
+  Request request;
+  fill_request(request, method, path);
   RequestContext ctx = route(*context_.generation, request, *context_.services);
   co_await respond(ctx, out);
 }
@@ -700,13 +704,8 @@ Task<bool> Session::execute(std::string_view verb, std::string_view argument) {
       co_return co_await flush();
     }
     Request request;
-    request.protocol = "ftp";
-    request.method = Method::rename;
-    request.path = join_root(root_, from);
+    fill_request(request, Method::rename, from);
     request.destination = join_root(root_, *path);
-    request.host = context_.listener->config.host;
-    request.peer = &peer_;
-    request.user = user_;
     Entity entity;
     RequestContext ctx = route(*context_.generation, request, *context_.services);
     co_await respond(ctx, entity);

@@ -49,6 +49,8 @@ class Session final : public TrackedConnection {
   // Paths and requests.
   std::optional<std::string> ftp_path(std::string_view argument) const;
   bool permitted(Need need, std::string_view path) const;
+  // A request from this session for an FTP path (below the user's root).
+  void fill_request(Request& request, Method method, const std::string& ftp_path) const;
   Task<void> run_request(Method method, const std::string& ftp_path, Entity& out);
   static int reply_code_for(int status);
   static std::string reply_text_for(int status);

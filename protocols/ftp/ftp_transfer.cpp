@@ -243,14 +243,7 @@ Task<void> Session::retrieve(const std::string& argument) {
     co_return;
   }
   Request request;
-  request.protocol = "ftp";
-  request.method = Method::get;
-  request.method_token = "GET";
-  request.path = join_root(root_, *path);
-  request.host = context_.listener->config.host;
-  request.peer = &peer_;
-  request.secure = tls_;
-  request.user = user_;
+  fill_request(request, Method::get, *path);
   Entity kind;
   co_await run_request(Method::list, *path, kind);
   if (kind.status != 200 || !kind.headers.contains("Collage-Listing-Target")) {
@@ -357,14 +350,7 @@ Task<void> Session::store(const std::string& argument, bool append, bool unique)
     co_return;
   }
   Request request;
-  request.protocol = "ftp";
-  request.method = Method::put;
-  request.method_token = "PUT";
-  request.path = join_root(root_, *path);
-  request.host = context_.listener->config.host;
-  request.peer = &peer_;
-  request.secure = tls_;
-  request.user = user_;
+  fill_request(request, Method::put, *path);
   Entity probe;
   if (append || restart_at_ > 0 || anonymous_) {
     co_await run_request(Method::head, *path, probe);

@@ -12,4 +12,9 @@ namespace collage {
 // climb out.
 int open_beneath(int root_fd, const char* relative_path, int flags, bool follow_outside);
 
+// The HTTP status for a failed file operation's errno: paths that would leave the root (EXDEV,
+// ELOOP) look like absent files (404), permissions give 403, existing or non-empty targets 409,
+// a full disk 507, anything else 500.
+int status_for_file_error(int err);
+
 }  // namespace collage
