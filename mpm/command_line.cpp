@@ -1,15 +1,21 @@
 #include "command_line.h"
 
+#include <algorithm>
+#include <iterator>
 #include <string_view>
 
 namespace collage {
 
 const char* usage_text() {
-  return "Usage: collage [-f FILE] [-D NAME=VALUE]... [-t | -l | -L | -V | -h]\n"
+  return "Usage: collage [-f FILE] [-D NAME=VALUE]... [-k SIGNAL | -t | -M | -l | -L | -V | -h]\n"
          "  -f FILE         configuration file (default /etc/collage/collage.xml)\n"
          "  -D NAME=VALUE   define ${NAME} for the configuration (wins over the environment\n"
          "                  and <Define>); -D NAME alone defines it as 1\n"
+         "  -k start        start in the background (if not running yet)\n"
+         "  -k stop|restart|graceful|graceful-stop\n"
+         "                  signal the running server named by the PidFile (as httpd -k)\n"
          "  -t              check the configuration and exit: file:line: message per error\n"
+         "  -M              list the modules the configuration uses (compiled in and loaded)\n"
          "  -l              list the compiled-in modules\n"
          "  -L              print the directive reference (Markdown) from the registry\n"
          "  -V              print version and build settings\n"
@@ -44,6 +50,18 @@ CommandLine parse_command_line(int argc, char** argv) {
               std::string(define.substr(equals + 1));
         }
       }
+    } else if (arg == "-k") {
+      if (const char* v = value(arg)) {
+        cl.signal = v;
+        static constexpr std::string_view kSignals[] = {"start", "stop", "restart", "graceful",
+                                                        "graceful-stop"};
+        if (std::find(std::begin(kSignals), std::end(kSignals), cl.signal) == std::end(kSignals)) {
+          cl.error = "-k takes start, stop, restart, graceful or graceful-stop, not " + cl.signal;
+        }
+        cl.action = CommandLine::Action::signal;
+      }
+    } else if (arg == "-M") {
+      cl.action = CommandLine::Action::list_loaded;
     } else if (arg == "-t") {
       cl.action = CommandLine::Action::check;
     } else if (arg == "-l") {

@@ -1,5 +1,5 @@
 #pragma once
-// The httpd-style command line: -f FILE, -t, -l, -L, -V, -h, -D NAME=VALUE.
+// The httpd-style command line: -f FILE, -k SIGNAL, -t, -M, -l, -L, -V, -h, -D NAME=VALUE.
 
 #include <map>
 #include <string>
@@ -7,10 +7,20 @@
 namespace collage {
 
 struct CommandLine {
-  enum class Action { serve, check, list_modules, directives_markdown, version, help };
+  enum class Action {
+    serve,
+    signal,
+    check,
+    list_modules,
+    list_loaded,
+    directives_markdown,
+    version,
+    help
+  };
   Action action = Action::serve;
   std::string config_file = "/etc/collage/collage.xml";
   std::map<std::string, std::string> defines;
+  std::string signal;  // -k: start, stop, restart, graceful, graceful-stop
   std::string error;  // set when the arguments are wrong
 };
 

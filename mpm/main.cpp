@@ -1,5 +1,6 @@
-// The collage binary: a thin composition root. It registers the compiled-in modules, loads and
-// checks the configuration, binds the listeners and hands over to the configured MPM.
+// The collage binary: a thin composition root. It registers the compiled-in modules, loads the
+// ones the configuration names, checks the configuration, binds the listeners and hands over to
+// the control process, which runs the chosen MPM's children.
 
 #include <fmt/format.h>
 #include <asio/version.hpp>
@@ -9,29 +10,68 @@
 #include "collage/config.h"
 #include "collage/generation.h"
 #include "collage/log.h"
+#include "collage/module_loader.h"
 #include "collage/registry.h"
 #include "collage/server.h"
 #include "command_line.h"
+#include "control/control_process.h"
+#include "control/signal_command.h"
 #include "directive_reference.h"
 
 namespace {
 
 using collage::CommandLine;
 
-std::shared_ptr<collage::Generation> load(const CommandLine& cl,
-                                          const collage::Registry& registry) {
-  collage::ConfigErrors errors;
+// Loads the <LoadModule> shared objects not loaded yet, then the configuration. A restart
+// calls this again: modules already loaded from the same path stay as they are.
+std::shared_ptr<collage::Generation> load(const CommandLine& cl, collage::Registry& registry,
+                                          collage::ConfigErrors& errors) {
   collage::LoadOptions options;
   options.defines = cl.defines;
-  auto config = collage::load_config_file(cl.config_file, registry.directives(), options, errors);
-  std::shared_ptr<collage::Generation> generation;
-  if (config) {
-    generation = collage::Generation::build(std::move(config), registry, errors);
+  collage::ConfigErrors ignored;  // the full load below reports what is wrong with the file
+  for (const collage::ModuleToLoad& module :
+       collage::scan_load_modules(cl.config_file, options, ignored)) {
+    bool loaded = false;
+    for (const collage::ModuleInfo& known : registry.modules()) {
+      loaded = loaded || (known.name == module.name && known.loaded_from == module.path);
+    }
+    std::string error;
+    if (!loaded && !collage::load_module(module, registry, error)) {
+      errors.add(module.where, error);
+    }
   }
+  auto config = collage::load_config_file(cl.config_file, registry.directives(), options, errors);
+  if (!config) {
+    return nullptr;
+  }
+  if (!config->scope->is_set("Mpm")) {
+    errors.add(config->scope->where(), "no MPM chosen: add <Mpm>event</Mpm> (or worker, or "
+                                       "prefork with its <LoadModule>)");
+  }
+  auto generation = collage::Generation::build(std::move(config), registry, errors);
+  if (generation && !errors.empty()) {
+    return nullptr;
+  }
+  return generation;
+}
+
+std::unique_ptr<collage::Mpm> make_mpm(const collage::Generation& generation,
+                                       const collage::Registry& registry,
+                                       collage::ConfigErrors& errors) {
+  const collage::MpmFactory* factory = registry.mpm(generation.mpm_name());
+  return factory ? (*factory)(generation.server_scope(), errors) : nullptr;
+}
+
+void print_errors(const collage::ConfigErrors& errors) {
   for (const std::string& message : errors.messages()) {
     std::fprintf(stderr, "%s\n", message.c_str());
   }
-  return generation;
+}
+
+void log_errors(const collage::ConfigErrors& errors) {
+  for (const std::string& message : errors.messages()) {
+    COLLAGE_LOG(collage::LogLevel::error, "COL-CONTROL-0019", "{}", message);
+  }
 }
 
 void print_version() {
@@ -39,6 +79,49 @@ void print_version() {
   fmt::print("built with: {} {}, C++ {}, Asio {}.{}.{}, build type {}\n", COLLAGE_COMPILER_ID,
              COLLAGE_COMPILER_VERSION, __cplusplus, ASIO_VERSION / 100000,
              ASIO_VERSION / 100 % 1000, ASIO_VERSION % 100, COLLAGE_BUILD_TYPE);
+}
+
+void print_modules(const collage::Registry& registry, bool with_origin) {
+  for (const collage::ModuleInfo& m : registry.modules()) {
+    fmt::print("  {:<10} {:<9} {}{}\n", m.name, collage::module_kind_name(m.kind), m.summary,
+               !with_origin              ? ""
+               : m.loaded_from.empty() ? " (static)"
+                                         : " (shared: " + m.loaded_from + ")");
+  }
+}
+
+// Opens the logs, binds the listeners and runs the control process until it stops.
+int serve(const CommandLine& cl, collage::Registry& registry,
+          std::shared_ptr<collage::Generation> generation, std::unique_ptr<collage::Mpm> mpm) {
+  const collage::Scope& scope = generation->server_scope();
+  std::string error;
+  collage::LogLevel level = collage::LogLevel::info;
+  collage::parse_log_level(scope.text("LogLevel"), level);
+  collage::error_log().set_level(level);
+  if (!collage::error_log().open(scope.text("ErrorLog"), error) || !generation->open_logs(error)) {
+    std::fprintf(stderr, "collage: %s\n", error.c_str());
+    return 1;
+  }
+  // sendfile() to a reset connection raises SIGPIPE; errors come back as EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto server = std::make_unique<collage::Server>(generation);
+  if (!server->bind_listeners()) {
+    return 1;
+  }
+  auto reload = [&cl, &registry]() -> std::shared_ptr<collage::Generation> {
+    collage::ConfigErrors errors;
+    auto next = load(cl, registry, errors);
+    log_errors(errors);
+    return next;
+  };
+  auto remake = [&registry](const collage::Generation& next) -> std::unique_ptr<collage::Mpm> {
+    collage::ConfigErrors errors;
+    auto made = make_mpm(next, registry, errors);
+    log_errors(errors);
+    return made;
+  };
+  return collage::control::run_control_process(std::move(server), std::move(mpm), reload, remake);
 }
 
 }  // namespace
@@ -57,45 +140,36 @@ int main(int argc, char** argv) {
     case CommandLine::Action::version: print_version(); return 0;
     case CommandLine::Action::list_modules:
       fmt::print("Compiled-in modules:\n");
-      for (const collage::ModuleInfo& m : registry.modules()) {
-        fmt::print("  {:<10} {:<9} {}\n", m.name, collage::module_kind_name(m.kind), m.summary);
-      }
+      print_modules(registry, false);
       return 0;
     case CommandLine::Action::directives_markdown:
       fmt::print("{}", collage::directive_reference_markdown(registry));
       return 0;
-    case CommandLine::Action::check: {
-      const auto generation = load(cl, registry);
-      if (!generation) {
-        return 1;
-      }
-      std::fprintf(stderr, "Syntax OK\n");
-      return 0;
-    }
-    case CommandLine::Action::serve: break;
+    default: break;
   }
 
-  auto generation = load(cl, registry);
-  if (!generation) {
-    return 1;
-  }
-  const collage::Scope& scope = generation->server_scope();
-  std::string error;
-  collage::LogLevel level = collage::LogLevel::info;
-  collage::parse_log_level(scope.text("LogLevel"), level);
-  collage::error_log().set_level(level);
-  if (!collage::error_log().open(scope.text("ErrorLog"), error) || !generation->open_logs(error)) {
-    std::fprintf(stderr, "collage: %s\n", error.c_str());
-    return 1;
-  }
-  // sendfile() to a reset connection raises SIGPIPE; errors come back as EPIPE instead.
-  std::signal(SIGPIPE, SIG_IGN);
-
-  collage::Server server(generation);
-  if (!server.bind_listeners()) {
-    return 1;
-  }
   collage::ConfigErrors errors;
-  auto mpm = (*registry.mpm(generation->mpm_name()))(scope, errors);
-  return mpm->run(server);
+  auto generation = load(cl, registry, errors);
+  std::unique_ptr<collage::Mpm> mpm;
+  if (generation) {
+    mpm = make_mpm(*generation, registry, errors);
+  }
+  print_errors(errors);
+  if (!generation || !mpm) {
+    return 1;
+  }
+  switch (cl.action) {
+    case CommandLine::Action::check: std::fprintf(stderr, "Syntax OK\n"); return 0;
+    case CommandLine::Action::list_loaded:
+      fmt::print("Loaded modules (MPM: {}):\n", generation->mpm_name());
+      print_modules(registry, true);
+      return 0;
+    case CommandLine::Action::signal: {
+      const collage::Scope& scope = generation->server_scope();
+      return collage::control::run_signal_command(
+          cl.signal, scope.text("PidFile"), scope.duration("GracefulShutdownTimeout"),
+          [&] { return serve(cl, registry, generation, std::move(mpm)); });
+    }
+    default: return serve(cl, registry, std::move(generation), std::move(mpm));
+  }
 }

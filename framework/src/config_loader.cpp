@@ -48,6 +48,8 @@ class Loader {
       const std::string_view tag = e->Name();
       if (tag == "Define") {
         continue;
+      } else if (tag == "LoadModule") {
+        load_module_element(e, *config);
       } else if (tag == "Listen") {
         load_listen(e, *config);
       } else if (tag == "VirtualHost") {
@@ -73,8 +75,38 @@ class Loader {
     return config;
   }
 
+  // Only the <LoadModule> elements, read before the rest so that the loaded modules' directives
+  // are known when the whole file is checked.
+  std::vector<ModuleToLoad> scan_modules(const std::string& text) {
+    tinyxml2::XMLDocument doc;
+    ServerConfig config;
+    if (doc.Parse(text.data(), text.size()) != tinyxml2::XML_SUCCESS) {
+      return {};
+    }
+    const XMLElement* root = doc.RootElement();
+    if (root == nullptr) {
+      return {};
+    }
+    collect_defines(root);
+    for (const XMLElement* e = root->FirstChildElement("LoadModule"); e;
+         e = e->NextSiblingElement("LoadModule")) {
+      load_module_element(e, config);
+    }
+    return std::move(config.modules);
+  }
+
  private:
   SourceLocation at(int line) const { return SourceLocation{name_, line}; }
+
+  void load_module_element(const XMLElement* e, ServerConfig& config) {
+    check_attributes(e, {"name", "path"});
+    no_children(e);
+    const std::optional<std::string> name = attribute(e, "name", true);
+    const std::optional<std::string> path = attribute(e, "path", true);
+    if (name && path) {
+      config.modules.push_back(ModuleToLoad{*name, *path, at(e->GetLineNum())});
+    }
+  }
 
   void collect_defines(const XMLElement* root) {
     for (const XMLElement* e = root->FirstChildElement("Define"); e;
@@ -266,7 +298,8 @@ class Loader {
   void load_directive(const XMLElement* e, Scope& scope, unsigned context) {
     const std::string_view name = e->Name();
     const SourceLocation where = at(e->GetLineNum());
-    if (name == "Listen" || name == "VirtualHost" || name == "Location" || name == "Define") {
+    if (name == "Listen" || name == "VirtualHost" || name == "Location" || name == "Define" ||
+        name == "LoadModule") {
       errors_.add(where, "<" + std::string(name) + "> is not allowed inside " +
                              std::string(context_name(context)));
       return;
@@ -296,6 +329,11 @@ class Loader {
       errors_.add(where, std::string(name) + " " + error);
       return;
     }
+    if (const SourceLocation* first = scope.set_here(name); first && d.type != ArgType::list) {
+      errors_.add(where, std::string(name) + " is given twice here (first at " + first->str() +
+                             "); keep one");
+      return;
+    }
     if (d.type == ArgType::list) {
       scope.append(d, std::get<std::vector<std::string>>(std::move(value)), where);
     } else {
@@ -318,6 +356,19 @@ std::unique_ptr<ServerConfig> load_config_text(const std::string& text, const st
                                                const LoadOptions& options, ConfigErrors& errors) {
   Loader loader(name, directives, options, errors);
   return loader.load(text);
+}
+
+std::vector<ModuleToLoad> scan_load_modules(const std::string& path, const LoadOptions& options,
+                                           ConfigErrors& errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return {};
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  DirectiveRegistry none;
+  Loader loader(path, none, options, errors);
+  return loader.scan_modules(text.str());
 }
 
 std::unique_ptr<ServerConfig> load_config_file(const std::string& path,

@@ -12,8 +12,8 @@ const Directive kCoreDirectives[] = {
     {.name = "Mpm",
      .type = ArgType::string,
      .contexts = kServerContext,
-     .default_value = "event",
-     .help = "The multi-processing module that carries connections (collage -l lists them)."},
+     .help = "The multi-processing module that carries connections: event, worker or prefork "
+             "(collage -l lists those compiled in). Required; exactly one."},
     {.name = "ErrorLog",
      .type = ArgType::string,
      .contexts = kServerContext,

@@ -260,6 +260,10 @@ const std::string& Scope::text(std::string_view name) const {
 const std::vector<std::string>& Scope::list(std::string_view name) const {
   return std::get<std::vector<std::string>>(lookup(name));
 }
+const SourceLocation* Scope::set_here(std::string_view name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? nullptr : &it->second.where;
+}
 bool Scope::is_set(std::string_view name) const {
   return find(name) != nullptr;
 }

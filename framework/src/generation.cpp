@@ -12,9 +12,11 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
   std::shared_ptr<Generation> gen(new Generation);
   const Scope& server = *config->scope;
 
-  gen->mpm_name_ = server.text("Mpm");
-  if (registry.mpm(gen->mpm_name_) == nullptr) {
-    errors.add(server.where("Mpm"), "unknown MPM '" + gen->mpm_name_ + "'");
+  gen->mpm_name_ = server.is_set("Mpm") ? server.text("Mpm") : std::string();
+  if (!gen->mpm_name_.empty() && registry.mpm(gen->mpm_name_) == nullptr) {
+    errors.add(server.where("Mpm"), "unknown MPM '" + gen->mpm_name_ +
+                                        "' (collage -l lists the compiled-in ones; others need "
+                                        "a <LoadModule>)");
   }
 
   if (config->listeners.empty()) {

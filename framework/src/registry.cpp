@@ -1,6 +1,7 @@
 #include "collage/registry.h"
 
 #include "core_directives.h"
+#include "process_directives.h"
 
 namespace collage {
 
@@ -28,6 +29,16 @@ std::string_view filter_stage_name(FilterStage stage) {
 Registry::Registry() {
   add_module({"core", ModuleKind::core, "configuration, routing, logs and shared limits"},
              core_directives());
+  add_module({"process", ModuleKind::core, "control process: pool sizes, user, pid file"},
+             process_directives());
+}
+
+void Registry::mark_loaded(std::string_view name, const std::string& path) {
+  for (ModuleInfo& m : modules_) {
+    if (m.name == name) {
+      m.loaded_from = path;
+    }
+  }
 }
 
 void Registry::add_module(const ModuleInfo& info, std::span<const Directive> directives) {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "collage/log.h"
+#include "collage/scoreboard.h"
 
 namespace collage {
 
@@ -21,9 +22,22 @@ Server::~Server() {
   }
 }
 
-bool Server::bind_listeners() {
+bool Server::bind_listeners(const Server* previous) {
   for (const Listener& listener : generation_->listeners()) {
     const ListenConfig& config = listener.config;
+    const BoundListener* reusable = nullptr;
+    if (previous != nullptr) {
+      for (const BoundListener& old : previous->bound_) {
+        if (old.listener->config.address == config.address &&
+            old.listener->config.port == config.port) {
+          reusable = &old;
+        }
+      }
+    }
+    if (reusable != nullptr) {
+      bound_.push_back(BoundListener{::dup(reusable->fd), &listener, reusable->endpoint});
+      continue;
+    }
     asio::error_code ec;
     const asio::ip::address address = asio::ip::make_address(config.address, ec);
     if (ec) {
@@ -59,8 +73,25 @@ namespace {
 
 // Runs the TLS handshake where the listener asks for it, lets ALPN pick the front end, then
 // hands the connection over.
+// Returns a claimed worker slot to its loop's pool once the connection's score is gone.
+struct SlotLease {
+  Services& services;
+  WorkerScore* slot;
+  ~SlotLease() { services.release_slot(slot); }
+};
+
 Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext context) {
   const Listener& listener = *context.listener;
+  SlotLease lease{*context.services, context.services->claim_slot()};
+  ConnectionScore score(context.services->child_score(), lease.slot);
+  if (lease.slot != nullptr) {
+    asio::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    score.connected(ec ? std::string() : peer.address().to_string());
+  } else {
+    score.connected({});
+  }
+  context.score = &score;
   std::unique_ptr<Transport> transport = make_tcp_transport(std::move(socket));
   const Protocol* protocol = listener.protocol;
   if (listener.config.tls) {
@@ -82,11 +113,11 @@ Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext cont
 }  // namespace
 
 void Server::start_connection(asio::ip::tcp::socket socket, const BoundListener& bound,
-                              Services& services) const {
+                              Services& services, std::function<void()> on_done) const {
   const auto executor = socket.get_executor();
   ConnectionContext context{generation_, bound.listener, &services};
   asio::co_spawn(executor, serve_connection(std::move(socket), std::move(context)),
-                 [](std::exception_ptr error) {
+                 [on_done = std::move(on_done)](std::exception_ptr error) {
                    // Protocol code reports errors as values; reaching here is a bug to see.
                    if (error) {
                      try {
@@ -95,6 +126,9 @@ void Server::start_connection(asio::ip::tcp::socket socket, const BoundListener&
                        COLLAGE_LOG(LogLevel::crit, "COL-CORE-0004",
                                    "connection ended by an exception: {}", e.what());
                      }
+                   }
+                   if (on_done) {
+                     on_done();
                    }
                  });
 }

@@ -1,132 +1,115 @@
-// The event MPM: one event thread owns the listeners and every connection's socket I/O (idle
-// keep-alive connections cost a small object and no thread); work that may block goes to a pool
-// of ThreadsPerChild workers. Single process for now; the control process comes with issue #5.
+// The event MPM: per child, one event thread owns the listeners and every connection's socket
+// I/O (idle keep-alive connections cost a small object and no thread); work that may block goes
+// to a pool of ThreadsPerChild workers. AsyncRequestWorkerFactor bounds how many connections with
+// a request in progress a child takes on before it leaves new ones to its siblings.
 
-#include <signal.h>
-#include <unistd.h>
-
-#include <asio/signal_set.hpp>
 #include <asio/thread_pool.hpp>
-#include <chrono>
 
+#include "collage/child.h"
 #include "collage/log.h"
 #include "collage/registry.h"
+#include "collage/scoreboard.h"
 #include "collage/server.h"
 
 namespace collage::event {
 namespace {
 
 const Directive kDirectives[] = {
-    {.name = "ThreadsPerChild",
+    {.name = "AsyncRequestWorkerFactor",
      .type = ArgType::integer,
-     .default_value = "4",
-     .help = "Worker threads for blocking work (directory listings, CGI, databases).",
+     .contexts = kServerContext,
+     .default_value = "2",
+     .help = "A child stops accepting while ThreadsPerChild times this many of its connections "
+             "have a request in progress (idle keep-alive connections do not count).",
      .min = 1,
-     .max = 1024},
+     .max = 1000},
 };
-
-using namespace std::chrono_literals;
-
-Task<void> accept_loop(asio::ip::tcp::acceptor& acceptor, const BoundListener& bound,
-                       const Server& server, Services& services) {
-  asio::steady_timer backoff(acceptor.get_executor());
-  for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(kAsTuple);
-    if (!acceptor.is_open() || ec == asio::error::operation_aborted) {
-      co_return;
-    }
-    if (ec) {
-      // Out of descriptors or memory: say so and back off rather than spin.
-      COLLAGE_LOG(LogLevel::error, "COL-EVENT-0001", "accept failed: {}", ec.message());
-      backoff.expires_after(100ms);
-      co_await backoff.async_wait(kAsTuple);
-      continue;
-    }
-    server.start_connection(std::move(socket), bound, services);
-  }
-}
-
-Task<void> flush_logs_every_second(const Generation& generation) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
-    timer.expires_after(1s);
-    auto [ec] = co_await timer.async_wait(kAsTuple);
-    if (generation.access_log() != nullptr) {
-      generation.access_log()->flush();
-    }
-    if (ec) {
-      co_return;
-    }
-  }
-}
 
 class EventMpm final : public Mpm {
  public:
-  explicit EventMpm(int threads) : threads_(threads) {}
+  EventMpm(ProcessPlan plan, std::uint32_t factor) : plan_(plan), factor_(factor) {}
 
-  int run(Server& server) override {
+  std::string_view name() const override { return "event"; }
+  ProcessPlan plan() const override { return plan_; }
+
+  int run_child(ChildContext& child) override {
     // Declared before the io_context: connections still suspended when it is destroyed
     // unregister from the tracker in their destructors.
     ConnectionTracker tracker;
-    asio::thread_pool pool(static_cast<std::size_t>(threads_));
+    asio::thread_pool pool(plan_.threads_per_child);
     Services services(pool.get_executor(), tracker);
     asio::io_context io(1);
-    const Generation& generation = *server.generation();
+    Server& server = child.server;
+    ChildScore& row = child.scoreboard.child(child.slot);
 
-    std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;
-    for (const BoundListener& bound : server.listeners()) {
-      auto acceptor =
-          std::make_unique<asio::ip::tcp::acceptor>(io, bound.endpoint.protocol(), ::dup(bound.fd));
-      asio::co_spawn(io, accept_loop(*acceptor, bound, server, services), asio::detached);
-      acceptors.push_back(std::move(acceptor));
+    // Slots show the first thread_limit connections in detail; the row counts them all.
+    std::vector<WorkerScore*> slots;
+    for (std::uint32_t t = child.scoreboard.threads(); t-- > 0;) {
+      child.scoreboard.worker(child.slot, t).state = WorkerState::ready;
+      slots.push_back(&child.scoreboard.worker(child.slot, t));
     }
-    asio::co_spawn(io, flush_logs_every_second(generation), asio::detached);
+    services.set_scoreboard(&row, std::move(slots));
 
-    asio::signal_set signals(io, SIGTERM, SIGINT);
-    const auto grace = generation.server_scope().duration("GracefulShutdownTimeout");
-    signals.async_wait([&](const asio::error_code& ec, int signal) {
-      if (ec) {
+    const std::uint32_t busy_limit = plan_.threads_per_child * factor_;
+    StopMode stopping = StopMode::none;
+    std::unique_ptr<ChildListeners> listeners;
+    asio::steady_timer recheck(io);
+    bool rechecking = false;
+    std::unique_ptr<ChildControl> control;
+    auto stop = [&](StopMode mode) {
+      if (stopping != StopMode::none && mode != StopMode::immediate) {
         return;
       }
-      COLLAGE_LOG(LogLevel::notice, "COL-EVENT-0002",
-                  "signal {} received: stopping, letting {} connection(s) finish", signal,
-                  tracker.size());
-      for (auto& acceptor : acceptors) {
-        asio::error_code ignored;
-        acceptor->close(ignored);
-      }
+      stopping = mode;
+      COLLAGE_LOG(LogLevel::info, "COL-EVENT-0002", "child {} stopping: {} connection(s) open",
+                  ::getpid(), tracker.size());
+      listeners->close();
       tracker.drain_all();
-      asio::co_spawn(io, wait_then_stop(io, tracker, grace), asio::detached);
-    });
+      control->finish_when_idle(
+          mode, [&] { return tracker.size(); }, [&] { io.stop(); });
+    };
+    listeners = std::make_unique<ChildListeners>(
+        io, server,
+        [&](asio::ip::tcp::socket socket, const BoundListener& bound) {
+          server.start_connection(std::move(socket), bound, services);
+          if (control->count_connection()) {
+            stop(StopMode::graceful_restart);
+          }
+        },
+        [&] {
+          if (row.busy.load(std::memory_order_relaxed) < busy_limit) {
+            return true;
+          }
+          // Finishing requests do not wake the listeners; a short timer looks again while full.
+          if (!rechecking) {
+            rechecking = true;
+            recheck.expires_after(std::chrono::milliseconds(10));
+            recheck.async_wait([&](const asio::error_code&) {
+              rechecking = false;
+              listeners->wake();
+            });
+          }
+          return false;
+        });
+    control = std::make_unique<ChildControl>(io, child, stop);
 
-    COLLAGE_LOG(LogLevel::notice, "COL-EVENT-0003", "event MPM ready: 1 event thread, {} workers",
-                threads_);
+    listeners->start();
+    control->start();
+    COLLAGE_LOG(LogLevel::notice, "COL-EVENT-0003",
+                "event MPM child {} ready: 1 event thread, {} workers", ::getpid(),
+                plan_.threads_per_child);
     io.run();
     pool.join();
-    if (generation.access_log() != nullptr) {
-      generation.access_log()->flush();
+    if (AccessLog* log = server.generation()->access_log(); log != nullptr) {
+      log->flush();
     }
-    COLLAGE_LOG(LogLevel::notice, "COL-EVENT-0004", "stopped");
+    COLLAGE_LOG(LogLevel::info, "COL-EVENT-0004", "child {} stopped", ::getpid());
     return 0;
   }
 
  private:
-  static Task<void> wait_then_stop(asio::io_context& io, ConnectionTracker& tracker,
-                                   std::chrono::milliseconds grace) {
-    asio::steady_timer timer(io);
-    const auto deadline = std::chrono::steady_clock::now() + grace;
-    while (tracker.size() > 0 && std::chrono::steady_clock::now() < deadline) {
-      timer.expires_after(20ms);
-      co_await timer.async_wait(kAsTuple);
-    }
-    if (tracker.size() > 0) {
-      COLLAGE_LOG(LogLevel::warn, "COL-EVENT-0005",
-                  "GracefulShutdownTimeout passed: closing {} connection(s)", tracker.size());
-    }
-    io.stop();
-  }
-
-  int threads_;
+  ProcessPlan plan_;
+  std::uint32_t factor_;
 };
 
 }  // namespace
@@ -134,8 +117,14 @@ class EventMpm final : public Mpm {
 void register_module(Registry& registry) {
   registry.add_module({"event", ModuleKind::mpm, "event MPM: one event thread plus workers"},
                       kDirectives);
-  registry.add_mpm("event", [](const Scope& server, ConfigErrors&) -> std::unique_ptr<Mpm> {
-    return std::make_unique<EventMpm>(static_cast<int>(server.integer("ThreadsPerChild")));
+  registry.add_mpm("event", [](const Scope& server, ConfigErrors& errors) -> std::unique_ptr<Mpm> {
+    ProcessPlan plan;
+    if (!threaded_plan(server, errors, plan)) {
+      return nullptr;
+    }
+    plan.connection_holds_worker = false;
+    return std::make_unique<EventMpm>(
+        plan, static_cast<std::uint32_t>(server.integer("AsyncRequestWorkerFactor")));
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include "collage/generation.h"
 #include "collage/log.h"
+#include "collage/scoreboard.h"
 #include "collage/middle_end.h"
 #include "collage/tls.h"
 
@@ -136,6 +137,9 @@ Task<void> Session::run() {
 
 Task<bool> Session::read_command(std::string& line) {
   std::array<char, 2048> buffer;
+  if (context_.score != nullptr && !transferring_) {
+    context_.score->set_state(WorkerState::keepalive);
+  }
   for (;;) {
     const std::size_t lf = input_.find('\n');
     if (lf != std::string::npos) {

@@ -13,6 +13,7 @@
 
 #include "collage/generation.h"
 #include "collage/log.h"
+#include "collage/scoreboard.h"
 #include "collage/middle_end.h"
 #include "collage/tls.h"
 #include "ftp_session.h"
@@ -218,6 +219,9 @@ Task<void> Session::wait_for_transfer() {
 }
 
 Task<void> Session::transfer(std::string verb, std::string argument) {
+  if (context_.score != nullptr) {
+    context_.score->begin_request(printable(verb + " " + argument.substr(0, 100)));
+  }
   const std::uint64_t restart = std::exchange(restart_at_, 0);
   if (verb == "RETR") {
     restart_at_ = restart;
@@ -233,6 +237,9 @@ Task<void> Session::transfer(std::string verb, std::string argument) {
   close_data_setup();
   transferring_ = false;
   transfer_done_.cancel();
+  if (context_.score != nullptr) {
+    context_.score->set_state(WorkerState::keepalive);
+  }
 }
 
 Task<void> Session::retrieve(const std::string& argument) {
@@ -463,6 +470,9 @@ Task<void> Session::send_listing(std::string_view verb, std::string argument) {
 
 void Session::log_transfer(const std::string& path, std::uint64_t bytes, bool outgoing,
                            bool complete, std::chrono::steady_clock::time_point started) {
+  if (context_.score != nullptr) {
+    context_.score->finish_request(bytes);
+  }
   COLLAGE_LOG(LogLevel::info, "COL-FTP-0008", "{}: {} {} {} ({} bytes, {})", peer_.address,
               printable(user_), outgoing ? "downloaded" : "uploaded", printable(path), bytes,
               complete ? "complete" : "aborted");

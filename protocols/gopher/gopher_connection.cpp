@@ -9,6 +9,7 @@
 
 #include "collage/generation.h"
 #include "collage/log.h"
+#include "collage/scoreboard.h"
 #include "collage/menu.h"
 #include "collage/middle_end.h"
 #include "collage/path.h"
@@ -138,6 +139,9 @@ Task<void> Connection::session() {
   if (!co_await read_line(line)) {
     co_return;  // closed or timed out before a selector arrived
   }
+  if (context_.score != nullptr) {
+    context_.score->begin_request(printable(line.substr(0, 120)));
+  }
   if (line.size() > settings_.max_selector) {
     COLLAGE_LOG(LogLevel::info, "COL-GOPHER-0001", "{}:{}: selector longer than {} bytes refused",
                 peer_.address, peer_.port, settings_.max_selector);
@@ -260,6 +264,9 @@ Task<bool> Connection::write_text(const Entity& entity) {
 }
 
 void Connection::log_access(std::string_view selector, int status, std::uint64_t bytes) {
+  if (context_.score != nullptr) {
+    context_.score->finish_request(bytes);
+  }
   AccessLog* log = context_.generation->access_log();
   if (log == nullptr) {
     return;

@@ -219,6 +219,7 @@ Task<int> Connection::read_head(std::size_t& head_length) {
     }
     if (start_ < end_) {
       phase_ = Phase::reading_head;
+      set_score_state(WorkerState::reading);
       const std::string_view available = buffered();
       head_length = find_head_end(available);
       if (head_length != 0) {
@@ -252,6 +253,7 @@ Task<void> Connection::session() {
     phase_ = Phase::idle;
     if (requests_ > 0) {
       watchdog_.set_deadline(Clock::now() + settings_.keep_alive_timeout);
+      set_score_state(WorkerState::keepalive);
     }
     if (draining_ && start_ == end_) {
       co_return;
@@ -424,6 +426,9 @@ Task<bool> Connection::upgrade_to_h2c(bool has_body) {
 
 Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
   phase_ = Phase::writing;
+  if (context_.score != nullptr) {
+    context_.score->begin_request(head_.request_line);
+  }
   const BodyFraming framing = choose_framing(entity_, head_request, head_.version_minor);
   out_.clear();
   append_response_head(entity_, framing, keep_alive, head_.version_minor, out_);
@@ -461,6 +466,9 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
     ok = co_await send_bytes(out_, false);
   }
   log_access(framing == BodyFraming::none ? 0 : body_bytes);
+  if (context_.score != nullptr) {
+    context_.score->finish_request(body_bytes);
+  }
   // The response is out: let go of its file and memory now, not when the next request comes
   // (an idle keep-alive connection must not hold an open file).
   entity_.body.clear();

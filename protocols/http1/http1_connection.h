@@ -13,6 +13,7 @@
 #include "collage/middle_end.h"
 #include "collage/protocol.h"
 #include "collage/request.h"
+#include "collage/scoreboard.h"
 #include "collage/services.h"
 #include "collage/transport.h"
 #include "collage/watchdog.h"
@@ -63,6 +64,11 @@ class Connection final : public TrackedConnection {
   Task<bool> send_file(const Bucket& bucket);
   Task<void> linger_close();
   void log_access(std::uint64_t body_bytes);
+  void set_score_state(WorkerState state) {
+    if (context_.score != nullptr) {
+      context_.score->set_state(state);
+    }
+  }
 
   std::string_view buffered() const { return {input_.get() + start_, end_ - start_}; }
   void make_room();

@@ -9,6 +9,7 @@
 #include "collage/generation.h"
 #include "collage/http_date.h"
 #include "collage/log.h"
+#include "collage/scoreboard.h"
 #include "collage/middle_end.h"
 #include "collage/path.h"
 
@@ -302,6 +303,9 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
       default: early_status = 400; break;
     }
   }
+  if (context_.score != nullptr) {
+    context_.score->set_state(WorkerState::writing);
+  }
   if (early_status != 0) {
     entity.set_error(early_status);
   } else {
@@ -329,6 +333,12 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
     }
   }
   --running_handlers_;
+  if (context_.score != nullptr) {
+    context_.score->finish_request(entity.body.size());
+    if (running_handlers_ == 0) {
+      context_.score->set_state(WorkerState::keepalive);
+    }
+  }
   update_deadline();
   wake_writer();
 }

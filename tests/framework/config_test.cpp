@@ -181,5 +181,21 @@ TEST_F(ConfigTest, DuplicateDirectiveDeclarationIsABug) {
   EXPECT_THROW(registry.add("again", kTestDirectives), std::logic_error);
 }
 
+TEST(ConfigLoaderTest, ADirectiveGivenTwiceInOneScopeIsAnError) {
+  DirectiveRegistry directives;
+  static const Directive kTable[] = {{.name = "Colour", .default_value = "red"},
+                                     {.name = "Tags", .type = ArgType::list, .default_value = ""}};
+  directives.add("test", kTable);
+  ConfigErrors errors;
+  LoadOptions options;
+  auto config = load_config_text(
+      "<Collage>\n<Colour>blue</Colour>\n<Tags>a</Tags>\n<Tags>b</Tags>\n<Colour>green</Colour>\n"
+      "</Collage>",
+      "t.xml", directives, options, errors);
+  EXPECT_FALSE(config);
+  ASSERT_EQ(errors.messages().size(), 1u);  // lists may repeat; plain values may not
+  EXPECT_EQ(errors.messages()[0], "t.xml:5: Colour is given twice here (first at t.xml:2); keep one");
+}
+
 }  // namespace
 }  // namespace collage

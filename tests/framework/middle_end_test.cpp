@@ -183,7 +183,7 @@ TEST_F(MiddleEndTest, FiltersApplyOnlyWhereTheirCapabilitiesFit) {
 
 TEST_F(MiddleEndTest, UnknownNamesAreConfigErrors) {
   EXPECT_FALSE(build(R"(<Listen protocol="smtp" port="0"/><Filters>nope</Filters>
-                        <Store>nothing</Store><Mpm>other</Mpm>)"));
+                        <Location path="/x"><Store>nothing</Store></Location><Mpm>other</Mpm>)"));
   std::string all;
   for (const auto& m : errors.messages()) {
     all += m + "\n";

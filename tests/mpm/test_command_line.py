@@ -75,7 +75,8 @@ class CommandLineTest(unittest.TestCase):
                      "-D", "TLS_CERT=" + os.path.join(REPO, "examples", "tls", "cert.pem"),
                      "-D", "TLS_KEY=" + os.path.join(REPO, "examples", "tls", "key.pem"),
                      "-D", "FTP_USERS=" + os.path.join(REPO, "examples", "ftp-users"),
-                     "-D", "LOGDIR=" + tempfile.gettempdir())
+                     "-D", "LOGDIR=" + tempfile.gettempdir(),
+                     "-D", "MODULEDIR=" + os.environ["COLLAGE_MODULE_DIR"])
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("Syntax OK", result.stderr)
 
@@ -83,6 +84,7 @@ class CommandLineTest(unittest.TestCase):
         path = self.write_config("""\
             <Collage>
               <Define name="ROOT" value="/nonexistent/from-define"/>
+              <Mpm>event</Mpm>
               <Listen protocol="http1" port="0"/>
               <DocumentRoot>${ROOT}</DocumentRoot>
               <DefaultType>${UNSET_THING:-text/fallback}</DefaultType>
@@ -134,7 +136,7 @@ class CommandLineTest(unittest.TestCase):
 
 
 class ShutdownTest(unittest.TestCase):
-    def test_sigterm_lets_a_running_response_finish(self):
+    def test_graceful_stop_lets_a_running_response_finish(self):
         workdir = tempfile.mkdtemp(prefix="collage-test-")
         with open(os.path.join(workdir, "big.bin"), "wb") as f:
             f.write(os.urandom(32 * 1024 * 1024))
@@ -149,7 +151,7 @@ class ShutdownTest(unittest.TestCase):
                 s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
                 first = s.recv(1024)
                 self.assertTrue(first.startswith(b"HTTP/1.1 200 OK"))
-                server.process.send_signal(signal.SIGTERM)
+                server.process.send_signal(signal.SIGWINCH)  # graceful stop, as httpd
                 time.sleep(0.3)
                 # The idle connection is closed at once; the download goes on to its end.
                 self.assertEqual(idle.recv(10), b"")
@@ -161,7 +163,7 @@ class ShutdownTest(unittest.TestCase):
                     received += len(data)
                 self.assertEqual(received, 32 * 1024 * 1024)
             self.assertEqual(server.process.wait(10), 0)
-            self.assertIn("COL-EVENT-0004", server.log())
+            self.assertIn("COL-CONTROL-0006", server.log())
             idle.close()
         finally:
             server.cleanup()
@@ -174,7 +176,8 @@ class ShutdownTest(unittest.TestCase):
         try:
             path = os.path.join(first.dir, "second.xml")
             with open(path, "w") as f:
-                f.write('<Collage><Listen protocol="http1" address="127.0.0.1" port="%d"/>'
+                f.write('<Collage><Mpm>event</Mpm>'
+                        '<Listen protocol="http1" address="127.0.0.1" port="%d"/>'
                         '<DocumentRoot>/tmp</DocumentRoot></Collage>' % first.port)
             result = run("-f", path)
             self.assertEqual(result.returncode, 1)

@@ -17,7 +17,13 @@ import time
 import unittest
 
 BINARY = os.environ.get("COLLAGE_BINARY", "")
+MODULE_DIR = os.environ.get("COLLAGE_MODULE_DIR", "")
 LISTENING = re.compile(r"COL-CORE-0003\] listening: (\S+) on (\S+):(\d+)")
+
+
+def prefork_module():
+    """The <LoadModule> line for the prefork MPM, which the build makes a shared object."""
+    return '<LoadModule name="prefork" path="%s/mod_prefork.so"/>\n' % MODULE_DIR
 
 
 class CollageServer:
@@ -28,9 +34,15 @@ class CollageServer:
             raise RuntimeError("COLLAGE_BINARY is not set (ctest sets it)")
         self.dir = workdir or tempfile.mkdtemp(prefix="collage-test-")
         self.config_path = os.path.join(self.dir, "collage.xml")
+        body = textwrap.dedent(body)
+        if "<Mpm>" not in body:
+            # Every server needs exactly one MPM; COLLAGE_TEST_MPM runs the suite under another.
+            body = "<Mpm>%s</Mpm>\n" % os.environ.get("COLLAGE_TEST_MPM", "event") + body
+            if os.environ.get("COLLAGE_TEST_MPM") == "prefork":
+                body = prefork_module() + body
         with open(self.config_path, "w") as f:
             f.write('<?xml version="1.0"?>\n<Collage>\n')
-            f.write(textwrap.dedent(body))
+            f.write(body)
             f.write("\n</Collage>\n")
         self.log_path = os.path.join(self.dir, "error.log")
         self.log_file = open(self.log_path, "w+")
@@ -43,7 +55,7 @@ class CollageServer:
             text = self.log()
             for protocol, _address, port in LISTENING.findall(text):
                 self.ports.setdefault(protocol, int(port))
-            if "COL-EVENT-0003" in text:
+            if "COL-CONTROL-0004" in text:
                 return
             if self.process.poll() is not None:
                 raise RuntimeError("collage exited early:\n" + text)
@@ -64,6 +76,14 @@ class CollageServer:
 
     def alive(self):
         return self.process.poll() is None
+
+    def children(self):
+        """Process ids of the control process's children."""
+        try:
+            with open("/proc/%d/task/%d/children" % (self.process.pid, self.process.pid)) as f:
+                return [int(p) for p in f.read().split()]
+        except OSError:
+            return []
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.process.poll() is None:

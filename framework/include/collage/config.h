@@ -32,12 +32,20 @@ struct VirtualHostConfig {
   std::vector<LocationConfig> locations;  // always holds "/" (made implicitly if absent)
 };
 
+// A <LoadModule name="..." path="..."/> element: a module built as a shared object.
+struct ModuleToLoad {
+  std::string name;
+  std::string path;
+  SourceLocation where;
+};
+
 struct ServerConfig {
   std::string file;  // the configuration file path, as given
   std::unique_ptr<Scope> scope;
   std::vector<ListenConfig> listeners;
   std::vector<VirtualHostConfig> virtual_hosts;  // never empty; the first one is the default
   std::map<std::string, std::string> defines;    // final values of every ${NAME} the file used
+  std::vector<ModuleToLoad> modules;             // <LoadModule> elements, in file order
 };
 
 struct LoadOptions {
@@ -54,5 +62,10 @@ std::unique_ptr<ServerConfig> load_config_file(const std::string& path,
 std::unique_ptr<ServerConfig> load_config_text(const std::string& text, const std::string& name,
                                                const DirectiveRegistry& directives,
                                                const LoadOptions& options, ConfigErrors& errors);
+
+// Reads only the <LoadModule> elements of a file (with ${NAME} expanded); errors in the rest of
+// the file are left for load_config_file to report.
+std::vector<ModuleToLoad> scan_load_modules(const std::string& path, const LoadOptions& options,
+                                           ConfigErrors& errors);
 
 }  // namespace collage

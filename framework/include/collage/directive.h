@@ -106,6 +106,8 @@ class Scope {
 
   // True when the directive was set in this scope or an enclosing one (not just defaulted).
   bool is_set(std::string_view name) const;
+  // Where the directive was set in this very scope (not an enclosing one), or null.
+  const SourceLocation* set_here(std::string_view name) const;
   // Where the directive was set, or this scope's own location when it was not.
   SourceLocation where(std::string_view name) const;
   const SourceLocation& where() const { return where_; }

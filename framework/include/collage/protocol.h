@@ -15,11 +15,14 @@ namespace collage {
 class Generation;
 struct Listener;
 class Services;
+class ConnectionScore;
 
 struct ConnectionContext {
   std::shared_ptr<const Generation> generation;  // kept alive for the connection's whole life
   const Listener* listener = nullptr;
   Services* services = nullptr;
+  // The connection's scoreboard entry (states, request counts); null outside a running server.
+  ConnectionScore* score = nullptr;
 };
 
 // A connection passed from one front end to another mid-stream: HTTP/1.1 hands over to HTTP/2

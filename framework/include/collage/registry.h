@@ -27,6 +27,7 @@ struct ModuleInfo {
   std::string_view name;
   ModuleKind kind;
   std::string_view summary;
+  std::string loaded_from;  // the shared object's path; empty when compiled in
 };
 
 // Factories run once per configuration generation. They read their directives from the scope,
@@ -68,6 +69,8 @@ class Registry {
   void add_store(std::string_view name, StoreFactory factory);
   void add_filter(FilterRegistration filter);
   void add_mpm(std::string_view name, MpmFactory factory);
+  // Records that the module was loaded from a shared object (for collage -M).
+  void mark_loaded(std::string_view name, const std::string& path);
 
   const DirectiveRegistry& directives() const { return directives_; }
   const std::vector<ModuleInfo>& modules() const { return modules_; }

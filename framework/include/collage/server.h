@@ -1,6 +1,7 @@
 #pragma once
 // What the control process hands an MPM: the current generation and its bound listening sockets.
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,12 +27,15 @@ class Server {
   const std::shared_ptr<const Generation>& generation() const { return generation_; }
   // Binds and listens on every configured listener and logs each bound address. Returns false
   // (after logging why) if any fails.
-  bool bind_listeners();
+  // Listeners whose address and configured port match one of previous's reuse its socket (a
+  // restart keeps accepting on them without a gap, and port 0 keeps its port).
+  bool bind_listeners(const Server* previous = nullptr);
   const std::vector<BoundListener>& listeners() const { return bound_; }
 
-  // Starts a coroutine serving an accepted connection with the listener's protocol.
+  // Starts a coroutine serving an accepted connection with the listener's protocol, on the
+  // socket's executor. on_done, if given, runs there once the connection has ended.
   void start_connection(asio::ip::tcp::socket socket, const BoundListener& bound,
-                        Services& services) const;
+                        Services& services, std::function<void()> on_done = {}) const;
 
  private:
   std::shared_ptr<const Generation> generation_;

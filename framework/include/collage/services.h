@@ -5,9 +5,11 @@
 #include <functional>
 #include <list>
 #include <type_traits>
+#include <vector>
 
 #include "collage/asio.h"
 #include "collage/log.h"
+#include "collage/scoreboard.h"
 
 namespace collage {
 
@@ -42,6 +44,28 @@ class Services {
 
   ConnectionTracker& connections() { return connections_; }
 
+  // The scoreboard row of this child and the worker slots connections of this loop may take
+  // (one per thread under worker and prefork; a pool under event). Set once by the MPM.
+  void set_scoreboard(ChildScore* child, std::vector<WorkerScore*> slots) {
+    child_score_ = child;
+    free_slots_ = std::move(slots);
+  }
+  ChildScore* child_score() const { return child_score_; }
+  // A free worker slot for a new connection, or null when every slot is taken.
+  WorkerScore* claim_slot() {
+    if (free_slots_.empty()) {
+      return nullptr;
+    }
+    WorkerScore* slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  void release_slot(WorkerScore* slot) {
+    if (slot != nullptr) {
+      free_slots_.push_back(slot);
+    }
+  }
+
   // Runs fn on the pool for blocking work (disk-heavy reads, CGI, databases) and resumes the
   // calling coroutine on its own executor with the result. fn must not throw. Taken by reference
   // (it lives in the caller's frame): GCC 12 destroys by-value temporaries of co_await twice.
@@ -62,6 +86,8 @@ class Services {
  private:
   asio::any_io_executor blocking_;
   ConnectionTracker& connections_;
+  ChildScore* child_score_ = nullptr;
+  std::vector<WorkerScore*> free_slots_;
 };
 
 }  // namespace collage

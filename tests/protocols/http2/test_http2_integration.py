@@ -538,7 +538,7 @@ class Http2ShutdownTest(unittest.TestCase):
         try:
             client = RawH2(server.port)
             client.frames_until(lambda f: isinstance(f, SettingsFrame) and "ACK" in f.flags)
-            server.process.send_signal(signal.SIGTERM)
+            server.process.send_signal(signal.SIGWINCH)  # graceful stop
             self.assertEqual(client.goaway(timeout=10), 0)  # NO_ERROR
             client.close()
             self.assertEqual(server.process.wait(10), 0)

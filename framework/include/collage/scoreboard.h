@@ -1,0 +1,125 @@
+#pragma once
+// The scoreboard: shared memory that the control process creates before forking, so every child
+// writes its own row and the status store (in any child) reads them all. Plain atomics only: a
+// child that dies mid-write leaves at worst one stale field, never a lock held.
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace collage {
+
+// One worker slot's state, as mod_status shows it.
+enum class WorkerState : std::uint8_t {
+  open,       // '.' no thread or connection in this slot
+  starting,   // 'S'
+  ready,      // '_' waiting for a connection
+  reading,    // 'R' reading a request
+  writing,    // 'W' processing or sending the reply
+  keepalive,  // 'K' waiting for the next request on an open connection
+  closing,    // 'C' closing the connection
+  logging,    // 'L' writing the access log
+  finishing,  // 'G' finishing its work while the child stops gracefully
+};
+char state_letter(WorkerState state);
+std::string_view state_name(WorkerState state);
+
+struct WorkerScore {
+  std::atomic<WorkerState> state{WorkerState::open};
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::int64_t> changed_ms{0};  // wall clock of the last state change
+  // The last request and its client; written by the slot's owner, read by the status page.
+  // Readers may see a torn line while it is rewritten, which a status page can live with.
+  char client[48] = {};
+  char request[128] = {};
+};
+
+enum class ChildStatus : std::uint8_t { empty, starting, serving, stopping };
+
+struct ChildScore {
+  std::atomic<pid_t> pid{0};
+  std::atomic<std::uint32_t> generation{0};
+  std::atomic<ChildStatus> status{ChildStatus::empty};
+  std::atomic<std::uint32_t> connections{0};  // open connections
+  std::atomic<std::uint32_t> busy{0};         // connections with a request in progress
+  std::atomic<std::uint32_t> keepalive{0};    // connections waiting for their next request
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::int64_t> started_ms{0};
+};
+
+struct ScoreboardGlobal {
+  std::atomic<pid_t> parent{0};
+  std::atomic<std::uint32_t> generation{0};
+  std::atomic<std::int64_t> started_ms{0};    // when the server started
+  std::atomic<std::int64_t> restarted_ms{0};  // when the current generation started
+  // Work done by children that have exited, so totals survive recycling.
+  std::atomic<std::uint64_t> requests_of_exited{0};
+  std::atomic<std::uint64_t> bytes_of_exited{0};
+  std::atomic<std::uint64_t> accepted_of_exited{0};
+  char mpm[16] = {};
+};
+
+class Scoreboard {
+ public:
+  // Maps an anonymous shared region sized for servers x threads slots; null if mmap fails.
+  static std::unique_ptr<Scoreboard> create(std::uint32_t servers, std::uint32_t threads);
+  ~Scoreboard();
+  Scoreboard(const Scoreboard&) = delete;
+  Scoreboard& operator=(const Scoreboard&) = delete;
+
+  std::uint32_t servers() const { return servers_; }
+  std::uint32_t threads() const { return threads_; }
+  ScoreboardGlobal& global() const { return *global_; }
+  ChildScore& child(std::uint32_t server) const { return children_[server]; }
+  WorkerScore& worker(std::uint32_t server, std::uint32_t thread) const {
+    return workers_[server * threads_ + thread];
+  }
+  // Folds a dead child's counters into the global totals and clears its row for reuse.
+  void retire_child(std::uint32_t server) const;
+
+ private:
+  Scoreboard() = default;
+  void* memory_ = nullptr;
+  std::size_t length_ = 0;
+  std::uint32_t servers_ = 0;
+  std::uint32_t threads_ = 0;
+  ScoreboardGlobal* global_ = nullptr;
+  ChildScore* children_ = nullptr;
+  WorkerScore* workers_ = nullptr;
+};
+
+std::int64_t wall_clock_ms();
+
+// What one connection reports. Cheap (relaxed atomic stores) and a no-op where the connection
+// has no slot: under the event MPM more connections may be open than a child has slots.
+// Used only from the connection's own executor.
+class ConnectionScore {
+ public:
+  ConnectionScore() = default;
+  ConnectionScore(ChildScore* child, WorkerScore* worker) : child_(child), worker_(worker) {}
+  ConnectionScore(const ConnectionScore&) = delete;
+  ConnectionScore& operator=(const ConnectionScore&) = delete;
+  ~ConnectionScore();
+
+  void connected(std::string_view client);
+  void set_state(WorkerState state);
+  // A request started (reading state) and its first line is known.
+  void begin_request(std::string_view request_line);
+  // The reply is sent: counts it and its bytes, back to keep-alive.
+  void finish_request(std::uint64_t bytes);
+  WorkerScore* worker() const { return worker_; }
+
+ private:
+  ChildScore* child_ = nullptr;
+  WorkerScore* worker_ = nullptr;
+  WorkerState state_ = WorkerState::ready;
+  bool counted_ = false;  // counted in child_->connections
+};
+
+}  // namespace collage

@@ -1,0 +1,179 @@
+#include "collage/child.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "collage/generation.h"
+#include "collage/log.h"
+#include "collage/scoreboard.h"
+
+namespace collage {
+
+using namespace std::chrono_literals;
+
+ChildListeners::ChildListeners(asio::io_context& io, const Server& server, AcceptFn on_accept,
+                               std::function<bool()> may_accept)
+    : io_(io),
+      server_(server),
+      on_accept_(std::move(on_accept)),
+      may_accept_(std::move(may_accept)),
+      gate_(io) {}
+
+ChildListeners::~ChildListeners() { close(); }
+
+void ChildListeners::start() {
+  for (const BoundListener& bound : server_.listeners()) {
+    auto acceptor =
+        std::make_unique<asio::ip::tcp::acceptor>(io_, bound.endpoint.protocol(), ::dup(bound.fd));
+    acceptor->non_blocking(true);
+    acceptors_.push_back(std::move(acceptor));
+  }
+  for (std::size_t i = 0; i < acceptors_.size(); ++i) {
+    asio::co_spawn(io_, accept_loop(i), asio::detached);
+  }
+}
+
+void ChildListeners::wake() { gate_.cancel(); }
+
+void ChildListeners::close() {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  gate_.cancel();
+  for (auto& acceptor : acceptors_) {
+    asio::error_code ignored;
+    acceptor->close(ignored);
+  }
+}
+
+Task<void> ChildListeners::accept_loop(std::size_t index) {
+  asio::ip::tcp::acceptor& acceptor = *acceptors_[index];
+  const BoundListener& bound = server_.listeners()[index];
+  asio::steady_timer backoff(io_);
+  while (!closed_) {
+    if (!may_accept_()) {
+      gate_.expires_at(asio::steady_timer::time_point::max());
+      co_await gate_.async_wait(kAsTuple);
+      continue;
+    }
+    auto [wait_ec] = co_await acceptor.async_wait(asio::socket_base::wait_read, kAsTuple);
+    if (closed_ || wait_ec == asio::error::operation_aborted) {
+      co_return;
+    }
+    if (!may_accept_()) {
+      continue;  // another listener of this child filled the last place meanwhile
+    }
+    asio::error_code ec;
+    asio::ip::tcp::socket socket(io_);
+    acceptor.accept(socket, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      continue;  // another child took it
+    }
+    if (ec) {
+      // Out of descriptors or memory: say so and back off rather than spin.
+      COLLAGE_LOG(LogLevel::error, "COL-MPM-0001", "accept failed: {}", ec.message());
+      backoff.expires_after(100ms);
+      co_await backoff.async_wait(kAsTuple);
+      continue;
+    }
+    on_accept_(std::move(socket), bound);
+  }
+}
+
+ChildControl::ChildControl(asio::io_context& io, ChildContext& child,
+                           std::function<void(StopMode)> on_stop)
+    : io_(io),
+      child_(child),
+      on_stop_(std::move(on_stop)),
+      signals_(io, SIGTERM, SIGUSR1, SIGWINCH),
+      flush_timer_(io) {
+  // The control process alone decides what a terminal's ^C or a HUP means for the children.
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+}
+
+ChildControl::~ChildControl() = default;
+
+ChildScore& ChildControl::score() const { return child_.scoreboard.child(child_.slot); }
+
+void ChildControl::start() {
+  score().status = ChildStatus::serving;
+  wait_for_signal();
+  // The control process forks with these blocked so none arrives before the handlers exist.
+  sigset_t stops;
+  sigemptyset(&stops);
+  for (int signal : {SIGTERM, SIGUSR1, SIGWINCH, SIGHUP, SIGINT, SIGCHLD}) {
+    sigaddset(&stops, signal);
+  }
+  ::pthread_sigmask(SIG_UNBLOCK, &stops, nullptr);
+  asio::co_spawn(io_, flush_logs(), asio::detached);
+}
+
+void ChildControl::wait_for_signal() {
+  signals_.async_wait([this](const asio::error_code& ec, int signal) {
+    if (ec) {
+      return;
+    }
+    const StopMode mode = signal == SIGTERM    ? StopMode::immediate
+                          : signal == SIGWINCH ? StopMode::graceful_stop
+                                               : StopMode::graceful_restart;
+    score().status = ChildStatus::stopping;
+    on_stop_(mode);
+    wait_for_signal();
+  });
+}
+
+bool ChildControl::count_connection() {
+  score().accepted.fetch_add(1, std::memory_order_relaxed);
+  ++connections_;
+  return child_.max_connections != 0 && connections_ >= child_.max_connections;
+}
+
+std::chrono::milliseconds ChildControl::grace(StopMode mode) const {
+  switch (mode) {
+    case StopMode::graceful_restart: return std::chrono::milliseconds::max();
+    case StopMode::graceful_stop:
+      return child_.server.generation()->server_scope().duration("GracefulShutdownTimeout");
+    default: return 250ms;  // time for a GOAWAY or a last reply line to leave
+  }
+}
+
+void ChildControl::finish_when_idle(StopMode mode, std::function<std::size_t()> live,
+                                    std::function<void()> done) {
+  const auto allowed = grace(mode);
+  const auto now = std::chrono::steady_clock::now();
+  const auto deadline = allowed == std::chrono::milliseconds::max()
+                            ? std::chrono::steady_clock::time_point::max()
+                            : now + allowed;
+  asio::co_spawn(io_, poll_until_idle(deadline, std::move(live), std::move(done)), asio::detached);
+}
+
+Task<void> ChildControl::poll_until_idle(std::chrono::steady_clock::time_point deadline,
+                                         std::function<std::size_t()> live,
+                                         std::function<void()> done) {
+  asio::steady_timer timer(io_);
+  while (live() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(20ms);
+    co_await timer.async_wait(kAsTuple);
+  }
+  if (const std::size_t left = live(); left > 0) {
+    COLLAGE_LOG(LogLevel::warn, "COL-MPM-0002", "closing {} connection(s) still running", left);
+  }
+  done();
+}
+
+Task<void> ChildControl::flush_logs() {
+  for (;;) {
+    flush_timer_.expires_after(1s);
+    auto [ec] = co_await flush_timer_.async_wait(kAsTuple);
+    if (AccessLog* log = child_.server.generation()->access_log(); log != nullptr) {
+      log->flush();
+    }
+    if (ec) {
+      co_return;
+    }
+  }
+}
+
+}  // namespace collage

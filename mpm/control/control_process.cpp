@@ -1,0 +1,363 @@
+#include "control_process.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "collage/log.h"
+#include "collage/scoreboard.h"
+#include "pid_file.h"
+#include "privileges.h"
+
+namespace collage::control {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+struct Child {
+  std::uint32_t slot = 0;
+  std::uint32_t generation = 0;
+  bool stopping = false;  // asked to stop; no longer counted in the pool
+};
+
+class ControlProcess {
+ public:
+  ControlProcess(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm, Reloader reload,
+                 MpmMaker make_mpm)
+      : server_(std::move(server)),
+        mpm_(std::move(mpm)),
+        plan_(mpm_->plan()),
+        reload_(std::move(reload)),
+        make_mpm_(std::move(make_mpm)) {}
+
+  int run();
+
+ private:
+  const Scope& scope() const { return server_->generation()->server_scope(); }
+  std::string optional_text(std::string_view name) const {
+    return scope().is_set(name) ? scope().text(name) : std::string();
+  }
+  void spawn();
+  void reap();
+  void maintain();
+  void restart(bool graceful);
+  void begin_stop(bool graceful);
+  void signal_children(int signal, bool only_old);
+  std::uint32_t free_row() const;
+
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<Mpm> mpm_;
+  ProcessPlan plan_;
+  Reloader reload_;
+  MpmMaker make_mpm_;
+  std::unique_ptr<Scoreboard> board_;
+  std::map<pid_t, Child> children_;
+  std::uint32_t generation_ = 1;
+  std::string pid_file_;
+  bool stopping_ = false;
+  Clock::time_point kill_at_ = Clock::time_point::max();
+  Clock::time_point next_maintenance_ = Clock::now();
+  Clock::time_point next_shrink_ = Clock::now();
+  std::uint32_t spawn_rate_ = 1;
+  bool replace_now_ = false;  // a child died unexpectedly: replace it without waiting
+};
+
+int ControlProcess::run() {
+  board_ = Scoreboard::create(plan_.server_limit, plan_.thread_limit);
+  if (!board_) {
+    COLLAGE_LOG(LogLevel::emerg, "COL-CONTROL-0001", "cannot map the scoreboard");
+    return 1;
+  }
+  ScoreboardGlobal& global = board_->global();
+  global.parent = ::getpid();
+  global.generation = generation_;
+  global.started_ms = global.restarted_ms = wall_clock_ms();
+  const std::string_view mpm_name = mpm_->name();
+  std::copy_n(mpm_name.data(), std::min(mpm_name.size(), sizeof global.mpm - 1), global.mpm);
+
+  pid_file_ = scope().text("PidFile");
+  std::string error;
+  if (!write_pid_file(pid_file_, error)) {
+    COLLAGE_LOG(LogLevel::emerg, "COL-CONTROL-0002", "{}", error);
+    return 1;
+  }
+  if (::geteuid() == 0 && optional_text("User").empty()) {
+    COLLAGE_LOG(LogLevel::warn, "COL-CONTROL-0003",
+                "running as root with no User directive: children keep root rights");
+  }
+
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGCHLD}) {
+    sigaddset(&handled, signal);
+  }
+  ::sigprocmask(SIG_BLOCK, &handled, nullptr);
+
+  for (std::uint32_t i = 0; i < plan_.start_servers; ++i) {
+    spawn();
+  }
+  COLLAGE_LOG(LogLevel::notice, "COL-CONTROL-0004",
+              "{} MPM: control process {} started {} child(ren)", mpm_->name(), ::getpid(),
+              children_.size());
+
+  for (;;) {
+    timespec tick{0, 200'000'000};
+    siginfo_t info;
+    const int signal = ::sigtimedwait(&handled, &info, &tick);
+    switch (signal) {
+      case SIGTERM:
+      case SIGINT: begin_stop(false); break;
+      case SIGWINCH: begin_stop(true); break;
+      case SIGHUP: restart(false); break;
+      case SIGUSR1: restart(true); break;
+      default: break;
+    }
+    reap();
+    if (stopping_) {
+      if (children_.empty()) {
+        break;
+      }
+      if (Clock::now() >= kill_at_) {
+        COLLAGE_LOG(LogLevel::warn, "COL-CONTROL-0005", "killing {} child(ren) that did not stop",
+                    children_.size());
+        signal_children(SIGKILL, false);
+        kill_at_ = Clock::time_point::max();
+      }
+      continue;
+    }
+    maintain();
+  }
+  remove_pid_file(pid_file_);
+  COLLAGE_LOG(LogLevel::notice, "COL-CONTROL-0006", "stopped");
+  return 0;
+}
+
+std::uint32_t ControlProcess::free_row() const {
+  for (std::uint32_t row = 0; row < board_->servers(); ++row) {
+    if (board_->child(row).status == ChildStatus::empty) {
+      return row;
+    }
+  }
+  return board_->servers();
+}
+
+void ControlProcess::spawn() {
+  const std::uint32_t row = free_row();
+  if (row == board_->servers()) {
+    return;  // every row is taken, some by children of the old generation still finishing
+  }
+  ChildScore& score = board_->child(row);
+  score.status = ChildStatus::starting;
+  score.generation = generation_;
+  score.started_ms = wall_clock_ms();
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    score.status = ChildStatus::empty;
+    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0007", "fork failed: {}", std::strerror(errno));
+    return;
+  }
+  if (pid == 0) {
+    // The child: stop with the parent, leave root behind, serve, and never return into the
+    // control process's loop.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) {
+      ::_exit(0);
+    }
+    std::string error;
+    if (!drop_privileges(optional_text("User"), optional_text("Group"), error)) {
+      COLLAGE_LOG(LogLevel::emerg, "COL-CONTROL-0008", "child cannot start: {}", error);
+      ::_exit(1);
+    }
+    score.pid = ::getpid();
+    ChildContext context{*server_, *board_, row, generation_, plan_.max_connections_per_child};
+    const int status = mpm_->run_child(context);
+    ::_exit(status);
+  }
+  score.pid = pid;
+  children_[pid] = Child{row, generation_, false};
+}
+
+void ControlProcess::reap() {
+  for (;;) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) {
+      return;
+    }
+    auto it = children_.find(pid);
+    if (it == children_.end()) {
+      continue;
+    }
+    const Child child = it->second;
+    children_.erase(it);
+    board_->retire_child(child.slot);
+    if (WIFSIGNALED(status) && !stopping_) {
+      COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0009",
+                  "child {} died on signal {}; starting a replacement", pid, WTERMSIG(status));
+      replace_now_ = true;
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !stopping_) {
+      COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0010", "child {} exited with status {}", pid,
+                  WEXITSTATUS(status));
+    } else if (!child.stopping && !stopping_) {
+      // It stopped on its own: MaxConnectionsPerChild recycled it.
+      COLLAGE_LOG(LogLevel::info, "COL-CONTROL-0011", "child {} recycled", pid);
+      replace_now_ = true;
+    }
+  }
+}
+
+void ControlProcess::maintain() {
+  const auto now = Clock::now();
+  std::uint32_t serving = 0;
+  std::uint32_t idle = 0;
+  pid_t youngest = 0;
+  for (const auto& [pid, child] : children_) {
+    if (child.stopping || child.generation != generation_) {
+      continue;
+    }
+    ++serving;
+    const ChildScore& score = board_->child(child.slot);
+    const std::uint32_t busy = plan_.connection_holds_worker ? score.connections.load()
+                                                             : score.busy.load();
+    idle += plan_.threads_per_child - std::min(busy, plan_.threads_per_child);
+    youngest = std::max(youngest, pid);
+  }
+  const std::uint32_t most_children = std::min(
+      plan_.server_limit, std::max<std::uint32_t>(1, plan_.max_request_workers /
+                                                         plan_.threads_per_child));
+  if (serving == 0 || (replace_now_ && serving < plan_.start_servers)) {
+    replace_now_ = false;
+    spawn();
+    return;
+  }
+  replace_now_ = false;
+  if (now < next_maintenance_) {
+    return;
+  }
+  next_maintenance_ = now + 1s;
+  if (idle < plan_.min_spare && serving < most_children) {
+    // Like httpd: start 1, then 2, 4 ... per second while the shortage lasts.
+    const std::uint32_t needed =
+        (plan_.min_spare - idle + plan_.threads_per_child - 1) / plan_.threads_per_child;
+    const std::uint32_t count = std::min({spawn_rate_, needed, most_children - serving});
+    for (std::uint32_t i = 0; i < count; ++i) {
+      spawn();
+    }
+    COLLAGE_LOG(LogLevel::info, "COL-CONTROL-0012",
+                "{} idle worker(s), fewer than {}: started {} child(ren)", idle, plan_.min_spare,
+                count);
+    spawn_rate_ = std::min<std::uint32_t>(spawn_rate_ * 2, 32);
+    return;
+  }
+  spawn_rate_ = 1;
+  if (idle > plan_.max_spare && serving > 1 && now >= next_shrink_) {
+    next_shrink_ = now + 1s;
+    children_[youngest].stopping = true;
+    board_->child(children_[youngest].slot).status = ChildStatus::stopping;
+    ::kill(youngest, SIGUSR1);
+    COLLAGE_LOG(LogLevel::info, "COL-CONTROL-0013",
+                "{} idle worker(s), more than {}: stopping child {}", idle, plan_.max_spare,
+                youngest);
+  }
+}
+
+void ControlProcess::signal_children(int signal, bool only_old) {
+  for (auto& [pid, child] : children_) {
+    if (!only_old || child.generation != generation_) {
+      child.stopping = true;
+      ::kill(pid, signal);
+    }
+  }
+}
+
+void ControlProcess::begin_stop(bool graceful) {
+  if (stopping_ && graceful) {
+    return;
+  }
+  stopping_ = true;
+  COLLAGE_LOG(LogLevel::notice, "COL-CONTROL-0014", "{}: stopping {} child(ren)",
+              graceful ? "graceful stop" : "stop", children_.size());
+  signal_children(graceful ? SIGWINCH : SIGTERM, false);
+  const auto grace = graceful ? scope().duration("GracefulShutdownTimeout") : 0ms;
+  kill_at_ = Clock::now() + grace + 5s;
+}
+
+void ControlProcess::restart(bool graceful) {
+  const char* kind = graceful ? "graceful restart" : "restart";
+  std::shared_ptr<Generation> generation = reload_();
+  if (!generation) {
+    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015",
+                "{}: the configuration did not load; still serving the running one", kind);
+    return;
+  }
+  std::unique_ptr<Mpm> mpm = make_mpm_(*generation);
+  if (!mpm) {
+    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015",
+                "{}: the configuration did not load; still serving the running one", kind);
+    return;
+  }
+  if (mpm->name() != mpm_->name()) {
+    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0016",
+                "{}: changing the MPM from {} to {} needs a stop and a start; still serving the "
+                "running configuration",
+                kind, mpm_->name(), mpm->name());
+    return;
+  }
+  auto server = std::make_unique<Server>(generation);
+  if (!server->bind_listeners(server_.get())) {
+    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015",
+                "{}: the new listeners could not be bound; still serving the running one", kind);
+    return;
+  }
+  std::string error;
+  if (!generation->open_logs(error)) {
+    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015", "{}: {}; still serving the running one",
+                kind, error);
+    return;
+  }
+  ProcessPlan plan = mpm->plan();
+  // The scoreboard was sized at start: its limits hold until the server stops (as in httpd).
+  if (plan.server_limit != plan_.server_limit || plan.thread_limit != plan_.thread_limit) {
+    COLLAGE_LOG(LogLevel::warn, "COL-CONTROL-0017",
+                "ServerLimit and ThreadLimit change only with a stop and a start");
+  }
+  plan.server_limit = plan_.server_limit;
+  plan.thread_limit = plan_.thread_limit;
+  plan.threads_per_child = std::min(plan.threads_per_child, plan.thread_limit);
+
+  ++generation_;
+  signal_children(graceful ? SIGUSR1 : SIGTERM, true);
+  for (auto& [pid, child] : children_) {
+    board_->child(child.slot).status = ChildStatus::stopping;
+  }
+  server_ = std::move(server);
+  mpm_ = std::move(mpm);
+  plan_ = plan;
+  board_->global().generation = generation_;
+  board_->global().restarted_ms = wall_clock_ms();
+  for (std::uint32_t i = 0; i < plan_.start_servers; ++i) {
+    spawn();
+  }
+  COLLAGE_LOG(LogLevel::notice, "COL-CONTROL-0018",
+              "{}: generation {} serving; {} old child(ren) finishing", kind, generation_,
+              std::count_if(children_.begin(), children_.end(),
+                            [&](const auto& c) { return c.second.generation != generation_; }));
+}
+
+}  // namespace
+
+int run_control_process(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm,
+                        Reloader reload, MpmMaker make_mpm) {
+  ControlProcess control(std::move(server), std::move(mpm), std::move(reload),
+                         std::move(make_mpm));
+  return control.run();
+}
+
+}  // namespace collage::control
