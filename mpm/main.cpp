@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
       const collage::Scope& scope = generation->server_scope();
       return collage::control::run_signal_command(
           cl.signal, scope.text("PidFile"), scope.duration("GracefulShutdownTimeout"),
-          [&] { return serve(cl, registry, generation, std::move(mpm)); });
+          scope.text("ErrorLog") == "stderr", [&] { return serve(cl, registry, generation, std::move(mpm)); });
     }
     default: return serve(cl, registry, std::move(generation), std::move(mpm));
   }

@@ -81,11 +81,12 @@ Task<void> ChildListeners::accept_loop(std::size_t index) {
   }
 }
 
-ChildControl::ChildControl(asio::io_context& io, ChildContext& child,
-                           std::function<void(StopMode)> on_stop)
+ChildControl::ChildControl(asio::io_context& io, ChildContext& child, ChildListeners& listeners,
+                           ChildHooks hooks)
     : io_(io),
       child_(child),
-      on_stop_(std::move(on_stop)),
+      listeners_(listeners),
+      hooks_(std::move(hooks)),
       signals_(io, SIGTERM, SIGUSR1, SIGWINCH),
       flush_timer_(io) {
   // The control process alone decides what a terminal's ^C or a HUP means for the children.
@@ -115,52 +116,58 @@ void ChildControl::wait_for_signal() {
     if (ec) {
       return;
     }
-    const StopMode mode = signal == SIGTERM    ? StopMode::immediate
-                          : signal == SIGWINCH ? StopMode::graceful_stop
-                                               : StopMode::graceful_restart;
-    score().status = ChildStatus::stopping;
-    on_stop_(mode);
+    stop(signal == SIGTERM    ? StopMode::immediate
+         : signal == SIGWINCH ? StopMode::graceful_stop
+                              : StopMode::graceful_restart);
     wait_for_signal();
   });
 }
 
-bool ChildControl::count_connection() {
+void ChildControl::connection_accepted() {
   score().accepted.fetch_add(1, std::memory_order_relaxed);
   ++connections_;
-  return child_.max_connections != 0 && connections_ >= child_.max_connections;
-}
-
-std::chrono::milliseconds ChildControl::grace(StopMode mode) const {
-  switch (mode) {
-    case StopMode::graceful_restart: return std::chrono::milliseconds::max();
-    case StopMode::graceful_stop:
-      return child_.server.generation()->server_scope().duration("GracefulShutdownTimeout");
-    default: return 250ms;  // time for a GOAWAY or a last reply line to leave
+  if (child_.max_connections != 0 && connections_ >= child_.max_connections) {
+    stop(StopMode::recycle);
   }
 }
 
-void ChildControl::finish_when_idle(StopMode mode, std::function<std::size_t()> live,
-                                    std::function<void()> done) {
-  const auto allowed = grace(mode);
-  const auto now = std::chrono::steady_clock::now();
-  const auto deadline = allowed == std::chrono::milliseconds::max()
-                            ? std::chrono::steady_clock::time_point::max()
-                            : now + allowed;
-  asio::co_spawn(io_, poll_until_idle(deadline, std::move(live), std::move(done)), asio::detached);
+void ChildControl::stop(StopMode mode) {
+  if (stopping_ != StopMode::none && mode != StopMode::immediate) {
+    return;
+  }
+  stopping_ = mode;
+  score().status = ChildStatus::stopping;
+  COLLAGE_LOG(LogLevel::info, "COL-MPM-0003", "child {} stopping ({}): {} connection(s) open",
+              ::getpid(),
+              mode == StopMode::immediate       ? "stop"
+              : mode == StopMode::graceful_stop ? "graceful stop"
+              : mode == StopMode::recycle       ? "MaxConnectionsPerChild reached"
+                                                : "graceful restart",
+              hooks_.live());
+  listeners_.close();
+  if (mode != StopMode::recycle) {
+    hooks_.drain();
+  }
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  if (mode == StopMode::immediate) {
+    deadline = std::chrono::steady_clock::now() + 250ms;  // time for a GOAWAY or a last reply
+  } else if (mode == StopMode::graceful_stop) {
+    deadline = std::chrono::steady_clock::now() +
+               child_.server.generation()->server_scope().duration("GracefulShutdownTimeout");
+  }
+  asio::co_spawn(io_, finish_when_idle(deadline), asio::detached);
 }
 
-Task<void> ChildControl::poll_until_idle(std::chrono::steady_clock::time_point deadline,
-                                         std::function<std::size_t()> live,
-                                         std::function<void()> done) {
+Task<void> ChildControl::finish_when_idle(std::chrono::steady_clock::time_point deadline) {
   asio::steady_timer timer(io_);
-  while (live() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (hooks_.live() > 0 && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(20ms);
     co_await timer.async_wait(kAsTuple);
   }
-  if (const std::size_t left = live(); left > 0) {
+  if (const std::size_t left = hooks_.live(); left > 0) {
     COLLAGE_LOG(LogLevel::warn, "COL-MPM-0002", "closing {} connection(s) still running", left);
   }
-  done();
+  hooks_.finished();
 }
 
 Task<void> ChildControl::flush_logs() {

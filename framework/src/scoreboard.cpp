@@ -27,6 +27,13 @@ std::int64_t wall_clock_ms() {
       .count();
 }
 
+namespace {
+Scoreboard* g_running = nullptr;
+}  // namespace
+
+Scoreboard* running_scoreboard() { return g_running; }
+void set_running_scoreboard(Scoreboard* board) { g_running = board; }
+
 std::unique_ptr<Scoreboard> Scoreboard::create(std::uint32_t servers, std::uint32_t threads) {
   const std::size_t global_bytes = (sizeof(ScoreboardGlobal) + 63) / 64 * 64;
   const std::size_t children_bytes = (sizeof(ChildScore) * servers + 63) / 64 * 64;

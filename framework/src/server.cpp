@@ -23,19 +23,22 @@ Server::~Server() {
 }
 
 bool Server::bind_listeners(const Server* previous) {
+  std::vector<bool> taken(previous != nullptr ? previous->bound_.size() : 0, false);
   for (const Listener& listener : generation_->listeners()) {
     const ListenConfig& config = listener.config;
-    const BoundListener* reusable = nullptr;
-    if (previous != nullptr) {
-      for (const BoundListener& old : previous->bound_) {
-        if (old.listener->config.address == config.address &&
-            old.listener->config.port == config.port) {
-          reusable = &old;
-        }
+    // Same address, configured port and protocol; several port-0 listeners pair up in order.
+    std::size_t reuse = taken.size();
+    for (std::size_t i = 0; i < taken.size() && reuse == taken.size(); ++i) {
+      const ListenConfig& old = previous->bound_[i].listener->config;
+      if (!taken[i] && old.address == config.address && old.port == config.port &&
+          old.protocol == config.protocol) {
+        reuse = i;
       }
     }
-    if (reusable != nullptr) {
-      bound_.push_back(BoundListener{::dup(reusable->fd), &listener, reusable->endpoint});
+    if (reuse != taken.size()) {
+      taken[reuse] = true;
+      const BoundListener& old = previous->bound_[reuse];
+      bound_.push_back(BoundListener{::dup(old.fd), &listener, old.endpoint});
       continue;
     }
     asio::error_code ec;

@@ -74,6 +74,7 @@ int ControlProcess::run() {
     COLLAGE_LOG(LogLevel::emerg, "COL-CONTROL-0001", "cannot map the scoreboard");
     return 1;
   }
+  set_running_scoreboard(board_.get());
   ScoreboardGlobal& global = board_->global();
   global.parent = ::getpid();
   global.generation = generation_;

@@ -28,7 +28,8 @@ bool wait_until_gone(pid_t pid, std::chrono::milliseconds limit) {
 
 // Forks; the child leaves the terminal's session and serves. The parent returns once the child
 // has written the PidFile (0) or has exited (its status).
-int start_in_background(const std::string& pid_file, const std::function<int()>& serve) {
+int start_in_background(const std::string& pid_file, bool keep_stderr,
+                        const std::function<int()>& serve) {
   const pid_t child = ::fork();
   if (child < 0) {
     std::perror("collage: fork");
@@ -36,9 +37,15 @@ int start_in_background(const std::string& pid_file, const std::function<int()>&
   }
   if (child == 0) {
     ::setsid();
-    const int null = ::open("/dev/null", O_RDONLY);
+    // Let go of the terminal or the caller's pipes; the error log goes where ErrorLog says
+    // (with ErrorLog stderr, messages still reach whatever stderr was).
+    const int null = ::open("/dev/null", O_RDWR);
     if (null >= 0) {
       ::dup2(null, 0);
+      ::dup2(null, 1);
+      if (!keep_stderr) {
+        ::dup2(null, 2);
+      }
       ::close(null);
     }
     std::_Exit(serve());
@@ -62,7 +69,7 @@ int start_in_background(const std::string& pid_file, const std::function<int()>&
 }  // namespace
 
 int run_signal_command(const std::string& command, const std::string& pid_file,
-                       std::chrono::milliseconds graceful_timeout,
+                       std::chrono::milliseconds graceful_timeout, bool keep_stderr,
                        const std::function<int()>& serve) {
   if (pid_file.empty() || pid_file == "off") {
     std::fprintf(stderr, "collage: -k needs a PidFile to find the running server\n");
@@ -74,12 +81,12 @@ int run_signal_command(const std::string& command, const std::string& pid_file,
       std::fprintf(stderr, "collage: already running (pid %d)\n", static_cast<int>(pid));
       return 0;
     }
-    return start_in_background(pid_file, serve);
+    return start_in_background(pid_file, keep_stderr, serve);
   }
   if (pid == 0) {
     if (command == "restart" || command == "graceful") {
       std::fprintf(stderr, "collage: not running; starting it\n");
-      return start_in_background(pid_file, serve);
+      return start_in_background(pid_file, keep_stderr, serve);
     }
     std::fprintf(stderr, "collage: not running (no live process in %s)\n", pid_file.c_str());
     return 0;

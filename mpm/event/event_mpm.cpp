@@ -51,30 +51,14 @@ class EventMpm final : public Mpm {
     services.set_scoreboard(&row, std::move(slots));
 
     const std::uint32_t busy_limit = plan_.threads_per_child * factor_;
-    StopMode stopping = StopMode::none;
-    std::unique_ptr<ChildListeners> listeners;
+    std::unique_ptr<ChildControl> control;
     asio::steady_timer recheck(io);
     bool rechecking = false;
-    std::unique_ptr<ChildControl> control;
-    auto stop = [&](StopMode mode) {
-      if (stopping != StopMode::none && mode != StopMode::immediate) {
-        return;
-      }
-      stopping = mode;
-      COLLAGE_LOG(LogLevel::info, "COL-EVENT-0002", "child {} stopping: {} connection(s) open",
-                  ::getpid(), tracker.size());
-      listeners->close();
-      tracker.drain_all();
-      control->finish_when_idle(
-          mode, [&] { return tracker.size(); }, [&] { io.stop(); });
-    };
-    listeners = std::make_unique<ChildListeners>(
+    ChildListeners listeners(
         io, server,
         [&](asio::ip::tcp::socket socket, const BoundListener& bound) {
           server.start_connection(std::move(socket), bound, services);
-          if (control->count_connection()) {
-            stop(StopMode::graceful_restart);
-          }
+          control->connection_accepted();
         },
         [&] {
           if (row.busy.load(std::memory_order_relaxed) < busy_limit) {
@@ -86,14 +70,18 @@ class EventMpm final : public Mpm {
             recheck.expires_after(std::chrono::milliseconds(10));
             recheck.async_wait([&](const asio::error_code&) {
               rechecking = false;
-              listeners->wake();
+              listeners.wake();
             });
           }
           return false;
         });
-    control = std::make_unique<ChildControl>(io, child, stop);
+    control = std::make_unique<ChildControl>(
+        io, child, listeners,
+        ChildHooks{.drain = [&] { tracker.drain_all(); },
+                   .live = [&] { return tracker.size(); },
+                   .finished = [&] { io.stop(); }});
 
-    listeners->start();
+    listeners.start();
     control->start();
     COLLAGE_LOG(LogLevel::notice, "COL-EVENT-0003",
                 "event MPM child {} ready: 1 event thread, {} workers", ::getpid(),

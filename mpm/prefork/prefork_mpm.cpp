@@ -45,19 +45,8 @@ class PreforkMpm final : public Mpm {
     services.set_scoreboard(&child.scoreboard.child(child.slot), {&slot});
 
     bool busy = false;
-    StopMode stopping = StopMode::none;
-    std::unique_ptr<ChildListeners> listeners;
     std::unique_ptr<ChildControl> control;
-    auto stop = [&](StopMode mode) {
-      if (stopping != StopMode::none && mode != StopMode::immediate) {
-        return;
-      }
-      stopping = mode;
-      listeners->close();
-      tracker.drain_all();
-      control->finish_when_idle(
-          mode, [&] { return tracker.size(); }, [&] { io.stop(); });
-    };
+    std::unique_ptr<ChildListeners> listeners;
     listeners = std::make_unique<ChildListeners>(
         io, server,
         [&](asio::ip::tcp::socket socket, const BoundListener& bound) {
@@ -66,12 +55,14 @@ class PreforkMpm final : public Mpm {
             busy = false;
             listeners->wake();
           });
-          if (control->count_connection()) {
-            stop(StopMode::graceful_restart);
-          }
+          control->connection_accepted();
         },
         [&] { return !busy; });
-    control = std::make_unique<ChildControl>(io, child, stop);
+    control = std::make_unique<ChildControl>(
+        io, child, *listeners,
+        ChildHooks{.drain = [&] { tracker.drain_all(); },
+                   .live = [&] { return tracker.size(); },
+                   .finished = [&] { io.stop(); }});
 
     listeners->start();
     control->start();

@@ -47,23 +47,8 @@ class WorkerMpm final : public Mpm {
       idle.push_back(plan_.threads_per_child - 1 - i);
     }
 
-    StopMode stopping = StopMode::none;
-    std::unique_ptr<ChildListeners> listeners;
     std::unique_ptr<ChildControl> control;
-    auto busy_threads = [&] { return threads.size() - idle.size(); };
-    auto stop = [&](StopMode mode) {
-      if (stopping != StopMode::none && mode != StopMode::immediate) {
-        return;
-      }
-      stopping = mode;
-      COLLAGE_LOG(LogLevel::info, "COL-WORKER-0001", "child {} stopping: {} connection(s) open",
-                  ::getpid(), busy_threads());
-      listeners->close();
-      for (auto& worker : threads) {
-        asio::post(worker->io, [w = worker.get()] { w->tracker.drain_all(); });
-      }
-      control->finish_when_idle(mode, busy_threads, [&] { io.stop(); });
-    };
+    std::unique_ptr<ChildListeners> listeners;
     listeners = std::make_unique<ChildListeners>(
         io, server,
         [&](asio::ip::tcp::socket socket, const BoundListener& bound) {
@@ -83,12 +68,19 @@ class WorkerMpm final : public Mpm {
                                       });
                                     });
           });
-          if (control->count_connection()) {
-            stop(StopMode::graceful_restart);
-          }
+          control->connection_accepted();
         },
         [&] { return !idle.empty(); });
-    control = std::make_unique<ChildControl>(io, child, stop);
+    control = std::make_unique<ChildControl>(
+        io, child, *listeners,
+        ChildHooks{.drain =
+                       [&] {
+                         for (auto& worker : threads) {
+                           asio::post(worker->io, [w = worker.get()] { w->tracker.drain_all(); });
+                         }
+                       },
+                   .live = [&] { return threads.size() - idle.size(); },
+                   .finished = [&] { io.stop(); }});
 
     listeners->start();
     control->start();

@@ -102,7 +102,9 @@ Connection::~Connection() {
 
 void Connection::drain() {
   draining_ = true;
-  if (phase_ == Phase::idle) {
+  // Like nginx: idle keep-alive connections close at once, but a connection accepted just before
+  // the stop still gets its first request answered (within RequestHeaderTimeout).
+  if (phase_ == Phase::idle && requests_ > 0) {
     asio::error_code ec;
     socket_.close(ec);
   }
@@ -255,7 +257,7 @@ Task<void> Connection::session() {
       watchdog_.set_deadline(Clock::now() + settings_.keep_alive_timeout);
       set_score_state(WorkerState::keepalive);
     }
-    if (draining_ && start_ == end_) {
+    if (draining_ && requests_ > 0 && start_ == end_) {
       co_return;
     }
     std::size_t head_length = 0;
@@ -374,6 +376,9 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
     co_return false;
   }
 
+  if (context_.score != nullptr) {
+    context_.score->begin_request(head_.request_line);
+  }
   co_await respond(ctx, entity_);
 
   bool keep_alive =

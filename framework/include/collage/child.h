@@ -21,6 +21,7 @@ enum class StopMode : std::uint8_t {
   immediate,         // SIGTERM: close everything now
   graceful_restart,  // SIGUSR1 or recycling: finish running work, however long it takes
   graceful_stop,     // SIGWINCH: finish running work within GracefulShutdownTimeout
+  recycle,           // MaxConnectionsPerChild: stop accepting, let open connections end
 };
 
 // Accepts on every listener of the server while may_accept() holds, handing each new socket to
@@ -51,37 +52,43 @@ class ChildListeners {
   bool closed_ = false;
 };
 
+// What ChildControl needs from the MPM to stop a child.
+struct ChildHooks {
+  std::function<void()> drain;        // asks every connection to finish (on its own thread)
+  std::function<std::size_t()> live;  // connections still open
+  std::function<void()> finished;     // stops the child's event loops
+};
+
 // The child's half of the control protocol: marks its scoreboard row, turns SIGTERM, SIGUSR1 and
-// SIGWINCH into a StopMode handed to on_stop (once per signal; a later, harsher one may follow),
-// ignores SIGHUP and SIGINT (the control process decides), and flushes the access log every second.
+// SIGWINCH into a stop of the matching mode (a later, harsher signal may follow a gentler one),
+// ignores SIGHUP and SIGINT (the control process decides), recycles the child after
+// MaxConnectionsPerChild connections, and flushes the access log every second.
 class ChildControl {
  public:
-  ChildControl(asio::io_context& io, ChildContext& child, std::function<void(StopMode)> on_stop);
+  ChildControl(asio::io_context& io, ChildContext& child, ChildListeners& listeners,
+               ChildHooks hooks);
   ~ChildControl();
   // Marks the child as serving in the scoreboard and starts waiting for signals.
   void start();
-  // Counts an accepted connection; true when MaxConnectionsPerChild is reached (the caller then
-  // stops gracefully and the control process starts a fresh child).
-  bool count_connection();
-  // How long running work may go on for a stop mode (max() for a graceful restart).
-  std::chrono::milliseconds grace(StopMode mode) const;
-  // Polls live() until it reaches zero or the grace of mode has passed, then calls done().
-  void finish_when_idle(StopMode mode, std::function<std::size_t()> live,
-                        std::function<void()> done);
+  // Counts an accepted connection. At MaxConnectionsPerChild the child stops accepting and exits
+  // once its connections are done; the control process starts a fresh one.
+  void connection_accepted();
   ChildScore& score() const;
 
  private:
   void wait_for_signal();
+  void stop(StopMode mode);
   Task<void> flush_logs();
-  Task<void> poll_until_idle(std::chrono::steady_clock::time_point deadline,
-                             std::function<std::size_t()> live, std::function<void()> done);
+  Task<void> finish_when_idle(std::chrono::steady_clock::time_point deadline);
 
   asio::io_context& io_;
   ChildContext& child_;
-  std::function<void(StopMode)> on_stop_;
+  ChildListeners& listeners_;
+  ChildHooks hooks_;
   asio::signal_set signals_;
   asio::steady_timer flush_timer_;
   std::uint64_t connections_ = 0;
+  StopMode stopping_ = StopMode::none;
 };
 
 }  // namespace collage

@@ -96,6 +96,11 @@ class Scoreboard {
 
 std::int64_t wall_clock_ms();
 
+// The scoreboard of the running server, for the status store; null when none (tests, -t). Set
+// once by the control process before it forks.
+Scoreboard* running_scoreboard();
+void set_running_scoreboard(Scoreboard* board);
+
 // What one connection reports. Cheap (relaxed atomic stores) and a no-op where the connection
 // has no slot: under the event MPM more connections may be open than a child has slots.
 // Used only from the connection's own executor.
