@@ -42,7 +42,11 @@ def start_collage(d, port):
   <Listen protocol="ftp" address="127.0.0.1" port="%d"/>
   <AccessLog>off</AccessLog>
   <LogLevel>warn</LogLevel>
+  <Mpm>event</Mpm>
+  <ServerLimit>1</ServerLimit>
   <ThreadsPerChild>1</ThreadsPerChild>
+  <MinSpareThreads>0</MinSpareThreads>
+  <PidFile>off</PidFile>
   <FtpMaxClientsPerIp>100</FtpMaxClientsPerIp>
   <DocumentRoot>%s/pub</DocumentRoot>
 </Collage>

@@ -59,7 +59,11 @@ def start_collage(workdir, root, port):
   <Listen protocol="gopher" address="127.0.0.1" port="%d"/>
   <AccessLog>off</AccessLog>
   <LogLevel>warn</LogLevel>
+  <Mpm>event</Mpm>
+  <ServerLimit>1</ServerLimit>
   <ThreadsPerChild>1</ThreadsPerChild>
+  <MinSpareThreads>0</MinSpareThreads>
+  <PidFile>off</PidFile>
   <GopherTextFraming>off</GopherTextFraming>
   <Store>gopher</Store>
   <GopherRoot>%s</GopherRoot>

@@ -58,7 +58,11 @@ def collage(d, port, tls):
   <TLSCertificateKeyFile>%s/key.pem</TLSCertificateKeyFile>
   <AccessLog>off</AccessLog>
   <LogLevel>warn</LogLevel>
+  <Mpm>event</Mpm>
+  <ServerLimit>1</ServerLimit>
   <ThreadsPerChild>1</ThreadsPerChild>
+  <MinSpareThreads>0</MinSpareThreads>
+  <PidFile>off</PidFile>
   <DocumentRoot>%s/www</DocumentRoot>
 </Collage>
 """ % (port, "on" if tls else "off", d, d, d))

@@ -64,7 +64,11 @@ def start_collage(workdir, docroot, port):
   <Listen protocol="http1" address="127.0.0.1" port="%d"/>
   <AccessLog>off</AccessLog>
   <LogLevel>warn</LogLevel>
+  <Mpm>event</Mpm>
+  <ServerLimit>1</ServerLimit>
   <ThreadsPerChild>1</ThreadsPerChild>
+  <MinSpareThreads>0</MinSpareThreads>
+  <PidFile>off</PidFile>
   <MaxKeepAliveRequests>10000</MaxKeepAliveRequests>
   <KeepAliveTimeout>75s</KeepAliveTimeout>
   <DocumentRoot>%s</DocumentRoot>

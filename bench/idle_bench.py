@@ -44,7 +44,11 @@ def collage(d, port):
   <Listen protocol="http1" address="127.0.0.1" port="%d"/>
   <AccessLog>off</AccessLog>
   <LogLevel>warn</LogLevel>
+  <Mpm>event</Mpm>
+  <ServerLimit>1</ServerLimit>
   <ThreadsPerChild>1</ThreadsPerChild>
+  <MinSpareThreads>0</MinSpareThreads>
+  <PidFile>off</PidFile>
   <KeepAliveTimeout>300s</KeepAliveTimeout>
   <RequestHeaderTimeout>300s</RequestHeaderTimeout>
   <MaxKeepAliveRequests>0</MaxKeepAliveRequests>
