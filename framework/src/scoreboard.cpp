@@ -74,6 +74,11 @@ void Scoreboard::retire_child(std::uint32_t server) const {
   row.accepted = 0;
   row.requests = 0;
   row.bytes = 0;
+  row.keyed.lock.clear();
+  for (std::size_t i = 0; i < KeyedCounts::kSize; ++i) {
+    row.keyed.keys[i] = 0;
+    row.keyed.counts[i] = 0;
+  }
   for (std::uint32_t t = 0; t < threads_; ++t) {
     worker(server, t).state = WorkerState::open;
   }
@@ -93,6 +98,112 @@ void copy_text(char* out, std::size_t size, std::string_view text) {
 }
 
 }  // namespace
+
+namespace {
+
+ChildScore& local_row() {
+  static ChildScore row;
+  return row;
+}
+
+std::uint64_t key_hash(std::string_view key) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a; 0 marks a free entry
+  for (unsigned char c : key) {
+    h = (h ^ c) * 1099511628211ull;
+  }
+  return h == 0 ? 1 : h;
+}
+
+class KeyedLock {
+ public:
+  explicit KeyedLock(KeyedCounts& counts) : counts_(counts) {
+    while (counts_.lock.test_and_set(std::memory_order_acquire)) {
+    }
+  }
+  ~KeyedLock() { counts_.lock.clear(std::memory_order_release); }
+
+ private:
+  KeyedCounts& counts_;
+};
+
+// Adds delta to key's entry of one row (taking a free entry for a new key); false when full.
+bool add_keyed(KeyedCounts& counts, std::uint64_t key, int delta) {
+  KeyedLock lock(counts);
+  std::size_t free = KeyedCounts::kSize;
+  for (std::size_t i = 0; i < KeyedCounts::kSize; ++i) {
+    if (counts.keys[i] == key) {
+      counts.counts[i].fetch_add(static_cast<std::uint32_t>(delta));
+      if (counts.counts[i] == 0) {
+        counts.keys[i] = 0;
+      }
+      return true;
+    }
+    if (counts.keys[i] == 0 && free == KeyedCounts::kSize) {
+      free = i;
+    }
+  }
+  if (delta < 0 || free == KeyedCounts::kSize) {
+    return false;
+  }
+  counts.keys[free] = key;
+  counts.counts[free] = static_cast<std::uint32_t>(delta);
+  return true;
+}
+
+std::uint32_t total_keyed(ChildScore* row, std::uint64_t key) {
+  const Scoreboard* board = running_scoreboard();
+  std::uint32_t total = 0;
+  auto add_row = [&](ChildScore& r) {
+    KeyedLock lock(r.keyed);
+    for (std::size_t i = 0; i < KeyedCounts::kSize; ++i) {
+      if (r.keyed.keys[i] == key) {
+        total += r.keyed.counts[i];
+      }
+    }
+  };
+  if (board == nullptr || row == nullptr) {
+    add_row(row != nullptr ? *row : local_row());
+    return total;
+  }
+  for (std::uint32_t i = 0; i < board->servers(); ++i) {
+    if (board->child(i).status != ChildStatus::empty) {
+      add_row(board->child(i));
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+bool acquire_connection(ChildScore* row, std::span<const ConnectionCap> caps) {
+  ChildScore& own = row != nullptr ? *row : local_row();
+  std::size_t added = 0;
+  bool ok = true;
+  for (; added < caps.size() && ok; ++added) {
+    ok = add_keyed(own.keyed, key_hash(caps[added].key), 1);
+  }
+  if (ok) {
+    // Counted first, checked after: racing children see each other's counts.
+    for (const ConnectionCap& cap : caps) {
+      ok = ok && total_keyed(row, key_hash(cap.key)) <= cap.limit;
+    }
+  } else {
+    --added;  // the one that failed added nothing
+  }
+  if (!ok) {
+    for (std::size_t i = 0; i < added; ++i) {
+      add_keyed(own.keyed, key_hash(caps[i].key), -1);
+    }
+  }
+  return ok;
+}
+
+void release_connection(ChildScore* row, std::span<const ConnectionCap> caps) {
+  ChildScore& own = row != nullptr ? *row : local_row();
+  for (const ConnectionCap& cap : caps) {
+    add_keyed(own.keyed, key_hash(cap.key), -1);
+  }
+}
 
 ConnectionScore::~ConnectionScore() {
   set_state(WorkerState::ready);

@@ -67,11 +67,7 @@ Session::Session(std::unique_ptr<Transport> control, ConnectionContext context,
 Session::~Session() {
   context_.services->connections().remove(tracker_handle_);
   if (counted_) {
-    std::lock_guard lock(settings_.clients->mutex);
-    --settings_.clients->total;
-    if (--settings_.clients->per_address[peer_.address] == 0) {
-      settings_.clients->per_address.erase(peer_.address);
-    }
+    release_connection(context_.services->child_score(), caps());
   }
 }
 
@@ -85,19 +81,10 @@ void Session::drain() {
 
 Task<void> Session::run() {
   using namespace asio::experimental::awaitable_operators;
-  bool refused = false;
-  {
-    std::lock_guard lock(settings_.clients->mutex);
-    auto& counter = *settings_.clients;
-    if (counter.total >= settings_.max_clients ||
-        counter.per_address[peer_.address] >= settings_.max_clients_per_address) {
-      refused = true;
-    } else {
-      ++counter.total;
-      ++counter.per_address[peer_.address];
-      counted_ = true;
-    }
-  }
+  // Counted across every child of the server, as vsftpd's max_clients and max_per_ip are.
+  address_key_ = "ftp " + peer_.address;
+  counted_ = acquire_connection(context_.services->child_score(), caps());
+  const bool refused = !counted_;
   if (refused) {
     COLLAGE_LOG(LogLevel::warn, "COL-FTP-0001", "{}: too many connections, refused", peer_.address);
     say(421, "Too many connections, try again later.");

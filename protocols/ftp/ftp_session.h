@@ -2,11 +2,13 @@
 // One FTP control connection (RFC 959 with RFC 1123, 2228/4217, 2389, 2428, 2640 and 3659):
 // commands become neutral requests against the same router and stores as HTTP.
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "collage/asio.h"
+#include "collage/scoreboard.h"
 #include "collage/entity.h"
 #include "collage/listing.h"
 #include "collage/protocol.h"
@@ -77,7 +79,13 @@ class Session final : public TrackedConnection {
   Watchdog watchdog_;
   ConnectionTracker::Handle tracker_handle_;
   PeerInfo peer_;
-  bool counted_ = false;
+  bool counted_ = false;  // holds a place under the caps below
+  std::string address_key_;
+  std::array<ConnectionCap, 2> caps() const {
+    return {ConnectionCap{"ftp", static_cast<std::uint32_t>(settings_.max_clients)},
+            ConnectionCap{address_key_,
+                          static_cast<std::uint32_t>(settings_.max_clients_per_address)}};
+  }
 
   std::string input_;  // control bytes read but not yet a full line
   std::string replies_;

@@ -13,13 +13,6 @@
 
 namespace collage::ftp {
 
-// Connection counts shared by every session of one front end object (overall and per IP).
-struct ClientCounter {
-  std::mutex mutex;
-  std::size_t total = 0;
-  std::map<std::string, std::size_t, std::less<>> per_address;
-};
-
 struct Settings {
   std::string banner = "Collage FTP server ready";
   bool anonymous = true;
@@ -37,7 +30,6 @@ struct Settings {
   std::size_t max_clients = 200;
   std::size_t max_clients_per_address = 10;
   std::shared_ptr<AccessLog> transfer_log;  // xferlog; null when off
-  std::shared_ptr<ClientCounter> clients = std::make_shared<ClientCounter>();
 };
 
 }  // namespace collage::ftp

@@ -222,6 +222,39 @@ class GracefulRestartTest(unittest.TestCase):
             server.cleanup()
 
 
+class ServerWideCapsTest(unittest.TestCase):
+    def test_ftp_clients_per_address_are_counted_across_children(self):
+        root = site()
+        server = CollageServer(mpm_header("prefork") + """
+            <Listen protocol="ftp" address="127.0.0.1" port="0"/>
+            <DocumentRoot>%s</DocumentRoot>
+            <StartServers>3</StartServers>
+            <FtpMaxClientsPerIp>2</FtpMaxClientsPerIp>
+            """ % root)
+        sockets = []
+        try:
+            self.assertTrue(wait_for(lambda: len(server.children()) >= 3))
+            greetings = []
+            for _ in range(3):  # one child each: prefork carries one connection per process
+                s = connect(server.ports["ftp"], timeout=5)
+                sockets.append(s)
+                greetings.append(s.makefile("rb").readline())
+            self.assertTrue(greetings[0].startswith(b"220"))
+            self.assertTrue(greetings[1].startswith(b"220"))
+            self.assertTrue(greetings[2].startswith(b"421"), greetings)
+            sockets.pop(0).close()
+            # The place is free again once the first child has seen its client go.
+            def admitted():
+                s = connect(server.ports["ftp"], timeout=5)
+                sockets.append(s)
+                return s.makefile("rb").readline().startswith(b"220")
+            self.assertTrue(wait_for(admitted, timeout=5, interval=0.2))
+        finally:
+            for s in sockets:
+                s.close()
+            server.cleanup()
+
+
 class RecyclingTest(unittest.TestCase):
     def test_max_connections_per_child_replaces_children(self):
         root = site()

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 
 namespace collage {
@@ -40,6 +41,16 @@ struct WorkerScore {
 
 enum class ChildStatus : std::uint8_t { empty, starting, serving, stopping };
 
+// Open connections of one child by key (a hash of, say, "ftp 192.0.2.7"), so that caps can be
+// counted across children. Guarded by a spin lock that only this child's threads take; the
+// table is cleared with the row when the child goes, so a crash leaks no counts.
+struct KeyedCounts {
+  static constexpr std::size_t kSize = 128;
+  std::atomic_flag lock = ATOMIC_FLAG_INIT;
+  std::uint64_t keys[kSize] = {};
+  std::atomic<std::uint32_t> counts[kSize] = {};
+};
+
 struct ChildScore {
   std::atomic<pid_t> pid{0};
   std::atomic<std::uint32_t> generation{0};
@@ -51,6 +62,7 @@ struct ChildScore {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<std::int64_t> started_ms{0};
+  KeyedCounts keyed;
 };
 
 struct ScoreboardGlobal {
@@ -100,6 +112,20 @@ std::int64_t wall_clock_ms();
 // once by the control process before it forks.
 Scoreboard* running_scoreboard();
 void set_running_scoreboard(Scoreboard* board);
+
+// A server-wide cap on connections: the key names what is counted, the limit how many may be
+// open at once across every child.
+struct ConnectionCap {
+  std::string_view key;
+  std::uint32_t limit;
+};
+
+// Counts one more connection under every cap, or none and returns false if any would go past
+// its limit. row is the calling child's (Services::child_score()); without one (no running
+// server, unit tests) counts are kept for this process alone. Two children taking the last
+// place at once may both be refused, never both admitted.
+bool acquire_connection(ChildScore* row, std::span<const ConnectionCap> caps);
+void release_connection(ChildScore* row, std::span<const ConnectionCap> caps);
 
 // What one connection reports. Cheap (relaxed atomic stores) and a no-op where the connection
 // has no slot: under the event MPM more connections may be open than a child has slots.

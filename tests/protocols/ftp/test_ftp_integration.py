@@ -449,7 +449,8 @@ class FtpLimitsTest(ServerTestCase):
     def test_clients_per_address_are_capped(self):
         self.assertTrue(self.connect().startswith(b"220"))
         self.assertTrue(self.connect().startswith(b"220"))
-        self.assertTrue(self.connect().startswith(b"421"))
+        third = self.connect()
+        self.assertTrue(third.startswith(b"421"), third)
         self.assertIn("COL-FTP-0001", self.server.log())
 
     def test_idle_control_connection_is_closed(self):
