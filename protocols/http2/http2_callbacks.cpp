@@ -30,6 +30,10 @@ nghttp2_session_callbacks* make_callbacks() {
       [](nghttp2_session*, nghttp2_frame* frame, const std::uint8_t* head, std::size_t length,
          nghttp2_data_source*,
          void* user_data) -> int { return self(user_data).on_send_data(frame, head, length); });
+  nghttp2_session_callbacks_set_on_begin_frame_callback(
+      cb, [](nghttp2_session*, const nghttp2_frame_hd* header, void* user_data) -> int {
+        return self(user_data).on_begin_frame(*header);
+      });
   nghttp2_session_callbacks_set_on_begin_headers_callback(
       cb, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) -> int {
         return self(user_data).on_begin_headers(frame);
@@ -66,6 +70,26 @@ ssize_t Connection::on_send(const std::uint8_t* data, std::size_t length) {
   }
   out_.append(reinterpret_cast<const char*>(data), length);
   return static_cast<ssize_t>(length);
+}
+
+int Connection::on_begin_frame(const nghttp2_frame_hd& header) {
+  if (header.type != NGHTTP2_HEADERS || header.stream_id % 2 == 0) {
+    return 0;  // even ids are nghttp2's to refuse
+  }
+  if (header.stream_id > highest_stream_) {
+    highest_stream_ = header.stream_id;
+    recent_streams_[recent_next_++ % recent_streams_.size()] = header.stream_id;
+    return 0;
+  }
+  for (std::int32_t id : recent_streams_) {
+    if (id == header.stream_id) {
+      return 0;  // trailers, or frames in flight for a stream that has ended
+    }
+  }
+  // RFC 9113 §5.1.1: a new stream's id must be greater than every id the client used before.
+  // nghttp2 ignores such a header block once it has forgotten the higher stream.
+  nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+  return 0;
 }
 
 int Connection::on_begin_headers(const nghttp2_frame* frame) {

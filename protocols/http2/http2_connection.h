@@ -3,6 +3,7 @@
 // to nghttp2, a writer sending what nghttp2 produces, a coroutine per request stream, and a
 // watchdog for idle and stalled connections.
 
+#include <array>
 #include <nghttp2/nghttp2.h>
 
 #include <map>
@@ -40,6 +41,7 @@ class Connection final : public TrackedConnection {
   const asio::any_io_executor& executor() const { return executor_; }
 
   // nghttp2 callbacks (see http2_callbacks.cpp).
+  int on_begin_frame(const nghttp2_frame_hd& header);
   int on_begin_headers(const nghttp2_frame* frame);
   int on_header(const nghttp2_frame* frame, std::string_view name, std::string_view value);
   int on_frame_recv(const nghttp2_frame* frame);
@@ -71,6 +73,11 @@ class Connection final : public TrackedConnection {
 
   nghttp2_session* session_ = nullptr;
   std::map<std::int32_t, std::shared_ptr<Stream>> streams_;
+  // The last stream ids the client opened, oldest overwritten first: a HEADERS frame on a lower
+  // id than the highest must belong to one of them (trailers, late frames after a reset).
+  std::array<std::int32_t, 256> recent_streams_{};
+  std::size_t recent_next_ = 0;
+  std::int32_t highest_stream_ = 0;
   std::string out_;            // frames waiting to be written
   std::string pending_input_;  // bytes handed over from HTTP/1.1
   std::size_t running_handlers_ = 0;

@@ -383,6 +383,24 @@ class Http2Test(ServerTestCase):
         client.send(client.request(2))
         self.assertEqual(client.goaway(), PROTOCOL_ERROR)
 
+    def test_new_stream_id_lower_than_a_previous_one(self):
+        # RFC 9113 §5.1.1: stream 5 is done, then the client opens stream 3.
+        client = self.raw()
+        client.send(client.request(5))
+        self.assertEqual(client.response(5)[0], 200)
+        client.send(client.request(3))
+        self.assertEqual(client.goaway(), PROTOCOL_ERROR)
+
+    def test_trailers_on_an_open_lower_stream_are_fine(self):
+        client = self.raw()
+        client.send(client.request(1, method="POST", path="/upload-target", end_stream=False),
+                    client.request(3))
+        self.assertEqual(client.response(3)[0], 200)
+        client.send(client.headers(1, [("x-checksum", "abc")], end_stream=True))
+        client.response(1)  # answered or reset: either way, no connection error
+        client.send(client.request(5))
+        self.assertEqual(client.response(5)[0], 200)
+
     def raw_frame(self, frame_type, flags, stream_id, payload):
         return (len(payload).to_bytes(3, "big") + bytes([frame_type, flags]) +
                 stream_id.to_bytes(4, "big") + payload)
