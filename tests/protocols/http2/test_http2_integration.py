@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"
 from collage_server import CollageServer, ServerTestCase, make_certificate  # noqa: E402
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-PROTOCOL_ERROR, FLOW_CONTROL_ERROR, STREAM_CLOSED = 0x1, 0x3, 0x5
+PROTOCOL_ERROR, FLOW_CONTROL_ERROR, STREAM_CLOSED, REFUSED_STREAM = 0x1, 0x3, 0x5, 0x7
 FRAME_SIZE_ERROR, COMPRESSION_ERROR, ENHANCE_YOUR_CALM = 0x6, 0x9, 0xb
 
 
@@ -436,6 +436,111 @@ class Http2Test(ServerTestCase):
         self.assert_connection_error(self.raw_frame(0x3, 0, 1, (8).to_bytes(4, "big")),
                                      PROTOCOL_ERROR)  # RST_STREAM on an idle stream
         self.assert_connection_error(self.raw_frame(0x0, 0, 1, b"x"), PROTOCOL_ERROR)
+
+    def assert_stream_error(self, client, stream_id, code):
+        # RFC 9113 §5.4.1 lets an endpoint treat a stream error as a connection error; nghttp2
+        # does for some. Either way, the code must be the one the RFC names.
+        frames = client.frames_until(
+            lambda f: isinstance(f, GoAwayFrame) or
+            (isinstance(f, RstStreamFrame) and f.stream_id == stream_id))
+        final = frames[-1]
+        self.assertTrue(isinstance(final, (GoAwayFrame, RstStreamFrame)), frames)
+        self.assertEqual(final.error_code, code, final)
+
+    def block(self, client, stream_id=1, path="/a.txt", method="GET"):
+        return client.encoder.encode([(":method", method), (":scheme", "http"),
+                                      (":authority", "localhost"), (":path", path)])
+
+    def test_headers_frame_rules(self):
+        client = self.raw()
+        # §6.2: HEADERS on stream 0; padding as long as the payload.
+        self.assert_connection_error(self.raw_frame(0x1, 0x5, 0, self.block(client)),
+                                     PROTOCOL_ERROR)
+        client = self.raw()
+        block = self.block(client)
+        client.send(self.raw_frame(0x1, 0x5 | 0x8, 1, bytes([len(block) + 1]) + block))
+        self.assertEqual(client.goaway(), PROTOCOL_ERROR)
+
+    def test_data_padding_longer_than_the_frame(self):
+        client = self.raw()
+        client.send(client.request(1, path="/dav/pad.txt", method="PUT", end_stream=False),
+                    self.raw_frame(0x0, 0x8 | 0x1, 1, bytes([9]) + b"abcd"))
+        self.assertEqual(client.goaway(), PROTOCOL_ERROR)
+
+    def test_priority_and_rst_stream_frame_rules(self):
+        # §6.3: PRIORITY on stream 0, or of the wrong length; §6.4: RST_STREAM likewise.
+        self.assert_connection_error(self.raw_frame(0x2, 0, 0, b"\x00\x00\x00\x01\x10"),
+                                     PROTOCOL_ERROR)
+        client = self.raw()
+        client.send(self.raw_frame(0x2, 0, 1, b"\x00\x00\x00\x03"))
+        self.assert_stream_error(client, 1, FRAME_SIZE_ERROR)
+        self.assert_connection_error(self.raw_frame(0x3, 0, 0, b"\x00\x00\x00\x08"),
+                                     PROTOCOL_ERROR)
+        client = self.raw()
+        client.send(client.request(1, end_stream=False),
+                    self.raw_frame(0x3, 0, 1, b"\x00\x00\x08"))
+        self.assertEqual(client.goaway(), FRAME_SIZE_ERROR)
+
+    def test_stream_depending_on_itself(self):
+        # §5.3.1: a stream cannot depend on itself: a stream error of type PROTOCOL_ERROR.
+        client = self.raw()
+        priority = (1).to_bytes(4, "big") + b"\x10"
+        client.send(self.raw_frame(0x1, 0x4 | 0x1 | 0x20, 1, priority + self.block(client)))
+        self.assert_stream_error(client, 1, PROTOCOL_ERROR)
+        client = self.raw()
+        client.send(client.request(3, end_stream=False),
+                    self.raw_frame(0x2, 0, 3, (3).to_bytes(4, "big") + b"\x10"))
+        self.assert_stream_error(client, 3, PROTOCOL_ERROR)
+
+    def test_stream_window_update_rules(self):
+        # §6.9: a zero increment on a stream, and a stream window past 2^31-1, are stream errors.
+        client = self.raw()
+        client.send(client.request(1, path="/big.bin"),
+                    self.raw_frame(0x8, 0, 1, (0).to_bytes(4, "big")))
+        self.assert_stream_error(client, 1, PROTOCOL_ERROR)
+        client = self.raw()
+        client.send(client.request(3, path="/big.bin"),
+                    self.raw_frame(0x8, 0, 3, (2 ** 31 - 1).to_bytes(4, "big")))
+        self.assert_stream_error(client, 3, FLOW_CONTROL_ERROR)
+
+    def test_continuation_rules(self):
+        # §6.10: CONTINUATION with no HEADERS before it, after another frame, on another stream.
+        client = self.raw()
+        self.assert_connection_error(self.raw_frame(0x9, 0x4, 1, self.block(client)),
+                                     PROTOCOL_ERROR)
+        client = self.raw()
+        client.send(self.raw_frame(0x1, 0x1, 1, self.block(client)),
+                    self.raw_frame(0x6, 0, 0, b"12345678"))
+        self.assertEqual(client.goaway(), PROTOCOL_ERROR)
+        client = self.raw()
+        client.send(self.raw_frame(0x1, 0x1, 1, self.block(client)),
+                    self.raw_frame(0x9, 0x4, 3, b""))
+        self.assertEqual(client.goaway(), PROTOCOL_ERROR)
+
+    def test_request_with_response_or_duplicate_pseudo_headers(self):
+        # §8.3.1: :status is a response field; each pseudo-header once.
+        client = self.raw()
+        client.send(client.request(1, extra=[(":status", "200")]))
+        self.assertEqual(client.response(1), ("reset", PROTOCOL_ERROR))
+        client.send(client.headers(3, [(":method", "GET"), (":scheme", "http"),
+                                       (":path", "/a.txt"), (":path", "/b.txt")]))
+        self.assertEqual(client.response(3), ("reset", PROTOCOL_ERROR))
+
+    def test_concurrent_streams_past_the_limit_are_refused(self):
+        # §5.1.2: past SETTINGS_MAX_CONCURRENT_STREAMS: PROTOCOL_ERROR or REFUSED_STREAM.
+        client = self.raw()
+        frames = client.frames_until(lambda f: isinstance(f, SettingsFrame) and
+                                     "ACK" not in f.flags)
+        limit = frames[-1].settings.get(SettingsFrame.MAX_CONCURRENT_STREAMS)
+        self.assertIsNotNone(limit)
+        # Uploads that wait for their bodies keep their streams open.
+        client.send(*[client.request(2 * i + 1, path="/dav/open-%d" % i, method="PUT",
+                                     extra=[("content-length", "5")], end_stream=False)
+                      for i in range(limit + 1)])
+        frames = client.frames_until(lambda f: isinstance(f, (RstStreamFrame, GoAwayFrame)))
+        self.assertIn(frames[-1].error_code, (REFUSED_STREAM, PROTOCOL_ERROR), frames[-1])
+        if isinstance(frames[-1], RstStreamFrame):
+            self.assertEqual(frames[-1].stream_id, 2 * limit + 1)
 
     def test_goaway_on_a_stream_is_refused(self):
         self.assert_connection_error(self.raw_frame(0x7, 0, 1, b"\x00" * 8), PROTOCOL_ERROR)
