@@ -38,21 +38,21 @@ POOLS = {
 }
 HELD_POOLS = {
     "event": "<ThreadsPerChild>25</ThreadsPerChild><ServerLimit>1</ServerLimit>"
-             "<MinSpareThreads>0</MinSpareThreads><KeepAliveTimeout>5s</KeepAliveTimeout>",
+             "<MinSpareThreads>0</MinSpareThreads>",
     "worker": "<ThreadsPerChild>25</ThreadsPerChild><ServerLimit>1</ServerLimit>"
-              "<MinSpareThreads>0</MinSpareThreads><MaxRequestWorkers>25</MaxRequestWorkers>"
-              "<KeepAliveTimeout>5s</KeepAliveTimeout>",
+              "<MinSpareThreads>0</MinSpareThreads><MaxRequestWorkers>25</MaxRequestWorkers>",
     "prefork": "<StartServers>25</StartServers><ServerLimit>25</ServerLimit>"
                "<MinSpareServers>1</MinSpareServers><MaxSpareServers>25</MaxSpareServers>"
-               "<MaxRequestWorkers>25</MaxRequestWorkers><KeepAliveTimeout>5s</KeepAliveTimeout>",
+               "<MaxRequestWorkers>25</MaxRequestWorkers>",
 }
 
 
 class Running:
     def __init__(self, argv, port):
         self.port = port
+        # A session of its own: Apache's prefork signals its whole process group on stop.
         self.process = subprocess.Popen(["taskset", "-c", "0", *argv], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
         wait_for_port(port)
         time.sleep(1.0)  # let every child start
 
@@ -71,7 +71,8 @@ class Running:
 def start(kind, mpm, workdir, docroot, held=False):
     port = free_port()
     if kind == "collage":
-        argv = servers.collage(workdir, docroot, port, mpm, (HELD_POOLS if held else POOLS)[mpm])
+        argv = servers.collage(workdir, docroot, port, mpm, (HELD_POOLS if held else POOLS)[mpm],
+                               keepalive_timeout=5 if held else 300)
     else:
         processes = (25 if held else 64) if mpm == "prefork" else 1
         argv = servers.apache(workdir, docroot, port, mpm, threads=25 if held else 64,

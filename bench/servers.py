@@ -99,7 +99,7 @@ mimetype.assign = (".bin" => "application/octet-stream", ".html" => "text/html")
     return ["lighttpd", "-D", "-f", config]
 
 
-def collage(workdir, docroot, port, mpm="event", extra=""):
+def collage(workdir, docroot, port, mpm="event", extra="", keepalive_timeout=300):
     """Collage with one child unless extra says otherwise."""
     repo = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
     config = os.path.join(workdir, "collage-%s-%d.xml" % (mpm, port))
@@ -113,11 +113,11 @@ def collage(workdir, docroot, port, mpm="event", extra=""):
   <AccessLog>off</AccessLog>
   <LogLevel>warn</LogLevel>
   <PidFile>off</PidFile>
-  <KeepAliveTimeout>300s</KeepAliveTimeout>
+  <KeepAliveTimeout>%ds</KeepAliveTimeout>
   <RequestHeaderTimeout>300s</RequestHeaderTimeout>
   <MaxKeepAliveRequests>0</MaxKeepAliveRequests>
   <DocumentRoot>%s</DocumentRoot>
   %s
 </Collage>
-""" % (load, mpm, port, docroot, extra))
+""" % (load, mpm, port, keepalive_timeout, docroot, extra))
     return [os.path.join(repo, "build", "mpm", "collage"), "-f", config]

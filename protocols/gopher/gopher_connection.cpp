@@ -99,9 +99,11 @@ void Connection::drain() {
 }
 
 Task<void> Connection::run() {
-  using namespace asio::experimental::awaitable_operators;
+  // The watchdog closes the socket on its deadline, which ends session().
   watchdog_.set_deadline(Watchdog::Clock::now() + settings_.timeout);
-  co_await (session() || watchdog_.run());
+  watchdog_.start();
+  co_await session();
+  watchdog_.stop();
   asio::error_code ec;
   socket_.close(ec);
 }

@@ -111,9 +111,12 @@ void Connection::drain() {
 }
 
 Task<void> Connection::run() {
-  using namespace asio::experimental::awaitable_operators;
+  // A timer callback, not a coroutine beside the session: an idle connection then holds one
+  // coroutine chain and one timer, nothing more. A deadline closes the socket, ending session().
   watchdog_.set_deadline(Clock::now() + settings_.header_timeout);
-  co_await (session() || watchdog_.run());
+  watchdog_.start();
+  co_await session();
+  watchdog_.stop();
   if (!handover_) {
     asio::error_code ec;
     socket_.close(ec);
@@ -194,14 +197,6 @@ void Connection::release_idle_buffer() {
 }
 
 Task<bool> Connection::fill() {
-  if (phase_ == Phase::idle && start_ == end_) {
-    // An idle keep-alive connection holds no buffer: wait for readability first.
-    release_idle_buffer();
-    const asio::error_code ec = co_await transport_->wait_readable();
-    if (ec) {
-      co_return false;
-    }
-  }
   make_room();
   auto [ec, n] =
       co_await transport_->read_some(asio::buffer(input_.get() + end_, capacity_ - end_));
@@ -260,6 +255,13 @@ Task<void> Connection::session() {
     if (draining_ && requests_ > 0 && start_ == end_) {
       co_return;
     }
+    if (start_ == end_) {
+      // Idle: wait here, at the top of the chain, holding no buffer and no deeper frames.
+      release_idle_buffer();
+      if (co_await transport_->wait_readable()) {
+        co_return;
+      }
+    }
     std::size_t head_length = 0;
     const int status = co_await read_head(head_length);
     if (status < 0) {
@@ -300,7 +302,7 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
 
   // h2c with prior knowledge (RFC 9113 §3.3): the HTTP/2 preface instead of a request.
   if (head_block_ == "PRI * HTTP/2.0\r\n\r\n" && requests_ == 1 && can_hand_over()) {
-    handover_.emplace();
+    handover_ = std::make_unique<Handover>();
     handover_->already_read = head_block_;
     handover_->already_read += buffered();
     start_ = end_;
@@ -407,7 +409,8 @@ Task<bool> Connection::upgrade_to_h2c(bool has_body) {
                            false)) {
     co_return false;
   }
-  Handover& h = handover_.emplace();
+  handover_ = std::make_unique<Handover>();
+  Handover& h = *handover_;
   h.upgrade = true;
   h.http2_settings = request_.headers.get("HTTP2-Settings");
   h.method = head_.method_token;

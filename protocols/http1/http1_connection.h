@@ -33,8 +33,8 @@ class Connection final : public TrackedConnection {
 
   // Serves the connection until it closes, or until it is to be handed to HTTP/2.
   Task<void> run();
-  // Set when the connection continues as HTTP/2 (h2c); the caller takes the transport.
-  std::optional<Handover>& handover() { return handover_; }
+  // Set when the connection continues as HTTP/2 (h2c); null otherwise.
+  const std::unique_ptr<Handover>& handover() const { return handover_; }
   std::unique_ptr<Transport> release_transport() { return std::move(transport_); }
   void drain() override;
 
@@ -102,7 +102,7 @@ class Connection final : public TrackedConnection {
   std::string host_;
   std::string out_;
   PeerInfo peer_;
-  std::optional<Handover> handover_;
+  std::unique_ptr<Handover> handover_;  // rare: kept out of every connection's footprint
 };
 
 }  // namespace collage::http1
