@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Side-by-side HTTP/1.1 benchmark: Collage against nginx (and others as they are added).
+"""Side-by-side HTTP/1.1 benchmark: Collage against nginx, Apache httpd (event MPM), h2o and
+lighttpd, all from Debian.
 
 Each server runs pinned to CPU 0 with one worker, access log off, keep-alive and sendfile on;
 wrk runs pinned to CPU 1. Workloads run on every server in turn for several interleaved rounds
@@ -8,7 +9,7 @@ the server's CPU time per request (from /proc/PID/stat before and after each run
 figure's ratio to nginx.
 
 Usage (as root, Debian 12): bench/http1_bench.py [--rounds 3] [--seconds 5]
-Needs wrk and nginx; installs them with apt-get if missing.
+Needs wrk, nginx, apache2, h2o and lighttpd; installs them with apt-get if missing.
 """
 
 import argparse
@@ -24,16 +25,21 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import servers  # noqa: E402
 from benchlib import cpu_seconds, free_port, process_tree, wait_for_port  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
 
 def ensure_tools():
-    missing = [p for p, exe in (("wrk", "wrk"), ("nginx-light", "nginx")) if not shutil.which(exe)]
+    missing = [p for p, exe in (("wrk", "wrk"), ("nginx-light", "nginx"), ("apache2", "apache2"),
+                                ("h2o", "h2o"), ("lighttpd", "lighttpd"))
+               if not shutil.which(exe) and not os.path.exists("/usr/sbin/" + exe)]
     if missing:
         subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True,
                        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    for unit in ("nginx", "apache2", "h2o", "lighttpd"):
+        subprocess.run(["systemctl", "stop", unit], capture_output=True)
 
 
 
@@ -44,9 +50,11 @@ class Server:
     def __init__(self, name, argv, port, pids_of=None):
         self.name = name
         self.port = port
-        self.process = subprocess.Popen(["taskset", "-c", "0", *argv],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # A session of its own: Apache signals its whole process group when it stops.
+        self.process = subprocess.Popen(["taskset", "-c", "0", *argv], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
         wait_for_port(port)
+        time.sleep(0.5)  # children (Collage, Apache) are up by now
         self.pids = process_tree(self.process.pid)
 
     def stop(self):
@@ -108,6 +116,21 @@ http {
     return Server("nginx", ["nginx", "-c", config, "-p", workdir], port)
 
 
+def start_apache(workdir, docroot, port):
+    # One child with enough threads for 256 connections: httpd's event MPM needs a thread per
+    # connection with a request in flight.
+    return Server("apache-event", servers.apache(workdir, docroot, port, "event", threads=128),
+                  port)
+
+
+def start_h2o(workdir, docroot, port):
+    return Server("h2o", servers.h2o(workdir, docroot, port), port)
+
+
+def start_lighttpd(workdir, docroot, port):
+    return Server("lighttpd", servers.lighttpd(workdir, docroot, port), port)
+
+
 def run_wrk(port, path, connections, seconds, new_connection=False):
     argv = ["taskset", "-c", "1", "wrk", "-t1", "-c%d" % connections, "-d%ds" % seconds,
             "http://127.0.0.1:%d%s" % (port, path)]
@@ -137,12 +160,14 @@ def main():
     args = parser.parse_args()
     ensure_tools()
     workdir = tempfile.mkdtemp(prefix="collage-bench-")
+    os.chmod(workdir, 0o755)  # Apache and lighttpd children read the files as nobody
     docroot = os.path.join(workdir, "www")
     os.makedirs(docroot)
     for name, size in (("1k.bin", 1024), ("64k.bin", 65536)):
         with open(os.path.join(docroot, name), "wb") as f:
             f.write(os.urandom(size))
-    starters = [("nginx", start_nginx), ("collage", start_collage)]
+    starters = [("nginx", start_nginx), ("apache-event", start_apache), ("h2o", start_h2o),
+                ("lighttpd", start_lighttpd), ("collage", start_collage)]
     results = {}  # (workload, server) -> list of (rps, cpu_us_per_request)
     try:
         for round_number in range(args.rounds):

@@ -92,8 +92,6 @@ server.max-keep-alive-idle = 300
 server.max-fds = 65536
 server.max-connections = 30000
 server.network-backend = "sendfile"
-server.username = "nobody"
-server.groupname = "nogroup"
 mimetype.assign = (".bin" => "application/octet-stream", ".html" => "text/html")
 """ % (docroot, port, workdir, port, workdir))
     return ["lighttpd", "-D", "-f", config]

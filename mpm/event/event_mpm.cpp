@@ -1,7 +1,7 @@
 // The event MPM: per child, one event thread owns the listeners and every connection's socket
 // I/O (idle keep-alive connections cost a small object and no thread); work that may block goes
 // to a pool of ThreadsPerChild workers. AsyncRequestWorkerFactor bounds how many connections with
-// a request in progress a child takes on before it leaves new ones to its siblings.
+// a request in progress a child takes on before it leaves new ones to its siblings (if it has any).
 
 #include <asio/thread_pool.hpp>
 
@@ -19,8 +19,9 @@ const Directive kDirectives[] = {
      .type = ArgType::integer,
      .contexts = kServerContext,
      .default_value = "2",
-     .help = "A child stops accepting while ThreadsPerChild times this many of its connections "
-             "have a request in progress (idle keep-alive connections do not count).",
+     .help = "A child leaves new connections to its siblings while ThreadsPerChild times this "
+             "many of its connections have a request in progress (idle keep-alive connections "
+             "do not count); a child with no sibling always accepts.",
      .min = 1,
      .max = 1000},
 };
@@ -51,6 +52,16 @@ class EventMpm final : public Mpm {
     services.set_scoreboard(&row, std::move(slots));
 
     const std::uint32_t busy_limit = plan_.threads_per_child * factor_;
+    auto has_sibling = [&] {
+      for (std::uint32_t i = 0; i < child.scoreboard.servers(); ++i) {
+        const ChildScore& other = child.scoreboard.child(i);
+        if (i != child.slot && other.status == ChildStatus::serving &&
+            other.generation == child.generation) {
+          return true;
+        }
+      }
+      return false;
+    };
     std::unique_ptr<ChildControl> control;
     asio::steady_timer recheck(io);
     bool rechecking = false;
@@ -61,8 +72,8 @@ class EventMpm final : public Mpm {
           control->connection_accepted();
         },
         [&] {
-          if (row.busy.load(std::memory_order_relaxed) < busy_limit) {
-            return true;
+          if (row.busy.load(std::memory_order_relaxed) < busy_limit || !has_sibling()) {
+            return true;  // room here, or nobody else to leave the connection to
           }
           // Finishing requests do not wake the listeners; a short timer looks again while full.
           if (!rechecking) {
