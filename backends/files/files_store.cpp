@@ -159,10 +159,9 @@ Task<void> FilesStore::handle(RequestContext& ctx, Entity& out) const {
   }
 }
 
-void FilesStore::serve_file(const Request& request, int fd, std::string_view name,
-                            Entity& out) const {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+void FilesStore::serve_file(const Request& request, int fd, const struct stat& st,
+                            std::string_view name, Entity& out) const {
+  if (!S_ISREG(st.st_mode)) {
     ::close(fd);
     out.set_error(403);
     return;
@@ -217,7 +216,7 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
       out.set_error(404);
       co_return;
     }
-    serve_file(request, fd, request.path, out);
+    serve_file(request, fd, st, request.path, out);
     co_return;
   }
   FdGuard directory(fd);
@@ -242,7 +241,7 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
     if (index_fd >= 0) {
       struct stat index_stat {};
       if (::fstat(index_fd, &index_stat) == 0 && S_ISREG(index_stat.st_mode)) {
-        serve_file(request, index_fd, index, out);
+        serve_file(request, index_fd, index_stat, index, out);
         co_return;
       }
       ::close(index_fd);

@@ -1,6 +1,8 @@
 #pragma once
 // The file store: serves a document root, and accepts PUT and DELETE where a location is writable.
 
+#include <sys/stat.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,8 +38,10 @@ class FilesStore final : public Store {
   Task<void> list(RequestContext& ctx, Entity& out) const;
   void make_directory(RequestContext& ctx, Entity& out) const;
   void rename(RequestContext& ctx, Entity& out) const;
-  // Fills out for a regular file already opened as fd (status 200, 304 or 412).
-  void serve_file(const Request& request, int fd, std::string_view name, Entity& out) const;
+  // Fills out for a regular file already opened as fd, with the fstat the caller already made
+  // (status 200, 304 or 412; 403 if it is not a regular file). Takes ownership of fd.
+  void serve_file(const Request& request, int fd, const struct stat& st, std::string_view name,
+                  Entity& out) const;
   int open(std::string_view relative, int flags) const;
 
   FilesConfig config_;
