@@ -25,6 +25,12 @@ const Directive kDirectives[] = {
      .contexts = kAnyContext,
      .default_value = "index.html",
      .help = "Files tried, in order, when a directory is requested."},
+    {.name = "OpenFileCacheValid",
+     .type = ArgType::duration,
+     .contexts = kAnyContext,
+     .default_value = "0s",
+     .help = "Keep served files open this long and reuse them (like nginx's open_file_cache); "
+             "0s: open the file on every request. Writes through Collage empty it at once."},
     {.name = "DirectoryListing",
      .type = ArgType::flag,
      .contexts = kAnyContext,
@@ -78,6 +84,7 @@ std::unique_ptr<Store> make_store(const Scope& scope, ConfigErrors& errors) {
   }
   config.index_files = scope.list("DirectoryIndex");
   config.directory_listing = scope.flag("DirectoryListing");
+  config.open_file_cache_valid = scope.duration("OpenFileCacheValid");
   config.symlinks_outside_root = scope.flag("SymlinksOutsideRoot");
   config.writable = scope.flag("Writable");
 

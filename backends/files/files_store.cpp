@@ -1,4 +1,5 @@
 #include "files_store.h"
+#include "open_file_cache.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -152,23 +153,23 @@ Task<void> FilesStore::handle(RequestContext& ctx, Entity& out) const {
   switch (ctx.request.method) {
     case Method::put: co_await put(ctx, out); break;
     case Method::del: remove(ctx, out); break;
-    case Method::list: co_await list(ctx, out); break;
+    case Method::list: co_await list(ctx, out); co_return;
     case Method::mkdir: make_directory(ctx, out); break;
     case Method::rename: rename(ctx, out); break;
-    default: co_await get(ctx, out); break;
+    default: co_await get(ctx, out); co_return;
   }
+  // After the change is in place: a file opened before it may be stale now.
+  invalidate_open_files();
 }
 
-void FilesStore::serve_file(const Request& request, int fd, const struct stat& st,
-                            std::string_view name, Entity& out) const {
+void FilesStore::serve_file(const Request& request, std::shared_ptr<const FileHandle> file,
+                            const struct stat& st, std::string_view name, Entity& out) const {
   if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
     out.set_error(403);
     return;
   }
   set_validators(st, out);
   if (const int status = evaluate_preconditions(request, out, /*exists=*/true); status != 0) {
-    ::close(fd);
     std::string etag = std::move(out.etag);
     const auto modified = out.last_modified;
     if (status == 304) {
@@ -185,14 +186,20 @@ void FilesStore::serve_file(const Request& request, int fd, const struct stat& s
   out.content_type = config_.mime_types->lookup(name);
   out.length = static_cast<std::uint64_t>(st.st_size);
   out.headers.add("Accept-Ranges", "bytes");
-  out.body.append_file(std::make_shared<const FileHandle>(fd), 0,
-                       static_cast<std::uint64_t>(st.st_size));
+  out.body.append_file(std::move(file), 0, static_cast<std::uint64_t>(st.st_size));
   out.body.set_end_of_stream();
 }
 
 Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
   const Request& request = ctx.request;
   const std::string relative = relative_of(request.path);
+  const bool cacheable = config_.open_file_cache_valid.count() > 0 && request.path.back() != '/';
+  if (cacheable) {
+    if (const OpenFile* hit = cached_open_file(this, relative, config_.open_file_cache_valid)) {
+      serve_file(request, hit->file, hit->st, request.path, out);
+      co_return;
+    }
+  }
   const int fd = open(relative, O_RDONLY | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
@@ -216,7 +223,11 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
       out.set_error(404);
       co_return;
     }
-    serve_file(request, fd, st, request.path, out);
+    auto file = std::make_shared<const FileHandle>(fd);
+    if (cacheable && S_ISREG(st.st_mode)) {
+      cache_open_file(this, relative, OpenFile{file, st});
+    }
+    serve_file(request, std::move(file), st, request.path, out);
     co_return;
   }
   FdGuard directory(fd);
@@ -241,7 +252,7 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
     if (index_fd >= 0) {
       struct stat index_stat {};
       if (::fstat(index_fd, &index_stat) == 0 && S_ISREG(index_stat.st_mode)) {
-        serve_file(request, index_fd, index_stat, index, out);
+        serve_file(request, std::make_shared<const FileHandle>(index_fd), index_stat, index, out);
         co_return;
       }
       ::close(index_fd);

@@ -1,6 +1,7 @@
 #pragma once
 // The file store: serves a document root, and accepts PUT and DELETE where a location is writable.
 
+#include <chrono>
 #include <sys/stat.h>
 
 #include <memory>
@@ -19,6 +20,7 @@ struct FilesConfig {
   bool symlinks_outside_root = false;
   bool writable = false;
   std::shared_ptr<const MimeTypes> mime_types;
+  std::chrono::milliseconds open_file_cache_valid{0};  // 0: every request opens the file
 };
 
 class FilesStore final : public Store {
@@ -38,10 +40,10 @@ class FilesStore final : public Store {
   Task<void> list(RequestContext& ctx, Entity& out) const;
   void make_directory(RequestContext& ctx, Entity& out) const;
   void rename(RequestContext& ctx, Entity& out) const;
-  // Fills out for a regular file already opened as fd, with the fstat the caller already made
-  // (status 200, 304 or 412; 403 if it is not a regular file). Takes ownership of fd.
-  void serve_file(const Request& request, int fd, const struct stat& st, std::string_view name,
-                  Entity& out) const;
+  // Fills out for an open file, with the fstat the caller already made (status 200, 304 or
+  // 412; 403 if it is not a regular file).
+  void serve_file(const Request& request, std::shared_ptr<const FileHandle> file,
+                  const struct stat& st, std::string_view name, Entity& out) const;
   int open(std::string_view relative, int flags) const;
 
   FilesConfig config_;

@@ -312,6 +312,68 @@ class FilesTest(ServerTestCase):
         self.assertEqual(r.body, data[5000000:5000010])
 
 
+class OpenFileCacheTest(ServerTestCase):
+    CONFIG = """
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<DocumentRoot>{root}</DocumentRoot>
+<OpenFileCacheValid>400ms</OpenFileCacheValid>
+<Location path="/dav">
+  <Writable>on</Writable>
+</Location>
+"""
+
+    @classmethod
+    def prepare_site(cls, root):
+        os.makedirs(os.path.join(root, "dav"))
+        for name in ("dav/page.txt", "outside.txt"):
+            with open(os.path.join(root, name), "w") as f:
+                f.write("first\n")
+
+    def get(self, path):
+        reply = exchange(self.server.port, b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                         b"\r\n" % path.encode())
+        return reply.status, reply.body
+
+    def open_copies(self, name):
+        """How many descriptors the children hold on the file `name` right now."""
+        target = os.path.realpath(os.path.join(self.root, name))
+        count = 0
+        for pid in self.server.children():
+            directory = "/proc/%d/fd" % pid
+            for fd in os.listdir(directory):
+                try:
+                    count += os.readlink(os.path.join(directory, fd)) == target
+                except OSError:
+                    pass
+        return count
+
+    def test_a_write_through_collage_is_seen_at_once(self):
+        self.assertEqual(self.get("/dav/page.txt"), (200, b"first\n"))
+        reply = exchange(self.server.port, b"PUT /dav/page.txt HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Length: 7\r\nConnection: close\r\n\r\nsecond\n")
+        self.assertIn(reply.status, (200, 201, 204))
+        self.assertEqual(self.get("/dav/page.txt"), (200, b"second\n"))
+        exchange(self.server.port, b"DELETE /dav/page.txt HTTP/1.1\r\nHost: x\r\n"
+                 b"Connection: close\r\n\r\n")
+        self.assertEqual(self.get("/dav/page.txt")[0], 404)
+
+    def test_a_change_behind_the_servers_back_shows_after_the_validity(self):
+        self.assertEqual(self.get("/outside.txt"), (200, b"first\n"))
+        path = os.path.join(self.root, "outside.txt")
+        with open(path + ".new", "w") as f:
+            f.write("replaced\n")
+        os.rename(path + ".new", path)
+        time.sleep(0.6)
+        self.assertEqual(self.get("/outside.txt"), (200, b"replaced\n"))
+
+    def test_repeated_requests_reuse_the_open_file(self):
+        time.sleep(0.5)  # whatever an earlier test left cached has expired
+        for _ in range(20):
+            self.assertEqual(self.get("/outside.txt")[0], 200)
+        # Between requests the file stays open, once, not once per request.
+        self.assertEqual(self.open_copies("outside.txt"), 1)
+
+
 class VirtualHostTest(ServerTestCase):
     CONFIG = """
 <Listen protocol="http1" address="127.0.0.1" port="0"/>
