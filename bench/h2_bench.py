@@ -63,6 +63,7 @@ def collage(d, port, tls):
   <ThreadsPerChild>1</ThreadsPerChild>
   <MinSpareThreads>0</MinSpareThreads>
   <PidFile>off</PidFile>
+  <OpenFileCacheValid>1s</OpenFileCacheValid>
   <DocumentRoot>%s/www</DocumentRoot>
 </Collage>
 """ % (port, "on" if tls else "off", d, d, d))
@@ -99,6 +100,7 @@ events { worker_connections 4096; }
 http {
   access_log off;
   sendfile on;
+  open_file_cache max=1024 valid=1s;
   keepalive_requests 10000000;
   client_body_temp_path %(d)s/body;
   proxy_temp_path %(d)s/proxy;
