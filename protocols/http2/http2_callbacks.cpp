@@ -96,8 +96,15 @@ int Connection::on_begin_headers(const nghttp2_frame* frame) {
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
     return 0;
   }
-  streams_.emplace(frame->hd.stream_id,
-                   std::make_shared<Stream>(*this, frame->hd.stream_id, executor_));
+  std::shared_ptr<Stream> stream;
+  if (!spare_streams_.empty()) {
+    stream = std::move(spare_streams_.back());
+    spare_streams_.pop_back();
+    stream->recycle(frame->hd.stream_id);
+  } else {
+    stream = std::make_shared<Stream>(*this, frame->hd.stream_id, executor_);
+  }
+  streams_.emplace(frame->hd.stream_id, std::move(stream));
   return 0;
 }
 
@@ -198,6 +205,11 @@ int Connection::on_stream_close(std::int32_t stream_id, std::uint32_t /*error_co
   }
   s.body_chunks.clear();
   s.body_ready.cancel();
+  // Kept for the next stream when nothing else holds it (its handler has finished).
+  if (it->second.use_count() == 1 && spare_streams_.size() < kSpareStreams) {
+    it->second->entity.reset();  // let go of its file now, not when it is reused
+    spare_streams_.push_back(std::move(it->second));
+  }
   streams_.erase(it);
   update_deadline();
   return 0;

@@ -3,6 +3,7 @@
 // to nghttp2, a writer sending what nghttp2 produces, a coroutine per request stream, and a
 // watchdog for idle and stalled connections.
 
+#include <vector>
 #include <array>
 #include <nghttp2/nghttp2.h>
 
@@ -73,6 +74,9 @@ class Connection final : public TrackedConnection {
 
   nghttp2_session* session_ = nullptr;
   std::map<std::int32_t, std::shared_ptr<Stream>> streams_;
+  // Finished streams kept for reuse (see Stream::recycle).
+  static constexpr std::size_t kSpareStreams = 16;
+  std::vector<std::shared_ptr<Stream>> spare_streams_;
   // The last stream ids the client opened, oldest overwritten first: a HEADERS frame on a lower
   // id than the highest must belong to one of them (trailers, late frames after a reset).
   std::array<std::int32_t, 256> recent_streams_{};

@@ -34,6 +34,31 @@ struct Stream {
     body_ready.expires_at(asio::steady_timer::time_point::max());
   }
 
+  // Makes a finished stream ready to carry stream new_id, keeping the capacity of its strings
+  // and vectors so a busy connection stops allocating per stream.
+  void recycle(std::int32_t new_id) {
+    id = new_id;
+    method.clear();
+    path.clear();
+    authority.clear();
+    scheme.clear();
+    fields.clear();
+    header_bytes = 0;
+    request.reset();
+    normalized_host.clear();
+    head_complete = dispatched = false;
+    body_chunks.clear();
+    body_received = body_limit = 0;
+    content_length.reset();
+    body_complete = body_too_large = false;
+    body_ready.expires_at(asio::steady_timer::time_point::max());
+    entity.reset();
+    bucket_index = 0;
+    bucket_offset = 0;
+    header_storage.clear();
+    response_submitted = response_done = closed = false;
+  }
+
   Connection& connection;
   std::int32_t id;
 
