@@ -94,7 +94,12 @@ ChildControl::ChildControl(asio::io_context& io, ChildContext& child, ChildListe
   ::signal(SIGHUP, SIG_IGN);
 }
 
-ChildControl::~ChildControl() = default;
+ChildControl::~ChildControl() {
+  // The child is done: what its connections logged since the last flush goes out now.
+  if (AccessLog* log = child_.server.generation()->access_log(); log != nullptr) {
+    log->flush();
+  }
+}
 
 ChildScore& ChildControl::score() const { return child_.scoreboard.child(child_.slot); }
 

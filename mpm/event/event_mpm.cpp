@@ -99,9 +99,6 @@ class EventMpm final : public Mpm {
                 plan_.threads_per_child);
     io.run();
     pool.join();
-    if (AccessLog* log = server.generation()->access_log(); log != nullptr) {
-      log->flush();
-    }
     COLLAGE_LOG(LogLevel::info, "COL-EVENT-0004", "child {} stopped", ::getpid());
     return 0;
   }

@@ -68,9 +68,6 @@ class PreforkMpm final : public Mpm {
     control->start();
     COLLAGE_LOG(LogLevel::info, "COL-PREFORK-0001", "prefork MPM child {} ready", ::getpid());
     io.run();
-    if (AccessLog* log = server.generation()->access_log(); log != nullptr) {
-      log->flush();
-    }
     return 0;
   }
 

@@ -94,9 +94,6 @@ class WorkerMpm final : public Mpm {
     for (auto& worker : threads) {
       worker->thread.join();
     }
-    if (AccessLog* log = server.generation()->access_log(); log != nullptr) {
-      log->flush();
-    }
     COLLAGE_LOG(LogLevel::info, "COL-WORKER-0003", "child {} stopped", ::getpid());
     return 0;
   }

@@ -67,6 +67,7 @@ class ChildControl {
  public:
   ChildControl(asio::io_context& io, ChildContext& child, ChildListeners& listeners,
                ChildHooks hooks);
+  // Flushes the access log: destroy it once the child's connections are gone.
   ~ChildControl();
   // Marks the child as serving in the scoreboard and starts waiting for signals.
   void start();
