@@ -25,7 +25,7 @@ Task<BodyRead> Body::read(std::span<char> into) {
   if (complete_ || into.empty()) {
     co_return BodyRead{};
   }
-  Connection& c = connection_;
+  Connection& c = *connection_;
   if (continue_pending_) {
     continue_pending_ = false;
     // Only worth sending if the client is still waiting, i.e. has not started sending.
@@ -61,7 +61,7 @@ Task<BodyRead> Body::read(std::span<char> into) {
 }
 
 Task<BodyRead> Body::read_chunked(std::span<char> into) {
-  Connection& c = connection_;
+  Connection& c = *connection_;
   for (;;) {
     if (c.start_ < c.end_) {
       const ChunkedDecoder::Step step = decoder_.step(c.buffered());

@@ -14,7 +14,9 @@ class Connection;
 
 class Body final : public BodySource {
  public:
-  explicit Body(Connection& connection) : connection_(connection) {}
+  Body() = default;
+  // The connection reading this body; set each time the body's request state is lent out.
+  void attach(Connection& connection) { connection_ = &connection; }
 
   void start(const RequestHead& head, std::uint64_t limit);
   Task<BodyRead> read(std::span<char> into) override;
@@ -29,7 +31,7 @@ class Body final : public BodySource {
     return {0, error};
   }
 
-  Connection& connection_;
+  Connection* connection_ = nullptr;
   std::optional<std::uint64_t> declared_;
   std::uint64_t remaining_ = 0;  // Content-Length bodies
   std::uint64_t received_ = 0;

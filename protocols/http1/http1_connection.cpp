@@ -84,7 +84,7 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
       watchdog_(socket_.get_executor(), [this] { return on_deadline(); }),
       context_(std::move(context)),
       settings_(settings),
-      body_(*this) {
+      state_(nullptr) {
   tracker_handle_ = context_.services->connections().add(this);
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -95,6 +95,7 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
 
 Connection::~Connection() {
   context_.services->connections().remove(tracker_handle_);
+  return_state();
   if (input_) {
     give_buffer(std::move(input_));
   }
@@ -182,10 +183,41 @@ void Connection::make_room() {
   }
 }
 
+std::vector<std::unique_ptr<Connection::RequestState>>& Connection::state_pool() {
+  thread_local std::vector<std::unique_ptr<RequestState>> pool;
+  return pool;
+}
+
+void Connection::borrow_state() {
+  if (state_) {
+    return;
+  }
+  auto& pool = state_pool();
+  if (pool.empty()) {
+    state_ = std::make_unique<RequestState>();
+  } else {
+    state_ = std::move(pool.back());
+    pool.pop_back();
+  }
+  state_->body.attach(*this);
+}
+
+void Connection::return_state() {
+  if (!state_) {
+    return;
+  }
+  auto& pool = state_pool();
+  // An unusually large request or response does not keep its memory in the pool.
+  if (pool.size() < kStatePoolSize && state_->head_block.capacity() <= kKeepCapacity &&
+      state_->out.capacity() <= kKeepCapacity) {
+    state_->entity.reset();
+    pool.push_back(std::move(state_));
+  }
+  state_.reset();
+}
+
 void Connection::release_idle_buffer() {
-  // Buffers grown for the last request go too; the next one regrows what it needs.
-  std::string().swap(out_);
-  std::string().swap(head_block_);
+  return_state();
   if (input_ && start_ == end_) {
     if (capacity_ == kInitialBuffer) {
       give_buffer(std::move(input_));
@@ -262,6 +294,7 @@ Task<void> Connection::session() {
         co_return;
       }
     }
+    borrow_state();
     std::size_t head_length = 0;
     const int status = co_await read_head(head_length);
     if (status < 0) {
@@ -270,7 +303,7 @@ Task<void> Connection::session() {
     if (status >= 400) {
       COLLAGE_LOG(LogLevel::info, "COL-HTTP1-0001", "{}:{}: {} {}", peer_.address, peer_.port,
                   status, status == 414 ? "request line too long" : "request header too large");
-      head_.request_line = {};
+      state_->head.request_line = {};
       co_await send_error(status, "");
       co_return;
     }
@@ -286,69 +319,69 @@ Task<bool> Connection::send_error(int status, std::string_view reason) {
     COLLAGE_LOG(LogLevel::info, "COL-HTTP1-0001", "{}:{}: {} {}", peer_.address, peer_.port, status,
                 reason);
   }
-  entity_.set_error(status);
-  head_.version_minor = 1;
+  state_->entity.set_error(status);
+  state_->head.version_minor = 1;
   co_await write_response(/*head_request=*/false, /*keep_alive=*/false);
   co_await linger_close();
   co_return false;
 }
 
 Task<bool> Connection::serve_request(std::size_t head_length) {
-  head_block_.assign(input_.get() + start_, head_length);
+  state_->head_block.assign(input_.get() + start_, head_length);
   start_ += head_length;
-  request_.reset();
-  entity_.reset();
+  state_->request.reset();
+  state_->entity.reset();
   phase_ = Phase::processing;
 
   // h2c with prior knowledge (RFC 9113 §3.3): the HTTP/2 preface instead of a request.
-  if (head_block_ == "PRI * HTTP/2.0\r\n\r\n" && requests_ == 1 && can_hand_over()) {
+  if (state_->head_block == "PRI * HTTP/2.0\r\n\r\n" && requests_ == 1 && can_hand_over()) {
     handover_ = std::make_unique<Handover>();
-    handover_->already_read = head_block_;
+    handover_->already_read = state_->head_block;
     handover_->already_read += buffered();
     start_ = end_;
     co_return false;
   }
 
-  const ParseError error = parse_request_head(head_block_, settings_.limits, head_);
+  const ParseError error = parse_request_head(state_->head_block, settings_.limits, state_->head);
   if (error.status != 0) {
     co_return co_await send_error(error.status, error.reason);
   }
 
-  request_.protocol = "http1";
-  request_.method = head_.method;
-  request_.method_token = head_.method_token;
-  request_.target = head_.target;
-  request_.query = head_.query;
-  request_.peer = &peer_;
-  request_.secure = transport_->secure();
-  request_.received = std::chrono::system_clock::now();
-  std::swap(request_.headers, head_.headers);
-  host_.assign(head_.host);
-  for (char& c : host_) {
+  state_->request.protocol = "http1";
+  state_->request.method = state_->head.method;
+  state_->request.method_token = state_->head.method_token;
+  state_->request.target = state_->head.target;
+  state_->request.query = state_->head.query;
+  state_->request.peer = &peer_;
+  state_->request.secure = transport_->secure();
+  state_->request.received = std::chrono::system_clock::now();
+  std::swap(state_->request.headers, state_->head.headers);
+  state_->host.assign(state_->head.host);
+  for (char& c : state_->host) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  if (!host_.empty() && host_.back() == '.') {
-    host_.pop_back();
+  if (!state_->host.empty() && state_->host.back() == '.') {
+    state_->host.pop_back();
   }
-  request_.host = host_;
+  state_->request.host = state_->host;
 
   const Generation& generation = *context_.generation;
-  if (head_.form == TargetForm::asterisk) {
+  if (state_->head.form == TargetForm::asterisk) {
     // OPTIONS * asks about the server as a whole.
-    entity_.reset();
-    entity_.length = 0;
+    state_->entity.reset();
+    state_->entity.length = 0;
     std::string allow;
     MethodSet methods = generation.all_methods();
     methods.add(Method::options);
     append_allow_header_value(methods, allow);
-    entity_.headers.add("Allow", std::move(allow));
-    const bool keep = head_.keep_alive && !draining_ && !head_.chunked && !head_.content_length;
+    state_->entity.headers.add("Allow", std::move(allow));
+    const bool keep = state_->head.keep_alive && !draining_ && !state_->head.chunked && !state_->head.content_length;
     const bool ok = co_await write_response(false, keep);
     const bool reuse = ok && keep;
     co_return reuse;
   }
 
-  switch (normalize_path(head_.path, request_.path)) {
+  switch (normalize_path(state_->head.path, state_->request.path)) {
     case PathResult::ok: break;
     case PathResult::encoded_slash:
       // Like httpd's AllowEncodedSlashes Off: no such resource, rather than a malformed request.
@@ -357,20 +390,20 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
     case PathResult::nul_byte: co_return co_await send_error(400, "NUL in path");
     default: co_return co_await send_error(400, "bad percent-encoding in path");
   }
-  if (request_.method == Method::unknown) {
+  if (state_->request.method == Method::unknown) {
     co_return co_await send_error(501, "unknown method");
   }
 
-  RequestContext ctx = route(generation, request_, *context_.services);
-  const bool has_body = head_.chunked || head_.content_length.value_or(0) > 0;
+  RequestContext ctx = route(generation, state_->request, *context_.services);
+  const bool has_body = state_->head.chunked || state_->head.content_length.value_or(0) > 0;
   if (has_body) {
-    if (head_.content_length && *head_.content_length > ctx.location.max_body_size) {
+    if (state_->head.content_length && *state_->head.content_length > ctx.location.max_body_size) {
       co_return co_await send_error(413, "declared body larger than LimitRequestBody");
     }
-    body_.start(head_, ctx.location.max_body_size);
-    request_.body = &body_;
-  } else if (!head_.content_length &&
-             (request_.method == Method::put || request_.method == Method::post)) {
+    state_->body.start(state_->head, ctx.location.max_body_size);
+    state_->request.body = &state_->body;
+  } else if (!state_->head.content_length &&
+             (state_->request.method == Method::put || state_->request.method == Method::post)) {
     co_return co_await send_error(411, "no Content-Length");
   }
 
@@ -379,18 +412,18 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
   }
 
   if (context_.score != nullptr) {
-    context_.score->begin_request(head_.request_line);
+    context_.score->begin_request(state_->head.request_line);
   }
-  co_await respond(ctx, entity_);
+  co_await respond(ctx, state_->entity);
 
   bool keep_alive =
-      head_.keep_alive && settings_.keep_alive && !draining_ &&
+      state_->head.keep_alive && settings_.keep_alive && !draining_ &&
       (settings_.max_keep_alive_requests == 0 || requests_ < settings_.max_keep_alive_requests);
-  if (has_body && !body_.complete()) {
+  if (has_body && !state_->body.complete()) {
     keep_alive = false;  // what is left of the body cannot be told apart from the next request
   }
-  const bool ok = co_await write_response(request_.method == Method::head, keep_alive);
-  if (!keep_alive && ok && (start_ < end_ || (has_body && !body_.complete()))) {
+  const bool ok = co_await write_response(state_->request.method == Method::head, keep_alive);
+  if (!keep_alive && ok && (start_ < end_ || (has_body && !state_->body.complete()))) {
     co_await linger_close();  // unread input would turn our close into a reset
   }
   const bool reuse = ok && keep_alive;
@@ -399,8 +432,8 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
 
 Task<bool> Connection::upgrade_to_h2c(bool has_body) {
   // "Upgrade: h2c" (RFC 7540 §3.2), honoured for body-less requests on cleartext connections.
-  const std::string_view upgrade = request_.headers.get("Upgrade");
-  if (has_body || transport_->secure() || !request_.headers.contains("HTTP2-Settings") ||
+  const std::string_view upgrade = state_->request.headers.get("Upgrade");
+  if (has_body || transport_->secure() || !state_->request.headers.contains("HTTP2-Settings") ||
       !can_hand_over() || upgrade.find("h2c") == std::string_view::npos) {
     co_return false;
   }
@@ -412,11 +445,11 @@ Task<bool> Connection::upgrade_to_h2c(bool has_body) {
   handover_ = std::make_unique<Handover>();
   Handover& h = *handover_;
   h.upgrade = true;
-  h.http2_settings = request_.headers.get("HTTP2-Settings");
-  h.method = head_.method_token;
-  h.target = head_.target;
-  h.authority = head_.host;
-  for (const auto& [name, value] : request_.headers.fields()) {
+  h.http2_settings = state_->request.headers.get("HTTP2-Settings");
+  h.method = state_->head.method_token;
+  h.target = state_->head.target;
+  h.authority = state_->head.host;
+  for (const auto& [name, value] : state_->request.headers.fields()) {
     if (iequals(name, "Upgrade") || iequals(name, "HTTP2-Settings") ||
         iequals(name, "Connection") || iequals(name, "Host")) {
       continue;
@@ -435,43 +468,43 @@ Task<bool> Connection::upgrade_to_h2c(bool has_body) {
 Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
   phase_ = Phase::writing;
   if (context_.score != nullptr) {
-    context_.score->begin_request(head_.request_line);
+    context_.score->begin_request(state_->head.request_line);
   }
-  const BodyFraming framing = choose_framing(entity_, head_request, head_.version_minor);
-  out_.clear();
-  append_response_head(entity_, framing, keep_alive, head_.version_minor, out_);
+  const BodyFraming framing = choose_framing(state_->entity, head_request, state_->head.version_minor);
+  state_->out.clear();
+  append_response_head(state_->entity, framing, keep_alive, state_->head.version_minor, state_->out);
   std::uint64_t body_bytes = 0;
   bool ok = true;
   if (framing != BodyFraming::none) {
-    const auto& buckets = entity_.body.buckets();
+    const auto& buckets = state_->entity.body.buckets();
     for (std::size_t i = 0; i < buckets.size() && ok; ++i) {
       const Bucket& bucket = buckets[i];
       const bool last = i + 1 == buckets.size() && framing != BodyFraming::chunked;
       if (framing == BodyFraming::chunked) {
-        out_ += fmt::format("{:x}\r\n", bucket.size());
+        state_->out += fmt::format("{:x}\r\n", bucket.size());
       }
       if (bucket.kind == Bucket::Kind::memory) {
-        if (out_.size() + bucket.bytes.size() <= kCoalesceLimit) {
-          out_ += bucket.bytes;
+        if (state_->out.size() + bucket.bytes.size() <= kCoalesceLimit) {
+          state_->out += bucket.bytes;
         } else {
-          ok = co_await send_bytes(out_, true) && co_await send_bytes(bucket.bytes, !last);
-          out_.clear();
+          ok = co_await send_bytes(state_->out, true) && co_await send_bytes(bucket.bytes, !last);
+          state_->out.clear();
         }
       } else {
-        ok = (out_.empty() || co_await send_bytes(out_, true)) && co_await send_file(bucket);
-        out_.clear();
+        ok = (state_->out.empty() || co_await send_bytes(state_->out, true)) && co_await send_file(bucket);
+        state_->out.clear();
       }
       if (framing == BodyFraming::chunked) {
-        out_ += "\r\n";
+        state_->out += "\r\n";
       }
       body_bytes += bucket.size();
     }
     if (framing == BodyFraming::chunked) {
-      out_ += "0\r\n\r\n";
+      state_->out += "0\r\n\r\n";
     }
   }
-  if (ok && !out_.empty()) {
-    ok = co_await send_bytes(out_, false);
+  if (ok && !state_->out.empty()) {
+    ok = co_await send_bytes(state_->out, false);
   }
   log_access(framing == BodyFraming::none ? 0 : body_bytes);
   if (context_.score != nullptr) {
@@ -479,7 +512,7 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
   }
   // The response is out: let go of its file and memory now, not when the next request comes
   // (an idle keep-alive connection must not hold an open file).
-  entity_.body.clear();
+  state_->entity.body.clear();
   co_return ok;
 }
 
@@ -493,7 +526,7 @@ Task<bool> Connection::send_file(const Bucket& bucket) {
   if (result == WireResult::truncated) {
     // The file shrank under us; the promised length can no longer be met.
     COLLAGE_LOG(LogLevel::warn, "COL-HTTP1-0006", "{}:{}: file truncated while sending {}",
-                peer_.address, peer_.port, printable(request_.path));
+                peer_.address, peer_.port, printable(state_->request.path));
   }
   co_return result == WireResult::ok;
 }
@@ -524,21 +557,21 @@ void Connection::log_access(std::uint64_t body_bytes) {
   line.clear();
   line += peer_.address;
   line += " - ";
-  line += request_.user.empty() ? std::string_view("-") : std::string_view(request_.user);
+  line += state_->request.user.empty() ? std::string_view("-") : std::string_view(state_->request.user);
   line += ' ';
   line += access_log_time();
   line += ' ';
-  append_log_quoted(head_.request_line, line);
-  line += fmt::format(" {} ", entity_.status);
+  append_log_quoted(state_->head.request_line, line);
+  line += fmt::format(" {} ", state_->entity.status);
   if (body_bytes == 0) {
     line += '-';
   } else {
     line += fmt::format("{}", body_bytes);
   }
   line += ' ';
-  append_log_quoted(request_.headers.get("Referer"), line);
+  append_log_quoted(state_->request.headers.get("Referer"), line);
   line += ' ';
-  append_log_quoted(request_.headers.get("User-Agent"), line);
+  append_log_quoted(state_->request.headers.get("User-Agent"), line);
   line += '\n';
   log->append(line);
 }
