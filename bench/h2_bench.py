@@ -100,7 +100,8 @@ events { worker_connections 4096; }
 http {
   access_log off;
   sendfile on;
-  open_file_cache max=1024 valid=1s;
+  open_file_cache max=1024 inactive=10s;
+  open_file_cache_valid 1s;
   keepalive_requests 10000000;
   client_body_temp_path %(d)s/body;
   proxy_temp_path %(d)s/proxy;

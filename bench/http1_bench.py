@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from benchlib import cpu_seconds, free_port, process_tree, wait_for_port  # noqa: E402
+from benchlib import cpu_seconds, free_port, process_tree, rss_kib, wait_for_port  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
@@ -102,7 +102,8 @@ http {
   include /etc/nginx/mime.types;
   access_log off;
   sendfile on;
-  open_file_cache max=1024 valid=1s;
+  open_file_cache max=1024 inactive=10s;
+  open_file_cache_valid 1s;
   tcp_nopush on;
   keepalive_requests 10000;
   keepalive_timeout 75s;
@@ -135,12 +136,17 @@ def start_lighttpd(workdir, docroot, port):
     return Server("lighttpd", servers.lighttpd(workdir, docroot, port), port)
 
 
-def run_wrk(port, path, connections, seconds, new_connection=False):
+def run_wrk(port, path, connections, seconds, new_connection=False, pids=None, rss=None):
+    """Runs wrk; with pids, samples the servers' RSS halfway through into rss (a list)."""
     argv = ["taskset", "-c", "1", "wrk", "-t1", "-c%d" % connections, "-d%ds" % seconds,
-            "http://127.0.0.1:%d%s" % (port, path)]
+            "--timeout", "10s", "http://127.0.0.1:%d%s" % (port, path)]
     if new_connection:
         argv[4:4] = ["-H", "Connection: close"]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    if pids is not None:
+        time.sleep(seconds / 2)
+        rss.append(rss_kib(pids))
+    out, _ = process.communicate()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -154,7 +160,10 @@ WORKLOADS = [
     ("1 KiB, keep-alive, 256 conns", "/1k.bin", 256, False),
     ("64 KiB, keep-alive, 50 conns", "/64k.bin", 50, False),
     ("1 KiB, new connection per request, 50 conns", "/1k.bin", 50, True),
+    ("100 MiB, keep-alive, 4 conns", "/100m.bin", 4, False),
 ]
+BIG = "100 MiB, keep-alive, 4 conns"
+MEMORY = "1 KiB, keep-alive, 256 conns"  # the load under which RSS is sampled
 
 
 def main():
@@ -167,22 +176,28 @@ def main():
     os.chmod(workdir, 0o755)  # Apache and lighttpd children read the files as nobody
     docroot = os.path.join(workdir, "www")
     os.makedirs(docroot)
-    for name, size in (("1k.bin", 1024), ("64k.bin", 65536)):
+    for name, size in (("1k.bin", 1024), ("64k.bin", 65536), ("100m.bin", 100 << 20)):
         with open(os.path.join(docroot, name), "wb") as f:
             f.write(os.urandom(size))
     starters = [("nginx", start_nginx), ("apache-event", start_apache), ("h2o", start_h2o),
                 ("lighttpd", start_lighttpd), ("collage", start_collage)]
     results = {}  # (workload, server) -> list of (rps, cpu_us_per_request)
+    memory = {}  # server -> list of (RSS KiB at rest, RSS KiB under MEMORY load)
     try:
         for round_number in range(args.rounds):
             for workload, path, conns, new_conn in WORKLOADS:
                 for name, start in starters:
                     server = start(workdir, docroot, free_port())
                     try:
+                        at_rest = rss_kib(server.pids)
                         run_wrk(server.port, path, conns, 1, new_conn)  # warm-up
                         before = cpu_seconds(server.pids)
-                        rps, total = run_wrk(server.port, path, conns, args.seconds, new_conn)
+                        loaded = []
+                        rps, total = run_wrk(server.port, path, conns, args.seconds, new_conn,
+                                             server.pids if workload == MEMORY else None, loaded)
                         cpu = cpu_seconds(server.pids) - before
+                        if loaded:
+                            memory.setdefault(name, []).append((at_rest, loaded[0]))
                     finally:
                         server.stop()
                     results.setdefault((workload, name), []).append((rps, cpu * 1e6 / total))
@@ -194,7 +209,7 @@ def main():
 
     print("| Workload | Server | req/s median (min–max) | vs nginx | server CPU µs/req | vs nginx |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for workload, *_ in WORKLOADS:
+    for workload, *_ in WORKLOADS[:-1]:
         base = results[(workload, "nginx")]
         base_rps = statistics.median(r for r, _ in base)
         base_cpu = statistics.median(c for _, c in base)
@@ -205,6 +220,29 @@ def main():
             print("| %s | %s | %.0f (%.0f–%.0f) | %.2f | %.1f | %.2f |" % (
                 workload, name, statistics.median(rps), min(rps), max(rps),
                 statistics.median(rps) / base_rps, cpu, cpu / base_cpu))
+
+    print()
+    print("| %s | Server | MB/s median (min–max) | vs nginx | server CPU s per GB | vs nginx |" % BIG)
+    print("| --- | --- | --- | --- | --- | --- |")
+    megabytes = (100 << 20) / 1e6
+    base_runs = results[(BIG, "nginx")]
+    base_mbs = statistics.median(r for r, _ in base_runs) * megabytes
+    base_cpu_gb = statistics.median(c for _, c in base_runs) / 1e6 / (megabytes / 1000)
+    for name, _ in starters:
+        runs = results[(BIG, name)]
+        mbs = [r * megabytes for r, _ in runs]
+        cpu_gb = statistics.median(c for _, c in runs) / 1e6 / (megabytes / 1000)
+        print("| | %s | %.0f (%.0f–%.0f) | %.2f | %.3f | %.2f |" % (
+            name, statistics.median(mbs), min(mbs), max(mbs), statistics.median(mbs) / base_mbs,
+            cpu_gb, cpu_gb / base_cpu_gb))
+
+    print()
+    print("| Server | RSS at rest (KiB) | RSS under load: %s (KiB) |" % MEMORY)
+    print("| --- | --- | --- |")
+    for name, _ in starters:
+        rest = statistics.median(r for r, _ in memory[name])
+        loaded = statistics.median(l for _, l in memory[name])
+        print("| %s | %.0f | %.0f |" % (name, rest, loaded))
 
 
 if __name__ == "__main__":
