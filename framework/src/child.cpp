@@ -11,6 +11,10 @@ namespace collage {
 
 using namespace std::chrono_literals;
 
+namespace {
+constexpr int kAcceptBatch = 16;
+}  // namespace
+
 ChildListeners::ChildListeners(asio::io_context& io, const Server& server, AcceptFn on_accept,
                                std::function<bool()> may_accept)
     : io_(io),
@@ -61,23 +65,23 @@ Task<void> ChildListeners::accept_loop(std::size_t index) {
     if (closed_ || wait_ec == asio::error::operation_aborted) {
       co_return;
     }
-    if (!may_accept_()) {
-      continue;  // another listener of this child filled the last place meanwhile
-    }
+    // Take what is queued (a few at a time, so siblings get their share) before waiting again:
+    // each wait costs an epoll round and an epoll_ctl.
     asio::error_code ec;
-    asio::ip::tcp::socket socket(io_);
-    acceptor.accept(socket, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      continue;  // another child took it
+    for (int taken = 0; taken < kAcceptBatch && !closed_ && may_accept_(); ++taken) {
+      asio::ip::tcp::socket socket(io_);
+      acceptor.accept(socket, ec);
+      if (ec) {
+        break;  // would_block: the queue is empty, or another child took it
+      }
+      on_accept_(std::move(socket), bound);
     }
-    if (ec) {
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
       // Out of descriptors or memory: say so and back off rather than spin.
       COLLAGE_LOG(LogLevel::error, "COL-MPM-0001", "accept failed: {}", ec.message());
       backoff.expires_after(100ms);
       co_await backoff.async_wait(kAsTuple);
-      continue;
     }
-    on_accept_(std::move(socket), bound);
   }
 }
 

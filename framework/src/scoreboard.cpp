@@ -212,16 +212,22 @@ ConnectionScore::~ConnectionScore() {
   }
 }
 
-void ConnectionScore::connected(std::string_view client) {
+void ConnectionScore::connected() {
   if (child_ != nullptr && !counted_) {
     counted_ = true;
     child_->connections.fetch_add(1, std::memory_order_relaxed);
   }
   if (worker_ != nullptr) {
-    copy_text(worker_->client, sizeof worker_->client, client);
+    worker_->client[0] = '\0';
     worker_->request[0] = '\0';
   }
   set_state(WorkerState::reading);
+}
+
+void ConnectionScore::set_client(std::string_view client) {
+  if (worker_ != nullptr) {
+    copy_text(worker_->client, sizeof worker_->client, client);
+  }
 }
 
 void ConnectionScore::set_state(WorkerState state) {

@@ -87,13 +87,7 @@ Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext cont
   const Listener& listener = *context.listener;
   SlotLease lease{*context.services, context.services->claim_slot()};
   ConnectionScore score(context.services->child_score(), lease.slot);
-  if (lease.slot != nullptr) {
-    asio::error_code ec;
-    const auto peer = socket.remote_endpoint(ec);
-    score.connected(ec ? std::string() : peer.address().to_string());
-  } else {
-    score.connected({});
-  }
+  score.connected();  // the front end names the client once it has asked the socket
   context.score = &score;
   std::unique_ptr<Transport> transport = make_tcp_transport(std::move(socket));
   const Protocol* protocol = listener.protocol;

@@ -60,6 +60,9 @@ Session::Session(std::unique_ptr<Transport> control, ConnectionContext context,
   auto& socket = control_->socket();
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   peer_ = control_->peer_info();
+  if (context_.score != nullptr) {
+    context_.score->set_client(peer_.address);
+  }
   control_->set_before_write_wait(
       [this] { watchdog_.set_deadline(Clock::now() + settings_.data_timeout); });
 }

@@ -85,6 +85,9 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
   transport_->set_before_write_wait(
       [this] { watchdog_.set_deadline(Watchdog::Clock::now() + settings_.timeout); });
   peer_ = transport_->peer_info();
+  if (context_.score != nullptr) {
+    context_.score->set_client(peer_.address);
+  }
 }
 
 Connection::~Connection() {

@@ -9,6 +9,7 @@
 
 #include "collage/generation.h"
 #include "collage/log.h"
+#include "collage/scoreboard.h"
 #include "collage/path.h"
 #include "collage/wire.h"
 #include "http1_response.h"
@@ -91,6 +92,9 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
   transport_->set_before_write_wait(
       [this] { watchdog_.set_deadline(Clock::now() + settings_.send_timeout); });
   peer_ = transport_->peer_info();
+  if (context_.score != nullptr) {
+    context_.score->set_client(peer_.address);
+  }
 }
 
 Connection::~Connection() {

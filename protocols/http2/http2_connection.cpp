@@ -80,6 +80,9 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
   auto& socket = transport_->socket();
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   peer_ = transport_->peer_info();
+  if (context_.score != nullptr) {
+    context_.score->set_client(peer_.address);
+  }
   transport_->set_before_write_wait(
       [this] { watchdog_.set_deadline(Clock::now() + settings_.stall_timeout); });
 }

@@ -138,7 +138,9 @@ class ConnectionScore {
   ConnectionScore& operator=(const ConnectionScore&) = delete;
   ~ConnectionScore();
 
-  void connected(std::string_view client);
+  void connected();
+  // The client's address, shown by the status page.
+  void set_client(std::string_view client);
   void set_state(WorkerState state);
   // A request started (reading state) and its first line is known.
   void begin_request(std::string_view request_line);
