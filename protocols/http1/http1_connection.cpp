@@ -87,8 +87,6 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
       settings_(settings),
       state_(nullptr) {
   tracker_handle_ = context_.services->connections().add(this);
-  asio::error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   transport_->set_before_write_wait(
       [this] { watchdog_.set_deadline(Clock::now() + settings_.send_timeout); });
   peer_ = transport_->peer_info();
@@ -291,8 +289,10 @@ Task<void> Connection::session() {
     if (draining_ && requests_ > 0 && start_ == end_) {
       co_return;
     }
-    if (start_ == end_) {
-      // Idle: wait here, at the top of the chain, holding no buffer and no deeper frames.
+    if (start_ == end_ && requests_ > 0) {
+      // Idle: wait here, at the top of the chain, holding no buffer and no deeper frames. (A new
+      // connection reads at once instead: its request is usually there already, and a read
+      // that finds it saves the epoll round a wait would cost.)
       release_idle_buffer();
       if (co_await transport_->wait_readable()) {
         co_return;
@@ -471,6 +471,13 @@ Task<bool> Connection::upgrade_to_h2c(bool has_body) {
 
 Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
   phase_ = Phase::writing;
+  if (keep_alive && !no_delay_) {
+    // Only a connection that stays open needs Nagle off: the last reply of a closing one is
+    // flushed by the FIN anyway, and a one-request connection skips the syscall.
+    asio::error_code ec;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    no_delay_ = true;
+  }
   if (context_.score != nullptr) {
     context_.score->begin_request(state_->head.request_line);
   }

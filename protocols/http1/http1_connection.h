@@ -92,6 +92,7 @@ class Connection final : public TrackedConnection {
   bool timed_out_ = false;
   bool draining_ = false;
   bool closed_ = false;
+  bool no_delay_ = false;  // TCP_NODELAY set
   std::uint64_t requests_ = 0;
 
   // Per-request state, borrowed from a per-thread pool while a request is in flight and given
