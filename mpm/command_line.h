@@ -21,7 +21,7 @@ struct CommandLine {
   std::string config_file = "/etc/collage/collage.xml";
   std::map<std::string, std::string> defines;
   std::string signal;  // -k: start, stop, restart, graceful, graceful-stop
-  std::string error;  // set when the arguments are wrong
+  std::string error;   // set when the arguments are wrong
 };
 
 CommandLine parse_command_line(int argc, char** argv);

@@ -45,8 +45,9 @@ std::shared_ptr<collage::Generation> load(const CommandLine& cl, collage::Regist
     return nullptr;
   }
   if (!config->scope->is_set("Mpm")) {
-    errors.add(config->scope->where(), "no MPM chosen: add <Mpm>event</Mpm> (or worker, or "
-                                       "prefork with its <LoadModule>)");
+    errors.add(config->scope->where(),
+               "no MPM chosen: add <Mpm>event</Mpm> (or worker, or "
+               "prefork with its <LoadModule>)");
   }
   auto generation = collage::Generation::build(std::move(config), registry, errors);
   if (generation && !errors.empty()) {
@@ -84,9 +85,9 @@ void print_version() {
 void print_modules(const collage::Registry& registry, bool with_origin) {
   for (const collage::ModuleInfo& m : registry.modules()) {
     fmt::print("  {:<10} {:<9} {}{}\n", m.name, collage::module_kind_name(m.kind), m.summary,
-               !with_origin              ? ""
+               !with_origin            ? ""
                : m.loaded_from.empty() ? " (static)"
-                                         : " (shared: " + m.loaded_from + ")");
+                                       : " (shared: " + m.loaded_from + ")");
   }
 }
 
@@ -168,7 +169,8 @@ int main(int argc, char** argv) {
       const collage::Scope& scope = generation->server_scope();
       return collage::control::run_signal_command(
           cl.signal, scope.text("PidFile"), scope.duration("GracefulShutdownTimeout"),
-          scope.text("ErrorLog") == "stderr", [&] { return serve(cl, registry, generation, std::move(mpm)); });
+          scope.text("ErrorLog") == "stderr",
+          [&] { return serve(cl, registry, generation, std::move(mpm)); });
     }
     default: return serve(cl, registry, std::move(generation), std::move(mpm));
   }

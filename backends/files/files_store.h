@@ -1,8 +1,8 @@
 #pragma once
 // The file store: serves a document root, and accepts PUT and DELETE where a location is writable.
 
-#include <chrono>
 #include <sys/stat.h>
+#include <chrono>
 
 #include <memory>
 #include <string>

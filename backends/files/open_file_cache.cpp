@@ -66,6 +66,8 @@ void cache_open_file(const void* store, std::string_view relative, OpenFile file
   cache.entries.insert_or_assign(cache.key, Entry{std::move(file), Clock::now()});
 }
 
-void invalidate_open_files() { g_writes.fetch_add(1, std::memory_order_acq_rel); }
+void invalidate_open_files() {
+  g_writes.fetch_add(1, std::memory_order_acq_rel);
+}
 
 }  // namespace collage::files

@@ -22,8 +22,8 @@ class StatusStore final : public Store {
       co_return;
     }
     const bool automatic = ctx.request.query == "auto" || ctx.request.query.starts_with("auto&");
-    std::string page = automatic ? render_auto(*board, wall_clock_ms())
-                                 : render_html(*board, wall_clock_ms());
+    std::string page =
+        automatic ? render_auto(*board, wall_clock_ms()) : render_html(*board, wall_clock_ms());
     out.set_body(std::move(page),
                  automatic ? "text/plain; charset=utf-8" : "text/html; charset=utf-8");
     out.headers.set("Cache-Control", "no-store");

@@ -128,9 +128,10 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
        fmt::format("{:.3f}", uptime > 0 ? static_cast<double>(t.requests) / uptime : 0.0));
   line("Workers", fmt::format("{} busy, {} idle", t.busy_workers, t.idle_workers));
   line("Connections", fmt::format("{} open, {} waiting in keep-alive", t.connections, t.keepalive));
-  out += "</dl>\n<h2>Processes</h2>\n<table><tr><th>Slot</th><th>PID</th><th>Generation</th>"
-         "<th class=l>Status</th><th>Connections</th><th>Busy</th><th>Keep-alive</th>"
-         "<th>Accepted</th><th>Requests</th><th>Bytes</th></tr>\n";
+  out +=
+      "</dl>\n<h2>Processes</h2>\n<table><tr><th>Slot</th><th>PID</th><th>Generation</th>"
+      "<th class=l>Status</th><th>Connections</th><th>Busy</th><th>Keep-alive</th>"
+      "<th>Accepted</th><th>Requests</th><th>Bytes</th></tr>\n";
   for (std::uint32_t row = 0; row < board.servers(); ++row) {
     const ChildScore& child = board.child(row);
     if (child.status == ChildStatus::empty) {
@@ -139,10 +140,9 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
     fmt::format_to(std::back_inserter(out),
                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=l>{}</td><td>{}</td>"
                    "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                   row, child.pid.load(), child.generation.load(),
-                   child_status_name(child.status), child.connections.load(), child.busy.load(),
-                   child.keepalive.load(), child.accepted.load(), child.requests.load(),
-                   child.bytes.load());
+                   row, child.pid.load(), child.generation.load(), child_status_name(child.status),
+                   child.connections.load(), child.busy.load(), child.keepalive.load(),
+                   child.accepted.load(), child.requests.load(), child.bytes.load());
   }
   out += "</table>\n<h2>Scoreboard</h2>\n<pre>";
   for (std::size_t i = 0; i < t.letters.size(); i += 64) {
@@ -169,7 +169,8 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
                      "<td class=l>",
                      row, slot, state_name(worker.state), worker.requests.load(),
                      worker.bytes.load(), seconds_since(worker.changed_ms, now_ms));
-      append_html_escaped(std::string_view(worker.client, ::strnlen(worker.client, sizeof worker.client)), out);
+      append_html_escaped(
+          std::string_view(worker.client, ::strnlen(worker.client, sizeof worker.client)), out);
       out += "</td><td class=l>";
       append_html_escaped(
           std::string_view(worker.request, ::strnlen(worker.request, sizeof worker.request)), out);

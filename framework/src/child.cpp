@@ -23,7 +23,9 @@ ChildListeners::ChildListeners(asio::io_context& io, const Server& server, Accep
       may_accept_(std::move(may_accept)),
       gate_(io) {}
 
-ChildListeners::~ChildListeners() { close(); }
+ChildListeners::~ChildListeners() {
+  close();
+}
 
 void ChildListeners::start() {
   for (const BoundListener& bound : server_.listeners()) {
@@ -37,7 +39,9 @@ void ChildListeners::start() {
   }
 }
 
-void ChildListeners::wake() { gate_.cancel(); }
+void ChildListeners::wake() {
+  gate_.cancel();
+}
 
 void ChildListeners::close() {
   if (closed_) {
@@ -105,7 +109,9 @@ ChildControl::~ChildControl() {
   }
 }
 
-ChildScore& ChildControl::score() const { return child_.scoreboard.child(child_.slot); }
+ChildScore& ChildControl::score() const {
+  return child_.scoreboard.child(child_.slot);
+}
 
 void ChildControl::start() {
   score().status = ChildStatus::serving;

@@ -359,7 +359,7 @@ std::unique_ptr<ServerConfig> load_config_text(const std::string& text, const st
 }
 
 std::vector<ModuleToLoad> scan_load_modules(const std::string& path, const LoadOptions& options,
-                                           ConfigErrors& errors) {
+                                            ConfigErrors& errors) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return {};

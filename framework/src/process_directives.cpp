@@ -79,7 +79,9 @@ std::uint32_t get(const Scope& server, std::string_view name) {
 
 }  // namespace
 
-std::span<const Directive> process_directives() { return kProcessDirectives; }
+std::span<const Directive> process_directives() {
+  return kProcessDirectives;
+}
 
 bool read_common_plan(const Scope& server, ConfigErrors& errors, ProcessPlan& plan) {
   plan.start_servers = get(server, "StartServers");

@@ -15,9 +15,9 @@ char state_letter(WorkerState state) {
 }
 
 std::string_view state_name(WorkerState state) {
-  static constexpr std::string_view kNames[] = {"open",      "starting", "ready",
-                                                "reading",   "writing",  "keep-alive",
-                                                "closing",   "logging",  "finishing"};
+  static constexpr std::string_view kNames[] = {"open",    "starting", "ready",
+                                                "reading", "writing",  "keep-alive",
+                                                "closing", "logging",  "finishing"};
   return kNames[static_cast<std::size_t>(state)];
 }
 
@@ -31,8 +31,12 @@ namespace {
 Scoreboard* g_running = nullptr;
 }  // namespace
 
-Scoreboard* running_scoreboard() { return g_running; }
-void set_running_scoreboard(Scoreboard* board) { g_running = board; }
+Scoreboard* running_scoreboard() {
+  return g_running;
+}
+void set_running_scoreboard(Scoreboard* board) {
+  g_running = board;
+}
 
 std::unique_ptr<Scoreboard> Scoreboard::create(std::uint32_t servers, std::uint32_t threads) {
   const std::size_t global_bytes = (sizeof(ScoreboardGlobal) + 63) / 64 * 64;

@@ -5,7 +5,9 @@ namespace collage {
 Watchdog::Watchdog(const asio::any_io_executor& executor, std::function<bool()> on_expiry)
     : core_(std::make_shared<Core>(executor, std::move(on_expiry))) {}
 
-Watchdog::~Watchdog() { stop(); }
+Watchdog::~Watchdog() {
+  stop();
+}
 
 void Watchdog::set_deadline(Clock::time_point deadline) {
   const bool earlier = deadline < core_->deadline;

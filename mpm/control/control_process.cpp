@@ -225,14 +225,14 @@ void ControlProcess::maintain() {
     }
     ++serving;
     const ChildScore& score = board_->child(child.slot);
-    const std::uint32_t busy = plan_.connection_holds_worker ? score.connections.load()
-                                                             : score.busy.load();
+    const std::uint32_t busy =
+        plan_.connection_holds_worker ? score.connections.load() : score.busy.load();
     idle += plan_.threads_per_child - std::min(busy, plan_.threads_per_child);
     youngest = std::max(youngest, pid);
   }
-  const std::uint32_t most_children = std::min(
-      plan_.server_limit, std::max<std::uint32_t>(1, plan_.max_request_workers /
-                                                         plan_.threads_per_child));
+  const std::uint32_t most_children =
+      std::min(plan_.server_limit,
+               std::max<std::uint32_t>(1, plan_.max_request_workers / plan_.threads_per_child));
   if (serving == 0 || (replace_now_ && serving < plan_.start_servers)) {
     replace_now_ = false;
     spawn();
@@ -319,8 +319,8 @@ void ControlProcess::restart(bool graceful) {
   }
   std::string error;
   if (!generation->open_logs(error)) {
-    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015", "{}: {}; still serving the running one",
-                kind, error);
+    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015", "{}: {}; still serving the running one", kind,
+                error);
     return;
   }
   ProcessPlan plan = mpm->plan();
@@ -354,10 +354,9 @@ void ControlProcess::restart(bool graceful) {
 
 }  // namespace
 
-int run_control_process(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm,
-                        Reloader reload, MpmMaker make_mpm) {
-  ControlProcess control(std::move(server), std::move(mpm), std::move(reload),
-                         std::move(make_mpm));
+int run_control_process(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm, Reloader reload,
+                        MpmMaker make_mpm) {
+  ControlProcess control(std::move(server), std::move(mpm), std::move(reload), std::move(make_mpm));
   return control.run();
 }
 

@@ -21,7 +21,7 @@ using Reloader = std::function<std::shared_ptr<Generation>()>;
 using MpmMaker = std::function<std::unique_ptr<Mpm>(const Generation&)>;
 
 // Serves until stopped and returns the exit status. `server` has its listeners bound already.
-int run_control_process(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm,
-                        Reloader reload, MpmMaker make_mpm);
+int run_control_process(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm, Reloader reload,
+                        MpmMaker make_mpm);
 
 }  // namespace collage::control

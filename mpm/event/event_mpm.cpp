@@ -86,11 +86,10 @@ class EventMpm final : public Mpm {
           }
           return false;
         });
-    control = std::make_unique<ChildControl>(
-        io, child, listeners,
-        ChildHooks{.drain = [&] { tracker.drain_all(); },
-                   .live = [&] { return tracker.size(); },
-                   .finished = [&] { io.stop(); }});
+    control = std::make_unique<ChildControl>(io, child, listeners,
+                                             ChildHooks{.drain = [&] { tracker.drain_all(); },
+                                                        .live = [&] { return tracker.size(); },
+                                                        .finished = [&] { io.stop(); }});
 
     listeners.start();
     control->start();

@@ -58,11 +58,10 @@ class PreforkMpm final : public Mpm {
           control->connection_accepted();
         },
         [&] { return !busy; });
-    control = std::make_unique<ChildControl>(
-        io, child, *listeners,
-        ChildHooks{.drain = [&] { tracker.drain_all(); },
-                   .live = [&] { return tracker.size(); },
-                   .finished = [&] { io.stop(); }});
+    control = std::make_unique<ChildControl>(io, child, *listeners,
+                                             ChildHooks{.drain = [&] { tracker.drain_all(); },
+                                                        .live = [&] { return tracker.size(); },
+                                                        .finished = [&] { io.stop(); }});
 
     listeners->start();
     control->start();

@@ -58,16 +58,16 @@ class WorkerMpm final : public Mpm {
           const auto protocol = bound.endpoint.protocol();
           const int fd = socket.release();
           // The connection moves to its thread; when it ends, the thread is idle again.
-          asio::post(worker.io, [&server, &bound, &worker, &io, &idle, &listeners, index,
-                                 protocol, fd] {
-            server.start_connection(asio::ip::tcp::socket(worker.io, protocol, fd), bound,
-                                    worker.services, [&io, &idle, &listeners, index] {
-                                      asio::post(io, [&idle, &listeners, index] {
-                                        idle.push_back(index);
-                                        listeners->wake();
-                                      });
-                                    });
-          });
+          asio::post(
+              worker.io, [&server, &bound, &worker, &io, &idle, &listeners, index, protocol, fd] {
+                server.start_connection(asio::ip::tcp::socket(worker.io, protocol, fd), bound,
+                                        worker.services, [&io, &idle, &listeners, index] {
+                                          asio::post(io, [&idle, &listeners, index] {
+                                            idle.push_back(index);
+                                            listeners->wake();
+                                          });
+                                        });
+              });
           control->connection_accepted();
         },
         [&] { return !idle.empty(); });

@@ -6,8 +6,8 @@
 
 #include "collage/generation.h"
 #include "collage/log.h"
-#include "collage/scoreboard.h"
 #include "collage/middle_end.h"
+#include "collage/scoreboard.h"
 #include "collage/tls.h"
 
 namespace collage::ftp {

@@ -8,11 +8,11 @@
 #include <string>
 
 #include "collage/asio.h"
-#include "collage/scoreboard.h"
 #include "collage/entity.h"
 #include "collage/listing.h"
 #include "collage/protocol.h"
 #include "collage/request.h"
+#include "collage/scoreboard.h"
 #include "collage/services.h"
 #include "collage/transport.h"
 #include "collage/watchdog.h"
@@ -82,9 +82,9 @@ class Session final : public TrackedConnection {
   bool counted_ = false;  // holds a place under the caps below
   std::string address_key_;
   std::array<ConnectionCap, 2> caps() const {
-    return {ConnectionCap{"ftp", static_cast<std::uint32_t>(settings_.max_clients)},
-            ConnectionCap{address_key_,
-                          static_cast<std::uint32_t>(settings_.max_clients_per_address)}};
+    return {
+        ConnectionCap{"ftp", static_cast<std::uint32_t>(settings_.max_clients)},
+        ConnectionCap{address_key_, static_cast<std::uint32_t>(settings_.max_clients_per_address)}};
   }
 
   std::string input_;  // control bytes read but not yet a full line

@@ -9,10 +9,10 @@
 
 #include "collage/generation.h"
 #include "collage/log.h"
-#include "collage/scoreboard.h"
 #include "collage/menu.h"
 #include "collage/middle_end.h"
 #include "collage/path.h"
+#include "collage/scoreboard.h"
 #include "collage/status.h"
 #include "collage/wire.h"
 

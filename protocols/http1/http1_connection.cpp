@@ -9,8 +9,8 @@
 
 #include "collage/generation.h"
 #include "collage/log.h"
-#include "collage/scoreboard.h"
 #include "collage/path.h"
+#include "collage/scoreboard.h"
 #include "collage/wire.h"
 #include "http1_response.h"
 
@@ -379,7 +379,8 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
     methods.add(Method::options);
     append_allow_header_value(methods, allow);
     state_->entity.headers.add("Allow", std::move(allow));
-    const bool keep = state_->head.keep_alive && !draining_ && !state_->head.chunked && !state_->head.content_length;
+    const bool keep = state_->head.keep_alive && !draining_ && !state_->head.chunked &&
+                      !state_->head.content_length;
     const bool ok = co_await write_response(false, keep);
     const bool reuse = ok && keep;
     co_return reuse;
@@ -481,9 +482,11 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
   if (context_.score != nullptr) {
     context_.score->begin_request(state_->head.request_line);
   }
-  const BodyFraming framing = choose_framing(state_->entity, head_request, state_->head.version_minor);
+  const BodyFraming framing =
+      choose_framing(state_->entity, head_request, state_->head.version_minor);
   state_->out.clear();
-  append_response_head(state_->entity, framing, keep_alive, state_->head.version_minor, state_->out);
+  append_response_head(state_->entity, framing, keep_alive, state_->head.version_minor,
+                       state_->out);
   std::uint64_t body_bytes = 0;
   bool ok = true;
   if (framing != BodyFraming::none) {
@@ -502,7 +505,8 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
           state_->out.clear();
         }
       } else {
-        ok = (state_->out.empty() || co_await send_bytes(state_->out, true)) && co_await send_file(bucket);
+        ok = (state_->out.empty() || co_await send_bytes(state_->out, true)) &&
+             co_await send_file(bucket);
         state_->out.clear();
       }
       if (framing == BodyFraming::chunked) {
@@ -568,7 +572,8 @@ void Connection::log_access(std::uint64_t body_bytes) {
   line.clear();
   line += peer_.address;
   line += " - ";
-  line += state_->request.user.empty() ? std::string_view("-") : std::string_view(state_->request.user);
+  line +=
+      state_->request.user.empty() ? std::string_view("-") : std::string_view(state_->request.user);
   line += ' ';
   line += access_log_time();
   line += ' ';

@@ -2,12 +2,12 @@
 // One HTTP/1.1 connection: reads requests, hands them to the middle end, writes responses in
 // order. Runs as one coroutine plus a watchdog that enforces the current phase's deadline.
 
-#include <vector>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "collage/asio.h"
 #include "collage/entity.h"

@@ -9,9 +9,9 @@
 #include "collage/generation.h"
 #include "collage/http_date.h"
 #include "collage/log.h"
-#include "collage/scoreboard.h"
 #include "collage/middle_end.h"
 #include "collage/path.h"
+#include "collage/scoreboard.h"
 
 namespace collage::http2 {
 namespace {

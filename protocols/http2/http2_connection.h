@@ -3,9 +3,9 @@
 // to nghttp2, a writer sending what nghttp2 produces, a coroutine per request stream, and a
 // watchdog for idle and stalled connections.
 
-#include <vector>
-#include <array>
 #include <nghttp2/nghttp2.h>
+#include <array>
+#include <vector>
 
 #include <map>
 #include <memory>

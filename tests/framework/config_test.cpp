@@ -194,7 +194,8 @@ TEST(ConfigLoaderTest, ADirectiveGivenTwiceInOneScopeIsAnError) {
       "t.xml", directives, options, errors);
   EXPECT_FALSE(config);
   ASSERT_EQ(errors.messages().size(), 1u);  // lists may repeat; plain values may not
-  EXPECT_EQ(errors.messages()[0], "t.xml:5: Colour is given twice here (first at t.xml:2); keep one");
+  EXPECT_EQ(errors.messages()[0],
+            "t.xml:5: Colour is given twice here (first at t.xml:2); keep one");
 }
 
 }  // namespace

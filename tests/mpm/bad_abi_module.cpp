@@ -2,7 +2,9 @@
 #include "collage/module_abi.h"
 
 namespace {
-void must_never_run(collage::Registry&) { __builtin_trap(); }
+void must_never_run(collage::Registry&) {
+  __builtin_trap();
+}
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) const collage::ModuleAbi collage_module = {

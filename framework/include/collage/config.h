@@ -66,6 +66,6 @@ std::unique_ptr<ServerConfig> load_config_text(const std::string& text, const st
 // Reads only the <LoadModule> elements of a file (with ${NAME} expanded); errors in the rest of
 // the file are left for load_config_file to report.
 std::vector<ModuleToLoad> scan_load_modules(const std::string& path, const LoadOptions& options,
-                                           ConfigErrors& errors);
+                                            ConfigErrors& errors);
 
 }  // namespace collage

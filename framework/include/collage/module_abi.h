@@ -15,7 +15,7 @@ inline constexpr std::uint32_t kModuleAbiVersion = 1;
 #define COLLAGE_STRINGIFY_(x) #x
 #define COLLAGE_STRINGIFY(x) COLLAGE_STRINGIFY_(x)
 // The compiler family and C++ library ABI: a module built with another cannot share our types.
-#define COLLAGE_ABI_TAG                                                 \
+#define COLLAGE_ABI_TAG                                            \
   "gcc" COLLAGE_STRINGIFY(__GNUC__) "-cxx11abi" COLLAGE_STRINGIFY( \
       _GLIBCXX_USE_CXX11_ABI) "-cpp" COLLAGE_STRINGIFY(__cplusplus)
 
@@ -29,7 +29,6 @@ struct ModuleAbi {
 }  // namespace collage
 
 // Declares the exported entry point of a loadable module.
-#define COLLAGE_DECLARE_MODULE(module_name, register_function)                  \
-  extern "C" __attribute__((visibility("default"))) const collage::ModuleAbi    \
-      collage_module = {collage::kModuleAbiVersion, COLLAGE_ABI_TAG, module_name, \
-                        register_function}
+#define COLLAGE_DECLARE_MODULE(module_name, register_function)                                  \
+  extern "C" __attribute__((visibility("default"))) const collage::ModuleAbi collage_module = { \
+      collage::kModuleAbiVersion, COLLAGE_ABI_TAG, module_name, register_function}

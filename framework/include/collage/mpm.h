@@ -18,9 +18,9 @@ class ConfigErrors;
 // generation.
 struct ProcessPlan {
   std::uint32_t start_servers = 1;
-  std::uint32_t server_limit = 16;       // scoreboard rows (children alive at once, old and new)
-  std::uint32_t threads_per_child = 1;   // worker slots each child uses
-  std::uint32_t thread_limit = 1;        // scoreboard slots per row
+  std::uint32_t server_limit = 16;         // scoreboard rows (children alive at once, old and new)
+  std::uint32_t threads_per_child = 1;     // worker slots each child uses
+  std::uint32_t thread_limit = 1;          // scoreboard slots per row
   std::uint32_t max_request_workers = 16;  // cap on threads_per_child x serving children
   // Spare capacity kept between these, counted in idle worker slots across serving children.
   std::uint32_t min_spare = 0;
