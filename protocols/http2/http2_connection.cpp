@@ -1,5 +1,6 @@
 #include "http2_connection.h"
 
+#include <charconv>
 #include <unistd.h>
 
 #include <array>
@@ -348,45 +349,52 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
 
 void Connection::submit_response(Stream& s) {
   Entity& e = s.entity;
-  // Names and values are collected first and pointed at afterwards: pointing into the vector
-  // while it grows would leave nghttp2 reading moved-from strings.
-  auto& storage = s.header_storage;
-  storage.clear();
-  auto add = [&](std::string_view name, std::string value) {
-    storage.emplace_back(name);
-    for (char& c : storage.back()) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    storage.push_back(std::move(value));
+  // nghttp2_submit_response copies every name and value, so they may point at the entity, at
+  // literals and at this frame; only names that need lower-casing get a (reused) buffer.
+  thread_local std::vector<nghttp2_nv> nva;
+  thread_local std::vector<std::string> lowered;
+  nva.clear();
+  std::size_t lowered_used = 0;
+  auto add = [&](std::string_view name, std::string_view value) {
+    nva.push_back({const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(name.data())),
+                   const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(value.data())),
+                   name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
   };
   const bool bodyless = e.status < 200 || e.status == 204 || e.status == 304;
-  add(":status", std::to_string(e.status));
+  char status[4];
+  const auto status_end = std::to_chars(status, status + sizeof status, e.status).ptr;
+  add(":status", std::string_view(status, static_cast<std::size_t>(status_end - status)));
   add("server", "Collage");
   if (!e.content_type.empty() && !bodyless) {
-    add("content-type", std::string(e.content_type));
+    add("content-type", e.content_type);
   }
+  char length[24];
   if (e.length && !bodyless) {
-    add("content-length", std::to_string(*e.length));
+    const auto length_end = std::to_chars(length, length + sizeof length, *e.length).ptr;
+    add("content-length", std::string_view(length, static_cast<std::size_t>(length_end - length)));
   }
+  char date[kHttpDateLength];
   if (e.last_modified) {
-    char date[kHttpDateLength];
     format_http_date(*e.last_modified, date);
-    add("last-modified", std::string(date, kHttpDateLength));
+    add("last-modified", std::string_view(date, kHttpDateLength));
   }
   if (!e.etag.empty()) {
     add("etag", e.etag);
   }
-  for (const auto& [name, value] : e.headers.fields()) {
-    if (!is_connection_specific(name)) {
-      add(name, value);
-    }
+  const auto& fields = e.headers.fields();
+  if (lowered.size() < fields.size()) {
+    lowered.resize(fields.size());  // resized before any name points into it
   }
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(storage.size() / 2);
-  for (std::size_t i = 0; i + 1 < storage.size(); i += 2) {
-    nva.push_back({reinterpret_cast<std::uint8_t*>(storage[i].data()),
-                   reinterpret_cast<std::uint8_t*>(storage[i + 1].data()), storage[i].size(),
-                   storage[i + 1].size(), NGHTTP2_NV_FLAG_NONE});
+  for (const auto& [name, value] : fields) {
+    if (is_connection_specific(name)) {
+      continue;
+    }
+    std::string& lower = lowered[lowered_used++];
+    lower.assign(name);
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    add(lower, value);
   }
   const bool send_body = !bodyless && s.request.method != Method::head && e.body.size() > 0;
   nghttp2_data_provider provider{};

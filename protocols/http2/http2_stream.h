@@ -55,7 +55,6 @@ struct Stream {
     entity.reset();
     bucket_index = 0;
     bucket_offset = 0;
-    header_storage.clear();
     response_submitted = response_done = closed = false;
   }
 
@@ -88,7 +87,6 @@ struct Stream {
   Entity entity;
   std::size_t bucket_index = 0;     // where the next DATA frame continues
   std::uint64_t bucket_offset = 0;  // within that bucket
-  std::vector<std::string> header_storage;
   bool response_submitted = false;
   bool response_done = false;  // the last DATA frame has been produced
 
