@@ -74,11 +74,12 @@ Task<void> ChildListeners::accept_loop(std::size_t index) {
     asio::error_code ec;
     for (int taken = 0; taken < kAcceptBatch && !closed_ && may_accept_(); ++taken) {
       asio::ip::tcp::socket socket(io_);
-      acceptor.accept(socket, ec);
+      asio::ip::tcp::endpoint peer;
+      acceptor.accept(socket, peer, ec);
       if (ec) {
         break;  // would_block: the queue is empty, or another child took it
       }
-      on_accept_(std::move(socket), bound);
+      on_accept_(std::move(socket), bound, peer);
     }
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
       // Out of descriptors or memory: say so and back off rather than spin.

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "collage/log.h"
+#include "collage/request.h"
 #include "collage/scoreboard.h"
 
 namespace collage {
@@ -83,8 +84,10 @@ struct SlotLease {
   ~SlotLease() { services.release_slot(slot); }
 };
 
-Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext context) {
+Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext context,
+                            PeerInfo peer) {
   const Listener& listener = *context.listener;
+  context.peer = &peer;
   SlotLease lease{*context.services, context.services->claim_slot()};
   ConnectionScore score(context.services->child_score(), lease.slot);
   score.connected();  // the front end names the client once it has asked the socket
@@ -110,10 +113,22 @@ Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext cont
 }  // namespace
 
 void Server::start_connection(asio::ip::tcp::socket socket, const BoundListener& bound,
-                              Services& services, std::function<void()> on_done) const {
+                              Services& services, const asio::ip::tcp::endpoint& peer,
+                              std::function<void()> on_done) const {
   const auto executor = socket.get_executor();
   ConnectionContext context{generation_, bound.listener, &services};
-  asio::co_spawn(executor, serve_connection(std::move(socket), std::move(context)),
+  PeerInfo ends;
+  ends.address = peer.address().to_string();
+  ends.port = peer.port();
+  // A listener bound to one address is the local end; a wildcard one has to ask the socket.
+  asio::ip::tcp::endpoint local = bound.endpoint;
+  if (local.address().is_unspecified()) {
+    asio::error_code ec;
+    local = socket.local_endpoint(ec);
+  }
+  ends.local_address = local.address().to_string();
+  ends.local_port = local.port();
+  asio::co_spawn(executor, serve_connection(std::move(socket), std::move(context), std::move(ends)),
                  [on_done = std::move(on_done)](std::exception_ptr error) {
                    // Protocol code reports errors as values; reaching here is a bug to see.
                    if (error) {

@@ -67,8 +67,9 @@ class EventMpm final : public Mpm {
     bool rechecking = false;
     ChildListeners listeners(
         io, server,
-        [&](asio::ip::tcp::socket socket, const BoundListener& bound) {
-          server.start_connection(std::move(socket), bound, services);
+        [&](asio::ip::tcp::socket socket, const BoundListener& bound,
+            const asio::ip::tcp::endpoint& peer) {
+          server.start_connection(std::move(socket), bound, services, peer);
           control->connection_accepted();
         },
         [&] {

@@ -49,9 +49,10 @@ class PreforkMpm final : public Mpm {
     std::unique_ptr<ChildListeners> listeners;
     listeners = std::make_unique<ChildListeners>(
         io, server,
-        [&](asio::ip::tcp::socket socket, const BoundListener& bound) {
+        [&](asio::ip::tcp::socket socket, const BoundListener& bound,
+            const asio::ip::tcp::endpoint& peer) {
           busy = true;
-          server.start_connection(std::move(socket), bound, services, [&] {
+          server.start_connection(std::move(socket), bound, services, peer, [&] {
             busy = false;
             listeners->wake();
           });

@@ -51,23 +51,24 @@ class WorkerMpm final : public Mpm {
     std::unique_ptr<ChildListeners> listeners;
     listeners = std::make_unique<ChildListeners>(
         io, server,
-        [&](asio::ip::tcp::socket socket, const BoundListener& bound) {
+        [&](asio::ip::tcp::socket socket, const BoundListener& bound,
+            const asio::ip::tcp::endpoint& peer) {
           const std::size_t index = idle.back();
           idle.pop_back();
           WorkerThread& worker = *threads[index];
           const auto protocol = bound.endpoint.protocol();
           const int fd = socket.release();
           // The connection moves to its thread; when it ends, the thread is idle again.
-          asio::post(
-              worker.io, [&server, &bound, &worker, &io, &idle, &listeners, index, protocol, fd] {
-                server.start_connection(asio::ip::tcp::socket(worker.io, protocol, fd), bound,
-                                        worker.services, [&io, &idle, &listeners, index] {
-                                          asio::post(io, [&idle, &listeners, index] {
-                                            idle.push_back(index);
-                                            listeners->wake();
-                                          });
-                                        });
-              });
+          asio::post(worker.io, [&server, &bound, &worker, &io, &idle, &listeners, index, protocol,
+                                 fd, peer] {
+            server.start_connection(asio::ip::tcp::socket(worker.io, protocol, fd), bound,
+                                    worker.services, peer, [&io, &idle, &listeners, index] {
+                                      asio::post(io, [&idle, &listeners, index] {
+                                        idle.push_back(index);
+                                        listeners->wake();
+                                      });
+                                    });
+          });
           control->connection_accepted();
         },
         [&] { return !idle.empty(); });

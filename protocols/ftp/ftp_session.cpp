@@ -59,7 +59,7 @@ Session::Session(std::unique_ptr<Transport> control, ConnectionContext context,
   asio::error_code ec;
   auto& socket = control_->socket();
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  peer_ = control_->peer_info();
+  peer_ = context_.peer != nullptr ? *context_.peer : control_->peer_info();
   if (context_.score != nullptr) {
     context_.score->set_client(peer_.address);
   }

@@ -84,7 +84,7 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
   tracker_handle_ = context_.services->connections().add(this);
   transport_->set_before_write_wait(
       [this] { watchdog_.set_deadline(Watchdog::Clock::now() + settings_.timeout); });
-  peer_ = transport_->peer_info();
+  peer_ = context_.peer != nullptr ? *context_.peer : transport_->peer_info();
   if (context_.score != nullptr) {
     context_.score->set_client(peer_.address);
   }

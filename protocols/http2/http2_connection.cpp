@@ -1,7 +1,7 @@
 #include "http2_connection.h"
 
-#include <charconv>
 #include <unistd.h>
+#include <charconv>
 
 #include <array>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -80,7 +80,7 @@ Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext c
   asio::error_code ec;
   auto& socket = transport_->socket();
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  peer_ = transport_->peer_info();
+  peer_ = context_.peer != nullptr ? *context_.peer : transport_->peer_info();
   if (context_.score != nullptr) {
     context_.score->set_client(peer_.address);
   }

@@ -29,7 +29,9 @@ enum class StopMode : std::uint8_t {
 // just wait again. All on one io_context thread.
 class ChildListeners {
  public:
-  using AcceptFn = std::function<void(asio::ip::tcp::socket, const BoundListener&)>;
+  // The accepted socket, its listener and the client's address (as accept() returned it).
+  using AcceptFn = std::function<void(asio::ip::tcp::socket, const BoundListener&,
+                                      const asio::ip::tcp::endpoint& peer)>;
   ChildListeners(asio::io_context& io, const Server& server, AcceptFn on_accept,
                  std::function<bool()> may_accept);
   ~ChildListeners();

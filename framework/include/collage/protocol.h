@@ -16,6 +16,7 @@ class Generation;
 struct Listener;
 class Services;
 class ConnectionScore;
+struct PeerInfo;
 
 struct ConnectionContext {
   std::shared_ptr<const Generation> generation;  // kept alive for the connection's whole life
@@ -23,6 +24,8 @@ struct ConnectionContext {
   Services* services = nullptr;
   // The connection's scoreboard entry (states, request counts); null outside a running server.
   ConnectionScore* score = nullptr;
+  // Both ends of the connection, known from accept() (saves asking the socket); null if not.
+  const PeerInfo* peer = nullptr;
 };
 
 // A connection passed from one front end to another mid-stream: HTTP/1.1 hands over to HTTP/2

@@ -33,9 +33,11 @@ class Server {
   const std::vector<BoundListener>& listeners() const { return bound_; }
 
   // Starts a coroutine serving an accepted connection with the listener's protocol, on the
-  // socket's executor. on_done, if given, runs there once the connection has ended.
+  // socket's executor; peer is the client's address as accept() gave it. on_done, if given,
+  // runs there once the connection has ended.
   void start_connection(asio::ip::tcp::socket socket, const BoundListener& bound,
-                        Services& services, std::function<void()> on_done = {}) const;
+                        Services& services, const asio::ip::tcp::endpoint& peer,
+                        std::function<void()> on_done = {}) const;
 
  private:
   std::shared_ptr<const Generation> generation_;
