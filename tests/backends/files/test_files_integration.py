@@ -370,8 +370,11 @@ class OpenFileCacheTest(ServerTestCase):
         time.sleep(0.5)  # whatever an earlier test left cached has expired
         for _ in range(20):
             self.assertEqual(self.get("/outside.txt")[0], 200)
-        # Between requests the file stays open, once, not once per request.
-        self.assertEqual(self.open_copies("outside.txt"), 1)
+        # Between requests the file stays open, not once per request: one copy per thread or
+        # child that served it (the cache is per thread; the event MPM has one).
+        copies = self.open_copies("outside.txt")
+        self.assertGreaterEqual(copies, 1)
+        self.assertLessEqual(copies, 4)
 
 
 class VirtualHostTest(ServerTestCase):
