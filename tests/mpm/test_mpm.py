@@ -470,6 +470,18 @@ class SignalCommandTest(unittest.TestCase):
             self.assertEqual(k("graceful").returncode, 0)
             self.assertTrue(wait_for(lambda: "COL-CONTROL-0018" in open(log).read()))
             self.assertEqual(http_get(port), (200, PAGE))  # same socket, no gap
+            # A configuration that does not load is refused before anything is signalled.
+            with open(path) as f:
+                good = f.read()
+            with open(path, "w") as f:
+                f.write(good.replace("<Mpm>event</Mpm>", "<Mpm>event</Mpm><StartServers>x"
+                                     "</StartServers>"))
+            refused = k("graceful")
+            self.assertEqual(refused.returncode, 1)
+            self.assertIn("StartServers expects", refused.stderr)
+            self.assertEqual(open(log).read().count("COL-CONTROL-0018"), 1)
+            with open(path, "w") as f:
+                f.write(good)
             self.assertEqual(k("restart").returncode, 0)
             self.assertTrue(wait_for(lambda: open(log).read().count("COL-CONTROL-0018") == 2))
             self.assertEqual(k("stop").returncode, 0)
