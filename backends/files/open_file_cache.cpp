@@ -3,6 +3,8 @@
 #include <atomic>
 #include <unordered_map>
 
+#include "collage/scoreboard.h"
+
 namespace collage::files {
 namespace {
 
@@ -11,7 +13,15 @@ using Clock = std::chrono::steady_clock;
 // Bounds what one thread keeps open; past it the cache starts over (cheap, and rare).
 constexpr std::size_t kMaxEntries = 1024;
 
-std::atomic<std::uint64_t> g_writes{0};
+// Writes counted server-wide (in the scoreboard, which every child shares) when the server runs
+// one, else in this process.
+std::atomic<std::uint64_t>& write_count() {
+  if (Scoreboard* board = running_scoreboard()) {
+    return board->global().file_writes;
+  }
+  static std::atomic<std::uint64_t> local{0};
+  return local;
+}
 
 struct Entry {
   OpenFile open;
@@ -39,7 +49,7 @@ void make_key(const void* store, std::string_view relative, std::string& key) {
 const OpenFile* cached_open_file(const void* store, std::string_view relative,
                                  std::chrono::milliseconds valid) {
   ThreadCache& cache = thread_cache();
-  const std::uint64_t writes = g_writes.load(std::memory_order_acquire);
+  const std::uint64_t writes = write_count().load(std::memory_order_acquire);
   if (cache.writes_seen != writes) {
     cache.entries.clear();
     cache.writes_seen = writes;
@@ -67,7 +77,7 @@ void cache_open_file(const void* store, std::string_view relative, OpenFile file
 }
 
 void invalidate_open_files() {
-  g_writes.fetch_add(1, std::memory_order_acq_rel);
+  write_count().fetch_add(1, std::memory_order_acq_rel);
 }
 
 }  // namespace collage::files

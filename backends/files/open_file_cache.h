@@ -1,8 +1,8 @@
 #pragma once
 // Files kept open between requests, like nginx's open_file_cache: a hit skips openat2, fstat and
 // close. One cache per thread (no locks); entries are trusted for OpenFileCacheValid, and every
-// write this process makes through a file store (PUT, DELETE, rename, FTP uploads) empties
-// them all at once. Changes made behind the server's back show after at most that long.
+// write through a file store in any child of the server (PUT, DELETE, rename, FTP uploads)
+// empties them all at once. Changes made behind the server's back show after at most that long.
 
 #include <sys/stat.h>
 

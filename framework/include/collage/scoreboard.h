@@ -74,6 +74,8 @@ struct ScoreboardGlobal {
   std::atomic<std::uint64_t> requests_of_exited{0};
   std::atomic<std::uint64_t> bytes_of_exited{0};
   std::atomic<std::uint64_t> accepted_of_exited{0};
+  // Bumped by every write through a file store, so every child's open-file cache sees it.
+  std::atomic<std::uint64_t> file_writes{0};
   char mpm[16] = {};
 };
 
