@@ -161,6 +161,7 @@ void ChildControl::stop(StopMode mode) {
                                                 : "graceful restart",
               hooks_.live());
   listeners_.close();
+  child_.server.close_listeners();
   if (mode != StopMode::recycle) {
     hooks_.drain();
   }

@@ -16,9 +16,14 @@ namespace collage {
 Server::Server(std::shared_ptr<const Generation> generation) : generation_(std::move(generation)) {}
 
 Server::~Server() {
-  for (const BoundListener& b : bound_) {
+  close_listeners();
+}
+
+void Server::close_listeners() {
+  for (BoundListener& b : bound_) {
     if (b.fd >= 0) {
       ::close(b.fd);
+      b.fd = -1;
     }
   }
 }

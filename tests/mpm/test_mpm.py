@@ -190,6 +190,47 @@ class GracefulRestartTest(unittest.TestCase):
         finally:
             server.cleanup()
 
+    def test_a_port_the_new_configuration_drops_closes_while_old_children_finish(self):
+        big = os.urandom(16 * 1024 * 1024)
+        root = site({"big.bin": big})
+        server = CollageServer(mpm_header("event") + self.CONFIG % (root, "text/plain") +
+                               '<Listen protocol="gopher" address="127.0.0.1" port="0"/>')
+        try:
+            gopher_port = server.ports["gopher"]
+            ftp = ftplib.FTP()
+            ftp.connect("127.0.0.1", server.ports["ftp"], timeout=10)
+            ftp.login()
+            ftp.voidcmd("TYPE I")
+            data = ftp.transfercmd("RETR /big.bin")
+            received = [data.recv(65536)]
+            old_children = server.children()
+            with open(server.config_path, "w") as f:  # the same, without the gopher listener
+                f.write('<?xml version="1.0"?>\n<Collage>\n' + mpm_header("event") +
+                        self.CONFIG % (root, "text/plain") + "</Collage>\n")
+            server.process.send_signal(signal.SIGUSR1)
+            self.assertTrue(wait_for(lambda: "COL-CONTROL-0018" in server.log()))
+            self.assertTrue(set(old_children) & set(server.children()))  # still finishing
+
+            def refused():
+                try:
+                    socket.create_connection(("127.0.0.1", gopher_port), timeout=2).close()
+                    return False
+                except ConnectionRefusedError:
+                    return True
+            self.assertTrue(wait_for(refused, timeout=5))
+            self.assertEqual(http_get(server.port), (200, PAGE))
+            while True:
+                chunk = data.recv(1 << 20)
+                if not chunk:
+                    break
+                received.append(chunk)
+            data.close()
+            self.assertTrue(ftp.voidresp().startswith("226"))
+            self.assertEqual(b"".join(received), big)
+            ftp.close()
+        finally:
+            server.cleanup()
+
     def test_a_configuration_that_does_not_load_leaves_the_server_running(self):
         root = site()
         server = CollageServer(mpm_header("worker") + self.CONFIG % (root, "text/x-old"))

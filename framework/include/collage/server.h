@@ -31,6 +31,9 @@ class Server {
   // restart keeps accepting on them without a gap, and port 0 keeps its port).
   bool bind_listeners(const Server* previous = nullptr);
   const std::vector<BoundListener>& listeners() const { return bound_; }
+  // Closes this process's copies of the listening sockets (a child that stops accepting), so a
+  // port that a restart dropped closes once no process holds it any more.
+  void close_listeners();
 
   // Starts a coroutine serving an accepted connection with the listener's protocol, on the
   // socket's executor; peer is the client's address as accept() gave it. on_done, if given,
