@@ -138,6 +138,31 @@ class CrashRecoveryTest(unittest.TestCase):
             server.cleanup()
 
 
+class Download:
+    """An anonymous FTP download of path, started and left waiting for the test to finish it."""
+
+    def __init__(self, port, path):
+        self.ftp = ftplib.FTP()
+        self.ftp.connect("127.0.0.1", port, timeout=10)
+        self.ftp.login()
+        self.ftp.voidcmd("TYPE I")
+        self.data = self.ftp.transfercmd("RETR " + path)
+        self.data.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        self.received = [self.data.recv(65536)]
+
+    def finish(self):
+        """Reads the rest; returns the bytes and the server's final reply."""
+        while True:
+            chunk = self.data.recv(1 << 20)
+            if not chunk:
+                break
+            self.received.append(chunk)
+        self.data.close()
+        reply = self.ftp.voidresp()
+        self.ftp.close()
+        return b"".join(self.received), reply
+
+
 class GracefulRestartTest(unittest.TestCase):
     CONFIG = """
         <Listen protocol="http1" address="127.0.0.1" port="0"/>
@@ -154,18 +179,10 @@ class GracefulRestartTest(unittest.TestCase):
             self.assertEqual(urllib.request.urlopen(
                 "http://127.0.0.1:%d/plain" % server.port, timeout=5).headers["Content-Type"],
                 "text/x-old")
-            ftp = ftplib.FTP()
-            ftp.connect("127.0.0.1", server.ports["ftp"], timeout=10)
-            ftp.login()
-            ftp.voidcmd("TYPE I")
-            data = ftp.transfercmd("RETR /big.bin")
-            data.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-            received = [data.recv(65536)]
+            download = Download(server.ports["ftp"], "/big.bin")
             old_children = server.children()
             # New configuration, then a graceful restart while the download is under way.
-            with open(server.config_path, "w") as f:
-                f.write('<?xml version="1.0"?>\n<Collage>\n' + mpm_header("event") +
-                        self.CONFIG % (root, "text/x-new") + "</Collage>\n")
+            server.rewrite(mpm_header("event") + self.CONFIG % (root, "text/x-new"))
             server.process.send_signal(signal.SIGUSR1)
             self.assertTrue(wait_for(lambda: "COL-CONTROL-0018" in server.log()))
 
@@ -176,15 +193,9 @@ class GracefulRestartTest(unittest.TestCase):
             # The old child is still there, finishing the transfer.
             self.assertTrue(set(old_children) & set(server.children()))
             time.sleep(0.5)
-            while True:
-                chunk = data.recv(1 << 20)
-                if not chunk:
-                    break
-                received.append(chunk)
-            data.close()
-            self.assertTrue(ftp.voidresp().startswith("226"))
-            self.assertEqual(b"".join(received), big)
-            ftp.close()
+            received, reply = download.finish()
+            self.assertTrue(reply.startswith("226"))
+            self.assertEqual(received, big)
             # Once its work is done the old child exits.
             self.assertTrue(wait_for(lambda: not set(old_children) & set(server.children())))
         finally:
@@ -197,16 +208,10 @@ class GracefulRestartTest(unittest.TestCase):
                                '<Listen protocol="gopher" address="127.0.0.1" port="0"/>')
         try:
             gopher_port = server.ports["gopher"]
-            ftp = ftplib.FTP()
-            ftp.connect("127.0.0.1", server.ports["ftp"], timeout=10)
-            ftp.login()
-            ftp.voidcmd("TYPE I")
-            data = ftp.transfercmd("RETR /big.bin")
-            received = [data.recv(65536)]
+            download = Download(server.ports["ftp"], "/big.bin")
             old_children = server.children()
-            with open(server.config_path, "w") as f:  # the same, without the gopher listener
-                f.write('<?xml version="1.0"?>\n<Collage>\n' + mpm_header("event") +
-                        self.CONFIG % (root, "text/plain") + "</Collage>\n")
+            # The same configuration without the gopher listener.
+            server.rewrite(mpm_header("event") + self.CONFIG % (root, "text/plain"))
             server.process.send_signal(signal.SIGUSR1)
             self.assertTrue(wait_for(lambda: "COL-CONTROL-0018" in server.log()))
             self.assertTrue(set(old_children) & set(server.children()))  # still finishing
@@ -219,15 +224,9 @@ class GracefulRestartTest(unittest.TestCase):
                     return True
             self.assertTrue(wait_for(refused, timeout=5))
             self.assertEqual(http_get(server.port), (200, PAGE))
-            while True:
-                chunk = data.recv(1 << 20)
-                if not chunk:
-                    break
-                received.append(chunk)
-            data.close()
-            self.assertTrue(ftp.voidresp().startswith("226"))
-            self.assertEqual(b"".join(received), big)
-            ftp.close()
+            received, reply = download.finish()
+            self.assertTrue(reply.startswith("226"))
+            self.assertEqual(received, big)
         finally:
             server.cleanup()
 
@@ -236,9 +235,7 @@ class GracefulRestartTest(unittest.TestCase):
         server = CollageServer(mpm_header("worker") + self.CONFIG % (root, "text/x-old"))
         try:
             children = server.children()
-            with open(server.config_path, "w") as f:
-                f.write('<?xml version="1.0"?>\n<Collage>\n<Mpm>worker</Mpm>\n'
-                        '<ThreadsPerChild>lots</ThreadsPerChild>\n</Collage>\n')
+            server.rewrite("<Mpm>worker</Mpm>\n<ThreadsPerChild>lots</ThreadsPerChild>")
             for sig in (signal.SIGHUP, signal.SIGUSR1):
                 server.process.send_signal(sig)
                 self.assertTrue(wait_for(lambda: server.log().count("COL-CONTROL-0015") >= 1))
@@ -253,9 +250,7 @@ class GracefulRestartTest(unittest.TestCase):
         root = site()
         server = CollageServer(mpm_header("event") + self.CONFIG % (root, "text/plain"))
         try:
-            with open(server.config_path, "w") as f:
-                f.write('<?xml version="1.0"?>\n<Collage>\n' + mpm_header("worker") +
-                        self.CONFIG % (root, "text/plain") + "</Collage>\n")
+            server.rewrite(mpm_header("worker") + self.CONFIG % (root, "text/plain"))
             server.process.send_signal(signal.SIGHUP)
             self.assertTrue(wait_for(lambda: "COL-CONTROL-0016" in server.log()))
             self.assertEqual(http_get(server.port), (200, PAGE))

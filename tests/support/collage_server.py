@@ -63,6 +63,12 @@ class CollageServer:
         self.stop()
         raise RuntimeError("collage did not start:\n" + self.log())
 
+    def rewrite(self, body):
+        """Replaces the configuration file (the inside of <Collage>), e.g. before a restart."""
+        with open(self.config_path, "w") as f:
+            f.write('<?xml version="1.0"?>\n<Collage>\n' + textwrap.dedent(body) +
+                    "\n</Collage>\n")
+
     @property
     def port(self):
         return self.ports["http1"]
