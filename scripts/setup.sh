@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  g++ cmake ninja-build ccache pkg-config git
+  clang-19 libclang-rt-19-dev libfuzzer-19-dev cmake ninja-build ccache pkg-config git
   libasio-dev libnghttp2-dev libssl-dev libtinyxml2-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libfmt-dev libbenchmark-dev
   media-types curl python3 python3-h2 lynx lftp openssl nghttp2-client
@@ -20,7 +20,7 @@ for p in "${packages[@]}"; do
   fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
+  echo "setup: installing ${missing[*]} (from Debian's archive; the first time this takes a few minutes)"
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: run as root (or install these packages yourself): ${missing[*]}" >&2
     exit 1
@@ -40,10 +40,18 @@ if [ ! -f examples/tls/key.pem ]; then
 fi
 
 build_dir=build
-cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+# Debian's clang 19 with libstdc++: GCC 12 miscompiles some coroutine code (docs/developing.md).
+compiler=clang++-19
+cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$compiler)
 if [ "${1:-}" = "--sanitize" ]; then
   build_dir=build-sanitize
   cmake_args+=(-DCOLLAGE_SANITIZE=ON)
+fi
+# A build tree configured with another compiler is configured afresh.
+if [ -f "$build_dir/CMakeCache.txt" ] &&
+  ! grep -q "^CMAKE_CXX_COMPILER:.*$compiler\$" "$build_dir/CMakeCache.txt"; then
+  echo "setup: $build_dir was configured with another compiler; configuring it again"
+  rm -rf "$build_dir"
 fi
 if [ ! -f "$build_dir/build.ninja" ]; then
   cmake -S . -B "$build_dir" "${cmake_args[@]}" >/dev/null

@@ -311,7 +311,8 @@ std::vector<const RegisteredDirective*> DirectiveRegistry::sorted() const {
   for (const auto& [name, reg] : by_name_) {
     all.push_back(&reg);
   }
-  std::stable_sort(all.begin(), all.end(), [](const auto* a, const auto* b) {
+  // Names are unique, so a plain sort is already stable.
+  std::sort(all.begin(), all.end(), [](const auto* a, const auto* b) {
     return a->module != b->module ? a->module < b->module : a->directive->name < b->directive->name;
   });
   return all;

@@ -108,9 +108,15 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
 std::vector<const FilterRegistration*> order_filters(
     std::vector<const FilterRegistration*> filters) {
   // Stable topological sort: stage first, then before/after; ties keep registration order.
-  std::stable_sort(filters.begin(), filters.end(), [](const auto* a, const auto* b) {
-    return a->capabilities.stage < b->capabilities.stage;
-  });
+  // std::stable_sort trips a deprecation inside libstdc++ 12 under clang; a stable insertion sort
+  // serves the handful of filters a location has.
+  for (std::size_t i = 1; i < filters.size(); ++i) {
+    for (std::size_t j = i; j > 0 && filters[j]->capabilities.stage <
+                                         filters[j - 1]->capabilities.stage;
+         --j) {
+      std::swap(filters[j], filters[j - 1]);
+    }
+  }
   const std::size_t n = filters.size();
   auto must_precede = [&](std::size_t a, std::size_t b) {
     const auto& ca = filters[a]->capabilities;

@@ -19,9 +19,6 @@ namespace {
 
 using Clock = Watchdog::Clock;
 
-// Frames are gathered here and written together; past this, nghttp2 is told to wait.
-constexpr std::size_t kOutputLimit = 64 * 1024;
-
 int base64url_value(char c) {
   if (c >= 'A' && c <= 'Z')
     return c - 'A';

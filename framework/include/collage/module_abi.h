@@ -15,9 +15,14 @@ inline constexpr std::uint32_t kModuleAbiVersion = 1;
 #define COLLAGE_STRINGIFY_(x) #x
 #define COLLAGE_STRINGIFY(x) COLLAGE_STRINGIFY_(x)
 // The compiler family and C++ library ABI: a module built with another cannot share our types.
-#define COLLAGE_ABI_TAG                                            \
-  "gcc" COLLAGE_STRINGIFY(__GNUC__) "-cxx11abi" COLLAGE_STRINGIFY( \
-      _GLIBCXX_USE_CXX11_ABI) "-cpp" COLLAGE_STRINGIFY(__cplusplus)
+#if defined(__clang__)
+#define COLLAGE_COMPILER_TAG "clang" COLLAGE_STRINGIFY(__clang_major__)
+#else
+#define COLLAGE_COMPILER_TAG "gcc" COLLAGE_STRINGIFY(__GNUC__)
+#endif
+#define COLLAGE_ABI_TAG                                                   \
+  COLLAGE_COMPILER_TAG "-cxx11abi" COLLAGE_STRINGIFY(_GLIBCXX_USE_CXX11_ABI) \
+  "-cpp" COLLAGE_STRINGIFY(__cplusplus)
 
 struct ModuleAbi {
   std::uint32_t abi_version;
