@@ -43,39 +43,6 @@ void give_buffer(std::unique_ptr<char[]> buffer) {
   }
 }
 
-std::string_view access_log_time() {
-  thread_local std::time_t cached = 0;
-  thread_local char text[40];
-  thread_local std::size_t length = 0;
-  const std::time_t now = std::time(nullptr);
-  if (now != cached) {
-    cached = now;
-    std::tm tm{};
-    ::localtime_r(&now, &tm);
-    length = std::strftime(text, sizeof text, "[%d/%b/%Y:%H:%M:%S %z]", &tm);
-  }
-  return {text, length};
-}
-
-// Quotes a request field for the access log, escaping what would break the line.
-void append_log_quoted(std::string_view value, std::string& out) {
-  out += '"';
-  if (value.empty()) {
-    out += '-';
-  }
-  for (unsigned char c : value) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-}
-
 }  // namespace
 
 Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext context,
@@ -568,28 +535,13 @@ void Connection::log_access(std::uint64_t body_bytes) {
   if (log == nullptr) {
     return;
   }
-  thread_local std::string line;
-  line.clear();
-  line += peer_.address;
-  line += " - ";
-  line +=
-      state_->request.user.empty() ? std::string_view("-") : std::string_view(state_->request.user);
-  line += ' ';
-  line += access_log_time();
-  line += ' ';
-  append_log_quoted(state_->head.request_line, line);
-  line += fmt::format(" {} ", state_->entity.status);
-  if (body_bytes == 0) {
-    line += '-';
-  } else {
-    line += fmt::format("{}", body_bytes);
-  }
-  line += ' ';
-  append_log_quoted(state_->request.headers.get("Referer"), line);
-  line += ' ';
-  append_log_quoted(state_->request.headers.get("User-Agent"), line);
-  line += '\n';
-  log->append(line);
+  append_access_line(*log, AccessRecord{.client = peer_.address,
+                                        .user = state_->request.user,
+                                        .request_line = state_->head.request_line,
+                                        .status = state_->entity.status,
+                                        .bytes = body_bytes,
+                                        .referer = state_->request.headers.get("Referer"),
+                                        .user_agent = state_->request.headers.get("User-Agent")});
 }
 
 }  // namespace collage::http1

@@ -61,6 +61,10 @@ nghttp2_session_callbacks* make_callbacks() {
       cb,
       [](nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code, void* user_data)
           -> int { return self(user_data).on_stream_close(stream_id, error_code); });
+  nghttp2_session_callbacks_set_on_frame_send_callback(
+      cb, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) -> int {
+        return self(user_data).on_frame_send(frame);
+      });
   return cb;
 }
 
@@ -182,8 +186,15 @@ int Connection::on_data_chunk(std::int32_t stream_id, const std::uint8_t* data,
     nghttp2_session_consume_connection(session_, length);
     return 0;
   }
-  // What waits here is bounded by the stream's window: it only reopens as the store reads.
   Stream& s = *it->second;
+  if (s.handler_done) {
+    // Nobody will read it: drop it and give the window back (see Stream::handler_done).
+    s.body_discarded += length;
+    nghttp2_session_consume(session_, stream_id, length);
+    finish_unread_body(s);
+    return 0;
+  }
+  // What waits here is bounded by the stream's window: it only reopens as the store reads.
   s.body_chunks.emplace_back(reinterpret_cast<const char*>(data), length);
   s.body_ready.cancel();
   return 0;
@@ -212,6 +223,19 @@ int Connection::on_stream_close(std::int32_t stream_id, std::uint32_t /*error_co
   }
   streams_.erase(it);
   update_deadline();
+  return 0;
+}
+
+int Connection::on_frame_send(const nghttp2_frame* frame) {
+  if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0 ||
+      (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)) {
+    return 0;
+  }
+  auto it = streams_.find(frame->hd.stream_id);
+  if (it != streams_.end()) {
+    it->second->end_stream_sent = true;
+    finish_unread_body(*it->second);
+  }
   return 0;
 }
 

@@ -326,13 +326,22 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
       co_await respond(ctx, entity);
     }
   }
+  s.handler_done = true;
   if (!s.closed && !closing_) {
     submit_response(s);
-    if (!s.body_complete) {
-      // The answer is final; the rest of the body is not wanted (RFC 9113 §8.1).
-      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_NO_ERROR);
+    // The store has finished: body bytes it left unread are dropped, and their window given back
+    // so the client can finish sending (or is reset after the response: finish_unread_body).
+    std::size_t unread = 0;
+    for (const std::string& chunk : s.body_chunks) {
+      unread += chunk.size();
+    }
+    s.body_chunks.clear();
+    if (unread > 0) {
+      s.body_discarded += unread;
+      nghttp2_session_consume(session_, s.id, unread);
     }
   }
+  log_access(s);
   --running_handlers_;
   if (context_.score != nullptr) {
     context_.score->finish_request(entity.body.size());
@@ -362,6 +371,7 @@ void Connection::submit_response(Stream& s) {
   const auto status_end = std::to_chars(status, status + sizeof status, e.status).ptr;
   add(":status", std::string_view(status, static_cast<std::size_t>(status_end - status)));
   add("server", "Collage");
+  add("date", cached_http_date_now());
   if (!e.content_type.empty() && !bodyless) {
     add("content-type", e.content_type);
   }
@@ -404,6 +414,42 @@ void Connection::submit_response(Stream& s) {
   s.response_submitted = true;
   s.response_done = !send_body;
   nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), send_body ? &provider : nullptr);
+}
+
+void Connection::finish_unread_body(Stream& s) {
+  // Up to this much of a body nobody reads is taken and dropped, so a client that sent a small
+  // body with a GET still finishes its request normally; past it, the stream is reset.
+  constexpr std::uint64_t kDiscardLimit = 1024 * 1024;
+  if (s.reset_sent || s.closed || s.body_complete || !s.end_stream_sent) {
+    return;
+  }
+  if (s.entity.status == 413 || s.body_discarded >= kDiscardLimit) {
+    s.reset_sent = true;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_NO_ERROR);
+    wake_writer();
+  }
+}
+
+void Connection::log_access(const Stream& s) {
+  AccessLog* log = context_.generation->access_log();
+  if (log == nullptr) {
+    return;
+  }
+  thread_local std::string request_line;
+  request_line.clear();
+  request_line += s.method;
+  request_line += ' ';
+  request_line += s.path;
+  request_line += " HTTP/2.0";
+  const bool bodyless = s.request.method == Method::head || s.entity.status == 304 ||
+                        s.entity.status == 204 || s.entity.status < 200;
+  append_access_line(*log, AccessRecord{.client = peer_.address,
+                                        .user = s.request.user,
+                                        .request_line = request_line,
+                                        .status = s.entity.status,
+                                        .bytes = bodyless ? 0 : s.entity.body.size(),
+                                        .referer = s.request.headers.get("referer"),
+                                        .user_agent = s.request.headers.get("user-agent")});
 }
 
 }  // namespace collage::http2

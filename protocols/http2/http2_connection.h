@@ -30,8 +30,7 @@ class Connection final : public TrackedConnection {
   Connection& operator=(const Connection&) = delete;
 
   // Serves until the connection closes. `handover` carries bytes HTTP/1.1 already read and, for
-  // "Upgrade: h2c", the request to answer on stream 1. By reference: GCC 12 destroys prvalue
-  // arguments of coroutines twice, so callers pass a named object that outlives the call.
+  // "Upgrade: h2c", the request to answer on stream 1; it must outlive the call.
   Task<void> run(const Handover& handover);
   void drain() override;
 
@@ -51,6 +50,7 @@ class Connection final : public TrackedConnection {
   ssize_t on_send(const std::uint8_t* data, std::size_t length);
   ssize_t on_read_data(std::int32_t stream_id, std::size_t length, std::uint32_t* flags);
   int on_send_data(nghttp2_frame* frame, const std::uint8_t* frame_head, std::size_t length);
+  int on_frame_send(const nghttp2_frame* frame);
 
  private:
   Task<void> reader();
@@ -58,6 +58,9 @@ class Connection final : public TrackedConnection {
   Task<void> handle_stream(std::shared_ptr<Stream> stream);
   void dispatch(const std::shared_ptr<Stream>& stream);
   void submit_response(Stream& stream);
+  // Resets a stream whose response is out but whose request body is unwanted, when it should.
+  void finish_unread_body(Stream& stream);
+  void log_access(const Stream& stream);
   bool on_deadline();
   void update_deadline();
   bool start_session(const Handover& handover);

@@ -56,6 +56,9 @@ struct Stream {
     bucket_index = 0;
     bucket_offset = 0;
     response_submitted = response_done = closed = false;
+    handler_done = end_stream_sent = reset_sent = false;
+    body_discarded = 0;
+    body_bytes_sent = 0;
   }
 
   Connection& connection;
@@ -89,6 +92,15 @@ struct Stream {
   std::uint64_t bucket_offset = 0;  // within that bucket
   bool response_submitted = false;
   bool response_done = false;  // the last DATA frame has been produced
+  bool end_stream_sent = false;  // the response's last frame has gone out
+  std::uint64_t body_bytes_sent = 0;
+
+  // Once the handler has finished, request body bytes it did not read are dropped (and their
+  // window given back) up to a limit, so the client can finish sending; past it, or for a 413,
+  // the stream is reset with NO_ERROR after the response (RFC 9113 §8.1).
+  bool handler_done = false;
+  bool reset_sent = false;
+  std::uint64_t body_discarded = 0;
 
   bool closed = false;  // nghttp2 closed the stream (reset, or done)
 };

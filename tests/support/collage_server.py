@@ -83,6 +83,23 @@ class CollageServer:
     def alive(self):
         return self.process.poll() is None
 
+    def wait_for_access_log(self, predicate, timeout=5, name="access.log"):
+        """Waits until a line of the access log (written in blocks, at least once a second)
+        satisfies predicate; returns that line, or None at the deadline."""
+        path = os.path.join(self.dir, name)
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with open(path, errors="replace") as f:
+                    for line in f.read().splitlines():
+                        if predicate(line):
+                            return line
+            except FileNotFoundError:
+                pass
+            if time.time() >= deadline:
+                return None
+            time.sleep(0.05)
+
     def children(self):
         """Process ids of the control process's children."""
         try:

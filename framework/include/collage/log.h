@@ -69,4 +69,19 @@ class AccessLog {
   int fd_ = -1;
 };
 
+// One request as the access log records it; every front end fills one, so all protocols are
+// logged alike. Views are only read during append_access_line().
+struct AccessRecord {
+  std::string_view client;
+  std::string_view user;          // empty: "-"
+  std::string_view request_line;  // e.g. "GET /a HTTP/1.1", "GET /a HTTP/2.0", "GOPHER /sel"
+  int status = 0;
+  std::uint64_t bytes = 0;  // body bytes sent
+  std::string_view referer;
+  std::string_view user_agent;
+};
+
+// Appends one Combined Log Format line; bytes that would break the line are escaped.
+void append_access_line(AccessLog& log, const AccessRecord& record);
+
 }  // namespace collage

@@ -4,6 +4,7 @@ conformance and attack protections at frame level (hyperframe and hpack from pyt
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -24,13 +25,20 @@ FRAME_SIZE_ERROR, COMPRESSION_ERROR, ENHANCE_YOUR_CALM = 0x6, 0x9, 0xb
 class RawH2:
     """A hand-driven HTTP/2 client connection: sends frames as given, reads frames back."""
 
-    def __init__(self, port, settings=None, receive_buffer=None):
+    def __init__(self, port, settings=None, receive_buffer=None, tls=False):
         self.sock = socket.socket()
         if receive_buffer:
             # Before connecting, so the advertised TCP window stays small too.
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sock.settimeout(5)
         self.sock.connect(("127.0.0.1", port))
+        if tls:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            context.set_alpn_protocols(["h2"])
+            self.sock = context.wrap_socket(self.sock, server_hostname="localhost")
+            assert self.sock.selected_alpn_protocol() == "h2"
         self.buffer = b""
         self.decoded = {}  # stream id -> list of (name, value), decoded in arrival order
         self.encoder = hpack.Encoder()
@@ -152,6 +160,7 @@ CONFIG = """
 <Listen protocol="http1" address="127.0.0.1" port="0" tls="on"/>
 <TLSCertificateFile>{dir}/cert.pem</TLSCertificateFile>
 <TLSCertificateKeyFile>{dir}/key.pem</TLSCertificateKeyFile>
+<AccessLog>{dir}/access.log</AccessLog>
 <H2StallTimeout>1s</H2StallTimeout>
 <H2MaxHeaderListSize>8k</H2MaxHeaderListSize>
 <DocumentRoot>{root}</DocumentRoot>
@@ -161,7 +170,8 @@ CONFIG = """
 """
 
 
-class Http2Test(ServerTestCase):
+class Http2ServerCase(ServerTestCase):
+    """A server with a plain and a TLS listener, a small site and a writable /dav."""
     CONFIG = CONFIG
 
     @classmethod
@@ -194,6 +204,22 @@ class Http2Test(ServerTestCase):
         self.addCleanup(client.close)
         return client
 
+    def raw_frame(self, frame_type, flags, stream_id, payload):
+        return (len(payload).to_bytes(3, "big") + bytes([frame_type, flags]) +
+                stream_id.to_bytes(4, "big") + payload)
+
+    def assert_stream_error(self, client, stream_id, code):
+        # RFC 9113 §5.4.1 lets an endpoint treat a stream error as a connection error; nghttp2
+        # does for some. Either way, the code must be the one the RFC names.
+        frames = client.frames_until(
+            lambda f: isinstance(f, GoAwayFrame) or
+            (isinstance(f, RstStreamFrame) and f.stream_id == stream_id))
+        final = frames[-1]
+        self.assertTrue(isinstance(final, (GoAwayFrame, RstStreamFrame)), frames)
+        self.assertEqual(final.error_code, code, final)
+
+
+class Http2Test(Http2ServerCase):
     # --- real clients ---------------------------------------------------------------------
 
     def test_curl_over_tls_negotiates_h2(self):
@@ -401,10 +427,6 @@ class Http2Test(ServerTestCase):
         client.send(client.request(5))
         self.assertEqual(client.response(5)[0], 200)
 
-    def raw_frame(self, frame_type, flags, stream_id, payload):
-        return (len(payload).to_bytes(3, "big") + bytes([frame_type, flags]) +
-                stream_id.to_bytes(4, "big") + payload)
-
     def assert_connection_error(self, raw, code):
         client = self.raw()
         client.send(raw)
@@ -436,16 +458,6 @@ class Http2Test(ServerTestCase):
         self.assert_connection_error(self.raw_frame(0x3, 0, 1, (8).to_bytes(4, "big")),
                                      PROTOCOL_ERROR)  # RST_STREAM on an idle stream
         self.assert_connection_error(self.raw_frame(0x0, 0, 1, b"x"), PROTOCOL_ERROR)
-
-    def assert_stream_error(self, client, stream_id, code):
-        # RFC 9113 §5.4.1 lets an endpoint treat a stream error as a connection error; nghttp2
-        # does for some. Either way, the code must be the one the RFC names.
-        frames = client.frames_until(
-            lambda f: isinstance(f, GoAwayFrame) or
-            (isinstance(f, RstStreamFrame) and f.stream_id == stream_id))
-        final = frames[-1]
-        self.assertTrue(isinstance(final, (GoAwayFrame, RstStreamFrame)), frames)
-        self.assertEqual(final.error_code, code, final)
 
     def block(self, client, stream_id=1, path="/a.txt", method="GET"):
         return client.encoder.encode([(":method", method), (":scheme", "http"),
@@ -650,6 +662,141 @@ class Http2Test(ServerTestCase):
         self.assertTrue(client.closed(timeout=8))
         self.assertLess(time.time() - start, 6)
         self.assertIn("COL-H2-0002", self.server.log())
+
+
+class Http2RequestBodyTest(Http2ServerCase):
+    """Requests that carry a body, on every kind of location (one that reads the body, a static
+    file, a method not allowed) over h2c and TLS: answered first, then the body accepted or the
+    error RFC 9113 names for a bad frame that follows. Regression: requests with a body got
+    RST_STREAM(NO_ERROR) and no response at all."""
+    # (method, path, expected status, whether the store reads the body)
+    TARGETS = [("GET", "/a.txt", 200, False), ("POST", "/a.txt", 405, False),
+               ("PUT", "/dav/body-{n}.bin", 201, True)]
+
+    def clients(self):
+        for tls in (False, True):
+            client = RawH2(self.tls if tls else self.plain, tls=tls)
+            self.addCleanup(client.close)
+            yield ("tls" if tls else "h2c"), client
+
+    def data(self, stream_id, payload, end_stream=False, pad=None):
+        frame = DataFrame(stream_id)
+        frame.data = payload
+        if end_stream:
+            frame.flags.add("END_STREAM")
+        if pad is not None:
+            frame.flags.add("PADDED")
+            frame.pad_length = pad
+        return frame
+
+    def open_stream(self, client, stream_id, method, path, extra=()):
+        client.send(client.request(stream_id, path=path, method=method, extra=extra,
+                                   end_stream=False))
+
+    def wait_for_status(self, client, stream_id):
+        """Reads until the response HEADERS of stream_id; the status, or None if none came."""
+        frames = client.frames_until(lambda f: isinstance(f, (HeadersFrame, RstStreamFrame,
+                                                              GoAwayFrame)) and
+                                     f.stream_id in (0, stream_id))
+        client.backlog = getattr(client, "backlog", []) + [f for f in frames
+                                                           if f.stream_id != stream_id]
+        for name, value in client.decoded.get(stream_id, []):
+            if name in (b":status", ":status"):
+                return int(value)
+        return None
+
+    def test_bodies_are_accepted_and_answered(self):
+        bodies = {"one frame of 2^14 octets": [os.urandom(2 ** 14)],
+                  "several frames": [os.urandom(1000), os.urandom(16000), b"x"],
+                  "padded frames": [os.urandom(500), os.urandom(700)]}
+        n = 0
+        for transport, client in self.clients():
+            stream_id = 1
+            for (method, path, status, reads) in self.TARGETS:
+                for kind, parts in bodies.items():
+                    n += 1
+                    with self.subTest(transport=transport, method=method, body=kind):
+                        target = path.format(n=n)
+                        self.open_stream(client, stream_id, method, target)
+                        if not reads:
+                            # Answered before the body has come: the response must come first.
+                            self.assertEqual(self.wait_for_status(client, stream_id), status)
+                        pad = 17 if kind == "padded frames" else None
+                        for i, part in enumerate(parts):
+                            client.send(self.data(stream_id, part, i + 1 == len(parts), pad))
+                        if reads:
+                            self.assertEqual(client.response(stream_id)[0], status)
+                            with open(os.path.join(self.root, target.lstrip("/")), "rb") as f:
+                                self.assertEqual(f.read(), b"".join(parts))
+                        else:
+                            answer = client.response(stream_id)
+                            self.assertNotEqual(answer[0], "reset", answer)
+                        # The connection goes on serving.
+                        client.send(client.request(stream_id + 2))
+                        self.assertEqual(client.response(stream_id + 2)[0], 200)
+                        stream_id += 4
+
+    def test_bad_frames_after_the_request_get_their_errors(self):
+        n = 0
+        for tls in (False, True):
+            for (method, path, status, reads) in self.TARGETS:
+                def fresh():
+                    client = RawH2(self.tls if tls else self.plain, tls=tls)
+                    self.addCleanup(client.close)
+                    return client
+
+                def opened(client, extra=()):
+                    nonlocal n
+                    n += 1
+                    self.open_stream(client, 1, method, path.format(n=n), extra)
+                    if not reads:
+                        self.assertEqual(self.wait_for_status(client, 1), status)
+
+                label = dict(tls=tls, method=method)
+                with self.subTest(case="pad length past the payload (§6.1)", **label):
+                    client = fresh()
+                    opened(client)
+                    client.send(self.raw_frame(0x0, 0x8, 1, bytes([9]) + b"abcd"))
+                    self.assertEqual(client.goaway(), PROTOCOL_ERROR)
+                with self.subTest(case="DATA past content-length (§8.1.1)", **label):
+                    client = fresh()
+                    opened(client, extra=[("content-length", "4")])
+                    client.send(self.data(1, b"0123456789", end_stream=True))
+                    self.assert_stream_error(client, 1, PROTOCOL_ERROR)
+                with self.subTest(case="stream window past 2^31-1 (§6.9.1)", **label):
+                    client = fresh()
+                    opened(client)
+                    update = WindowUpdateFrame(1)
+                    update.window_increment = 2 ** 31 - 1
+                    client.send(update)
+                    self.assert_stream_error(client, 1, FLOW_CONTROL_ERROR)
+        # None of the failed uploads was kept, and the server still answers.
+        self.assertEqual([f for f in os.listdir(os.path.join(self.root, "dav"))
+                          if f.startswith("body-")], [])
+        client = RawH2(self.plain)
+        self.addCleanup(client.close)
+        client.send(client.request(1))
+        self.assertEqual(client.response(1)[0], 200)
+
+    def test_date_header_and_access_log(self):
+        """Regression: HTTP/2 responses had no Date, and HTTP/2 requests were not logged."""
+        paths = {"h2c prior knowledge": ("--http2-prior-knowledge", self.plain, "http"),
+                 "h2c upgrade": ("--http2", self.plain, "http"),
+                 "h2 by ALPN": ("--http2", self.tls, "https")}
+        for kind, (flag, port, scheme) in paths.items():
+            with self.subTest(kind=kind):
+                out = subprocess.run(["curl", "-sSk", "-D", "-", "-o", "/dev/null", flag,
+                                      "-A", "agent-" + kind.replace(" ", "-"),
+                                      "%s://127.0.0.1:%d/a.txt?%s" % (scheme, port, port)],
+                                     capture_output=True, text=True, check=True).stdout
+                self.assertIn("HTTP/2 200", out)
+                self.assertRegex(out, r"(?im)^date: \w{3}, \d\d \w{3} \d{4} "
+                                      r"\d\d:\d\d:\d\d GMT\r?$")
+        for kind in paths:
+            agent = "agent-" + kind.replace(" ", "-")
+            self.assertTrue(self.server.wait_for_access_log(
+                lambda line: agent in line and '"GET /a.txt?' in line and "HTTP/2.0\" 200 6" in line),
+                kind)
 
 
 class Http2ShutdownTest(unittest.TestCase):

@@ -1,0 +1,78 @@
+// Combined Log Format lines, shared by every front end.
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "collage/log.h"
+
+namespace collage {
+namespace {
+
+// The timestamp changes once a second; each thread formats it only then.
+std::string_view access_log_time() {
+  thread_local std::time_t cached = 0;
+  thread_local char text[40];
+  thread_local std::size_t length = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached) {
+    cached = now;
+    std::tm tm{};
+    ::localtime_r(&now, &tm);
+    length = std::strftime(text, sizeof text, "[%d/%b/%Y:%H:%M:%S %z]", &tm);
+  }
+  return {text, length};
+}
+
+// Quotes a request field, escaping what would break the line or a terminal reading it.
+void append_quoted(std::string_view value, std::string& out) {
+  out += '"';
+  if (value.empty()) {
+    out += '-';
+  }
+  for (unsigned char c : value) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+void append_access_line(AccessLog& log, const AccessRecord& record) {
+  thread_local std::string line;
+  line.clear();
+  line += record.client;
+  line += " - ";
+  if (record.user.empty()) {
+    line += '-';
+  } else {
+    for (unsigned char c : record.user) {
+      line += (c <= 0x20 || c >= 0x7f) ? '?' : static_cast<char>(c);
+    }
+  }
+  line += ' ';
+  line += access_log_time();
+  line += ' ';
+  append_quoted(record.request_line, line);
+  line += fmt::format(" {} ", record.status);
+  if (record.bytes == 0) {
+    line += '-';
+  } else {
+    line += fmt::format("{}", record.bytes);
+  }
+  line += ' ';
+  append_quoted(record.referer, line);
+  line += ' ';
+  append_quoted(record.user_agent, line);
+  line += '\n';
+  log.append(line);
+}
+
+}  // namespace collage
