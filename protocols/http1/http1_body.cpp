@@ -60,6 +60,25 @@ Task<BodyRead> Body::read(std::span<char> into) {
   co_return BodyRead{got, BodyError::none};
 }
 
+Task<Body::Discard> Body::discard(std::uint64_t limit) {
+  if (continue_pending_) {
+    co_return Discard::cut_off;
+  }
+  char sink[16 * 1024];
+  std::uint64_t dropped = 0;
+  while (!complete_ && dropped <= limit) {
+    const BodyRead got = co_await read(std::span<char>(sink, sizeof sink));
+    if (got.error == BodyError::malformed) {
+      co_return Discard::malformed;
+    }
+    if (got.error != BodyError::none) {
+      co_return Discard::cut_off;
+    }
+    dropped += got.bytes;
+  }
+  co_return complete_ ? Discard::done : Discard::cut_off;
+}
+
 Task<BodyRead> Body::read_chunked(std::span<char> into) {
   Connection& c = *connection_;
   for (;;) {

@@ -24,6 +24,13 @@ class Body final : public BodySource {
   // True when the whole body has been read (or there was none), so the connection can be reused.
   bool complete() const { return complete_; }
 
+  // What became of a body the store left unread.
+  enum class Discard : std::uint8_t { done, malformed, cut_off };
+  // Reads and drops what is left of the body, at most `limit` bytes more, so the connection can
+  // carry the next request (as nginx and httpd do for a GET with a body). A client that still
+  // waits for "100 Continue" is not asked for its body: cut_off.
+  Task<Discard> discard(std::uint64_t limit);
+
  private:
   Task<BodyRead> read_chunked(std::span<char> into);
   BodyRead fail(BodyError error) {

@@ -20,6 +20,9 @@ namespace {
 constexpr std::size_t kInitialBuffer = 4096;
 // Memory buckets up to this size are copied next to the head so one send() carries both.
 constexpr std::size_t kCoalesceLimit = 16 * 1024;
+// A request body the store left unread is read and dropped up to this size to keep the
+// connection; a larger one closes it.
+constexpr std::uint64_t kDiscardLimit = 1024 * 1024;
 
 // A few freed input buffers per thread, so idle connections can give theirs back for free.
 struct BufferPool {
@@ -392,7 +395,15 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
       state_->head.keep_alive && settings_.keep_alive && !draining_ &&
       (settings_.max_keep_alive_requests == 0 || requests_ < settings_.max_keep_alive_requests);
   if (has_body && !state_->body.complete()) {
-    keep_alive = false;  // what is left of the body cannot be told apart from the next request
+    // The store did not read the whole body: read and drop the rest, so the connection can go
+    // on; a body too large to drop, or a client waiting for 100 Continue, closes it instead.
+    switch (co_await state_->body.discard(kDiscardLimit)) {
+      case Body::Discard::done: break;
+      case Body::Discard::malformed:
+        state_->entity.reset();
+        co_return co_await send_error(400, "malformed chunked body");
+      case Body::Discard::cut_off: keep_alive = false; break;
+    }
   }
   const bool ok = co_await write_response(state_->request.method == Method::head, keep_alive);
   if (!keep_alive && ok && (start_ < end_ || (has_body && !state_->body.complete()))) {

@@ -173,6 +173,61 @@ class Http1Test(ServerTestCase):
         self.assertRegex(line, r'^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] '
                                r'"GET /a\.txt\?q=1 HTTP/1\.1" 200 6 "http://ref/" "tester/1\.0"$')
 
+    # --- request bodies the store does not read ----------------------------------------------
+
+    def test_unread_bodies_are_dropped_and_the_connection_kept(self):
+        """Regression: a GET or HEAD with a body closed the connection and dropped the request
+        pipelined behind it. Every method a static location answers without reading, with every
+        body framing (coding names in any letter case), keeps the connection."""
+        framings = {
+            "content-length": (b"Content-Length: 11\r\n", b"hello world"),
+            "chunked": (b"Transfer-Encoding: chunked\r\n", b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
+            "CHUNKED": (b"Transfer-Encoding: CHUNKED\r\n", b"b\r\nhello world\r\n0\r\n\r\n"),
+            "Chunked with trailer": (b"Transfer-Encoding: Chunked\r\n",
+                                     b"1\r\nx\r\n0\r\nX-Check: 1\r\n\r\n"),
+        }
+        methods = {"GET": 200, "HEAD": 200, "POST": 405, "DELETE": 405, "OPTIONS": 200}
+        for method, status in methods.items():
+            for name, (field, body) in framings.items():
+                with self.subTest(method=method, framing=name), connect(self.server.port) as s:
+                    s.sendall(method.encode() + b" /a.txt HTTP/1.1\r\nHost: x\r\n" + field +
+                              b"\r\n" + body + b"GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                    reader = ResponseReader(s)
+                    first = reader.read(head_request=method == "HEAD")
+                    self.assertEqual(first.status, status)
+                    self.assertIsNone(first.header("connection"))
+                    second = reader.read()
+                    self.assertEqual((second.status, second.body), (200, b"bravo bravo\n"))
+
+    def test_bare_lf_in_an_unread_chunked_body_is_a_400(self):
+        for body in (b"5\nhello\r\n0\r\n\r\n", b"5\r\nhello\n0\r\n\r\n"):
+            with self.subTest(body=body):
+                self.assert_status(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n"
+                                   b"Transfer-Encoding: chunked\r\n\r\n" + body, 400)
+
+    def test_large_unread_body_is_answered_then_closed(self):
+        size = 3 * 1024 * 1024
+        with connect(self.server.port) as s:
+            s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
+            sent = 0
+            try:
+                while sent < size:
+                    s.sendall(b"z" * 65536)
+                    sent += 65536
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            r = ResponseReader(s).read()
+            self.assertEqual((r.status, r.body), (200, b"alpha\n"))
+            self.assertEqual(r.header("connection"), "close")
+
+    def test_unread_body_behind_expect_continue_closes(self):
+        # The client waits for 100 Continue that never comes: its body is not asked for.
+        with connect(self.server.port) as s:
+            s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                      b"Expect: 100-continue\r\n\r\n")
+            r = ResponseReader(s).read()
+            self.assertEqual((r.status, r.header("connection")), (200, "close"))
+
     # --- bad input gets the right code, and the server stays up -----------------------------
 
     def assert_status(self, raw, status, closes=True):
