@@ -1,5 +1,7 @@
 #include "ftp_format.h"
 
+#include <vector>
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -24,7 +26,31 @@ std::optional<std::string> resolve_path(std::string_view cwd, std::string_view a
     }
   }
   std::string out;
-  if (normalize_path(raw, out) != PathResult::ok) {
+  PathResult result = normalize_path(raw, out);
+  if (result == PathResult::above_root) {
+    // As vsftpd does, ".." at the root stays at the root instead of failing.
+    std::string clamped;
+    std::vector<std::string_view> kept;
+    std::string_view rest = raw;
+    while (!rest.empty()) {
+      const std::size_t slash = rest.find('/');
+      const std::string_view segment = rest.substr(0, slash);
+      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+      if (segment == "..") {
+        if (!kept.empty()) {
+          kept.pop_back();
+        }
+      } else if (!segment.empty() && segment != ".") {
+        kept.push_back(segment);
+      }
+    }
+    for (std::string_view segment : kept) {
+      clamped += '/';
+      clamped += segment;
+    }
+    result = normalize_path(clamped.empty() ? "/" : clamped, out);
+  }
+  if (result != PathResult::ok) {
     return std::nullopt;
   }
   if (out.size() > 1 && out.back() == '/') {

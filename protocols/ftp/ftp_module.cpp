@@ -69,8 +69,9 @@ const Directive kDirectives[] = {
      .min = 1},
     {.name = "FtpMaxClientsPerIp",
      .type = ArgType::integer,
-     .default_value = "10",
-     .help = "Control connections one client address may hold at once.",
+     .default_value = "50",
+     .help = "Control connections one client address may hold at once (mirroring clients open "
+             "several; offices share one address).",
      .min = 1},
     {.name = "FtpTransferLog",
      .type = ArgType::string,

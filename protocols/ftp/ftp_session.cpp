@@ -2,6 +2,9 @@
 
 #include <array>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <charconv>
 
 #include "collage/generation.h"
@@ -16,15 +19,16 @@ namespace {
 using Clock = Watchdog::Clock;
 constexpr std::size_t kMaxCommandLine = 4096;
 
+// format_reply() starts every inner line with one space, as RFC 2389 §3.2 wants of feature lines.
 constexpr std::string_view kFeatures =
-    "Features:\n AUTH TLS\n EPRT\n EPSV\n MDTM\n MLST type*;size*;modify*;perm*;\n PBSZ\n PROT\n"
-    " REST STREAM\n SIZE\n TVFS\n UTF8\nEnd";
+    "Features:\nAUTH TLS\nEPRT\nEPSV\nMDTM\nMLST type*;size*;modify*;perm*;\nPBSZ\nPROT\n"
+    "REST STREAM\nSIZE\nTVFS\nUTF8\nEnd";
 
 constexpr std::string_view kHelp =
     "The following commands are recognized.\n"
-    " ABOR APPE AUTH CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD  MLSD MLST MODE\n"
-    " NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD  QUIT REST RETR RMD  RNFR RNTO SIZE\n"
-    " STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD\n"
+    "ABOR APPE AUTH CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD  MLSD MLST MODE\n"
+    "NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD  QUIT REST RETR RMD  RNFR RNTO SIZE\n"
+    "STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD\n"
     "Help OK.";
 
 std::string quote_path(std::string_view path) {
@@ -48,8 +52,9 @@ Session::Session(std::unique_ptr<Transport> control, ConnectionContext context,
       settings_(settings),
       watchdog_(executor_,
                 [this] {
-                  COLLAGE_LOG(LogLevel::info, "COL-FTP-0004", "{}:{}: idle timeout, closing",
-                              peer_.address, peer_.port);
+                  COLLAGE_LOG(LogLevel::info, "COL-FTP-0004", "{}:{}: {} timeout, closing",
+                              peer_.address, peer_.port, transferring_ ? "data" : "idle");
+                  control_->try_send_now("421 Timeout.\r\n");
                   abort_transfer();
                   control_->close();
                   return true;
@@ -59,6 +64,9 @@ Session::Session(std::unique_ptr<Transport> control, ConnectionContext context,
   asio::error_code ec;
   auto& socket = control_->socket();
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  // RFC 959's ABOR comes after Telnet IP and an urgent Synch: keep urgent bytes in the stream, or
+  // the line (and under TLS, the record) they belong to is torn apart.
+  socket.set_option(asio::socket_base::out_of_band_inline(true), ec);
   peer_ = context_.peer != nullptr ? *context_.peer : control_->peer_info();
   if (context_.score != nullptr) {
     context_.score->set_client(peer_.address);
@@ -90,8 +98,7 @@ Task<void> Session::run() {
   const bool refused = !counted_;
   if (refused) {
     COLLAGE_LOG(LogLevel::warn, "COL-FTP-0001", "{}: too many connections, refused", peer_.address);
-    say(421, "Too many connections, try again later.");
-    co_await flush();
+    co_await reply(421, "Too many connections, try again later.");
     control_->close();
     co_return;
   }
@@ -106,6 +113,13 @@ Task<void> Session::run() {
         break;
       }
       watchdog_.set_deadline(Clock::now() + settings_.idle_timeout);
+      if (line.find('\0') != std::string::npos) {
+        // A NUL would cut a path short in the file system; refuse rather than guess.
+        if (!co_await reply(501, "NUL in command line refused.")) {
+          break;
+        }
+        continue;
+      }
       std::string_view view = line;
       const std::size_t space = view.find(' ');
       std::string verb(view.substr(0, space));
@@ -140,7 +154,10 @@ Task<bool> Session::read_command(std::string& line) {
           ++i;  // Telnet IAC sequences (IP, DM before an urgent ABOR) are dropped
           continue;
         }
-        if (c != '\r' && c != 0) {
+        if (c == 0xf2 && line.empty()) {
+          continue;  // a Synch's DM whose IAC came apart from it
+        }
+        if (c != '\r') {
           line += static_cast<char>(c);
         }
       }
@@ -148,9 +165,12 @@ Task<bool> Session::read_command(std::string& line) {
       co_return true;
     }
     if (input_.size() > kMaxCommandLine) {
-      say(500, "Command line too long.");
-      co_await flush();
+      co_await reply(500, "Command line too long.");
       co_return false;
+    }
+    if (!transferring_) {
+      // Set here, after the reply went out: a write that had to wait moved the deadline on.
+      watchdog_.set_deadline(Clock::now() + settings_.idle_timeout);
     }
     auto [ec, n] = co_await control_->read_some(asio::buffer(buffer));
     if (ec || n == 0) {
@@ -185,6 +205,14 @@ Task<bool> Session::flush() {
     replying_ = false;
   }
   co_return !control_failed_;
+}
+
+bool Session::control_alive() {
+  // A client that dies closes its data and control connections at once; look for the control
+  // connection's FIN or reset without waiting and without taking any bytes.
+  char probe;
+  const ssize_t n = ::recv(control_->socket().native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
 }
 
 bool Session::allowed_before_login(std::string_view verb) const {
@@ -294,8 +322,7 @@ Task<bool> Session::login(std::string_view password) {
       root_ = settings_.anonymous_root;
       rights_ = Rights{true, false, false, false};
       COLLAGE_LOG(LogLevel::info, "COL-FTP-0002", "{}: anonymous login", peer_.address);
-      say(230, "Login successful.");
-      co_return co_await flush();
+      co_return co_await reply(230, "Login successful.");
     }
   } else if (const Account* account = settings_.accounts ? settings_.accounts->find(name) : nullptr;
              account != nullptr && Accounts::password_matches(*account, password)) {
@@ -305,8 +332,7 @@ Task<bool> Session::login(std::string_view password) {
     rights_ = account->rights;
     COLLAGE_LOG(LogLevel::info, "COL-FTP-0002", "{}: user {} logged in", peer_.address,
                 printable(name));
-    say(230, "Login successful.");
-    co_return co_await flush();
+    co_return co_await reply(230, "Login successful.");
   }
   ++failed_logins_;
   COLLAGE_LOG(LogLevel::warn, "COL-FTP-0003", "{}: failed login for '{}' ({} of {})", peer_.address,
@@ -316,12 +342,10 @@ Task<bool> Session::login(std::string_view password) {
   delay.expires_after(settings_.login_delay);
   co_await delay.async_wait(kAsTuple);
   if (failed_logins_ >= settings_.max_login_attempts) {
-    say(421, "Too many failed logins, closing.");
-    co_await flush();
+    co_await reply(421, "Too many failed logins, closing.");
     co_return false;
   }
-  say(530, "Login incorrect.");
-  co_return co_await flush();
+  co_return co_await reply(530, "Login incorrect.");
 }
 
 Task<bool> Session::auth_tls(std::string_view argument) {
@@ -331,16 +355,13 @@ Task<bool> Session::auth_tls(std::string_view argument) {
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   if (mechanism != "TLS" && mechanism != "TLS-C" && mechanism != "SSL") {
-    say(504, "AUTH supports TLS only.");
-    co_return co_await flush();
+    co_return co_await reply(504, "AUTH supports TLS only.");
   }
   if (tls == nullptr) {
-    say(534, "TLS is not configured on this server.");
-    co_return co_await flush();
+    co_return co_await reply(534, "TLS is not configured on this server.");
   }
   if (tls_) {
-    say(503, "Already using TLS.");
-    co_return co_await flush();
+    co_return co_await reply(503, "Already using TLS.");
   }
   if (!co_await reply(234, "Proceed with negotiation.")) {
     co_return false;
@@ -362,47 +383,38 @@ Task<bool> Session::execute(std::string_view verb, std::string_view argument) {
     if (verb == "ABOR") {
       abort_transfer();
       co_await wait_for_transfer();
-      say(226, "ABOR successful.");
-      co_return co_await flush();
+      co_return co_await reply(226, "ABOR successful.");
     }
     if (verb == "STAT") {
-      say(213, fmt::format("Status: {} bytes transferred so far.", transferred_));
-      co_return co_await flush();
+      co_return co_await reply(213, fmt::format("Status: {} bytes transferred so far.", transferred_));
     }
     if (verb == "NOOP") {
-      say(200, "NOOP ok.");
-      co_return co_await flush();
+      co_return co_await reply(200, "NOOP ok.");
     }
     if (verb == "QUIT") {
       abort_transfer();
       co_await wait_for_transfer();
-      say(221, "Goodbye.");
-      co_await flush();
+      co_await reply(221, "Goodbye.");
       co_return false;
     }
     co_await wait_for_transfer();
   }
 
   if (verb == "QUIT") {
-    say(221, "Goodbye.");
-    co_await flush();
+    co_await reply(221, "Goodbye.");
     co_return false;
   }
   if (verb == "NOOP") {
-    say(200, "NOOP ok.");
-    co_return co_await flush();
+    co_return co_await reply(200, "NOOP ok.");
   }
   if (verb == "SYST") {
-    say(215, "UNIX Type: L8");
-    co_return co_await flush();
+    co_return co_await reply(215, "UNIX Type: L8");
   }
   if (verb == "FEAT") {
-    say(211, kFeatures);
-    co_return co_await flush();
+    co_return co_await reply(211, kFeatures);
   }
   if (verb == "HELP") {
-    say(214, kHelp);
-    co_return co_await flush();
+    co_return co_await reply(214, kHelp);
   }
   if (verb == "OPTS") {
     std::string option(argument);
@@ -410,102 +422,81 @@ Task<bool> Session::execute(std::string_view verb, std::string_view argument) {
       c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
     if (option == "UTF8 ON" || option == "UTF-8 ON") {
-      say(200, "Always in UTF8 mode.");
-      co_return co_await flush();
+      co_return co_await reply(200, "Always in UTF8 mode.");
     }
     if (option.starts_with("MLST")) {
-      say(200, "MLST OPTS type;size;modify;perm;");
-      co_return co_await flush();
+      co_return co_await reply(200, "MLST OPTS type;size;modify;perm;");
     }
-    say(501, "Option not understood.");
-    co_return co_await flush();
+    co_return co_await reply(501, "Option not understood.");
   }
   if (verb == "AUTH")
     co_return co_await auth_tls(argument);
   if (verb == "PBSZ") {
     if (!tls_) {
-      say(503, "PBSZ needs AUTH first.");
-      co_return co_await flush();
+      co_return co_await reply(503, "PBSZ needs AUTH first.");
     }
     pbsz_ = true;
-    say(200, "PBSZ=0");
-    co_return co_await flush();
+    co_return co_await reply(200, "PBSZ=0");
   }
   if (verb == "PROT") {
     if (!tls_ || !pbsz_) {
-      say(503, "PROT needs AUTH and PBSZ first.");
-      co_return co_await flush();
+      co_return co_await reply(503, "PROT needs AUTH and PBSZ first.");
     }
     if (argument == "P" || argument == "p") {
       protect_data_ = true;
-      say(200, "PROT now Private.");
-      co_return co_await flush();
+      co_return co_await reply(200, "PROT now Private.");
     }
     if (argument == "C" || argument == "c") {
       protect_data_ = false;
-      say(200, "PROT now Clear.");
-      co_return co_await flush();
+      co_return co_await reply(200, "PROT now Clear.");
     }
-    say(536, "PROT supports C and P only.");
-    co_return co_await flush();
+    co_return co_await reply(536, "PROT supports C and P only.");
   }
   if (verb == "USER") {
     if (logged_in_) {
-      say(530, "Already logged in; reconnect to change user.");
-      co_return co_await flush();
+      co_return co_await reply(530, "Already logged in; reconnect to change user.");
     }
     if (argument.empty()) {
-      say(501, "USER needs a name.");
-      co_return co_await flush();
+      co_return co_await reply(501, "USER needs a name.");
     }
     if (settings_.require_tls && !tls_) {
-      say(530, "This server requires AUTH TLS before login.");
-      co_return co_await flush();
+      co_return co_await reply(530, "This server requires AUTH TLS before login.");
     }
     pending_user_ = argument;
-    say(331, "Please specify the password.");
-    co_return co_await flush();
+    co_return co_await reply(331, "Please specify the password.");
   }
   if (verb == "PASS") {
     if (logged_in_) {
-      say(230, "Already logged in.");
-      co_return co_await flush();
+      co_return co_await reply(230, "Already logged in.");
     }
     if (pending_user_.empty()) {
-      say(503, "Login with USER first.");
-      co_return co_await flush();
+      co_return co_await reply(503, "Login with USER first.");
     }
     co_return co_await login(argument);
   }
   if (!logged_in_) {
     if (allowed_before_login(verb)) {
-      say(503, "Bad sequence of commands.");
-      co_return co_await flush();
+      co_return co_await reply(503, "Bad sequence of commands.");
     }
-    say(530, "Please login with USER and PASS.");
-    co_return co_await flush();
+    co_return co_await reply(530, "Please login with USER and PASS.");
   }
 
   if (verb == "PWD" || verb == "XPWD") {
-    say(257, quote_path(cwd_) + " is the current directory");
-    co_return co_await flush();
+    co_return co_await reply(257, quote_path(cwd_) + " is the current directory");
   }
   if (verb == "CWD" || verb == "XCWD" || verb == "CDUP" || verb == "XCUP") {
     const std::optional<std::string> path =
         ftp_path(verb == "CDUP" || verb == "XCUP" ? std::string_view("..") : argument);
     if (!path) {
-      say(550, "Failed to change directory.");
-      co_return co_await flush();
+      co_return co_await reply(550, "Failed to change directory.");
     }
     Entity entity;
     co_await run_request(Method::list, *path, entity);
     if (entity.status != 200 || entity.headers.contains("Collage-Listing-Target")) {
-      say(550, "Failed to change directory.");
-      co_return co_await flush();
+      co_return co_await reply(550, "Failed to change directory.");
     }
     cwd_ = *path;
-    say(250, "Directory successfully changed.");
-    co_return co_await flush();
+    co_return co_await reply(250, "Directory successfully changed.");
   }
   if (verb == "TYPE") {
     std::string type(argument);
@@ -514,101 +505,82 @@ Task<bool> Session::execute(std::string_view verb, std::string_view argument) {
     }
     if (type == "A" || type == "A N") {
       ascii_ = true;
-      say(200, "Switching to ASCII mode.");
-      co_return co_await flush();
+      co_return co_await reply(200, "Switching to ASCII mode.");
     }
     if (type == "I" || type == "L 8") {
       ascii_ = false;
-      say(200, "Switching to Binary mode.");
-      co_return co_await flush();
+      co_return co_await reply(200, "Switching to Binary mode.");
     }
-    say(504, "Unsupported TYPE.");
-    co_return co_await flush();
+    co_return co_await reply(504, "Unsupported TYPE.");
   }
   if (verb == "MODE") {
     if (argument == "S" || argument == "s") {
-      say(200, "Mode set to S.");
-      co_return co_await flush();
+      co_return co_await reply(200, "Mode set to S.");
     }
-    say(504, "Only stream mode.");
-    co_return co_await flush();
+    co_return co_await reply(504, "Only stream mode.");
   }
   if (verb == "STRU") {
     if (argument == "F" || argument == "f") {
-      say(200, "Structure set to F.");
-      co_return co_await flush();
+      co_return co_await reply(200, "Structure set to F.");
     }
-    say(504, "Only file structure.");
-    co_return co_await flush();
+    co_return co_await reply(504, "Only file structure.");
   }
   if (verb == "ALLO") {
-    say(202, "ALLO not needed.");
-    co_return co_await flush();
+    co_return co_await reply(202, "ALLO not needed.");
   }
   if (verb == "REST") {
     std::uint64_t offset = 0;
     const auto [ptr, ec] =
         std::from_chars(argument.data(), argument.data() + argument.size(), offset);
     if (ec != std::errc{} || ptr != argument.data() + argument.size() || argument.empty()) {
-      say(501, "REST needs a byte offset.");
-      co_return co_await flush();
+      co_return co_await reply(501, "REST needs a byte offset.");
     }
     restart_at_ = offset;
-    say(350, fmt::format("Restart position accepted ({}).", offset));
-    co_return co_await flush();
+    co_return co_await reply(350, fmt::format("Restart position accepted ({}).", offset));
   }
   if (verb == "PASV") {
     if (epsv_all_) {
-      say(503, "EPSV ALL in effect.");
-      co_return co_await flush();
+      co_return co_await reply(503, "EPSV ALL in effect.");
     }
     co_return co_await passive(false);
   }
   if (verb == "EPSV") {
     if (argument == "ALL" || argument == "all") {
       epsv_all_ = true;
-      say(200, "EPSV ALL ok.");
-      co_return co_await flush();
+      co_return co_await reply(200, "EPSV ALL ok.");
     }
     co_return co_await passive(true);
   }
   if (verb == "PORT" || verb == "EPRT") {
     if (epsv_all_) {
-      say(503, "EPSV ALL in effect.");
-      co_return co_await flush();
+      co_return co_await reply(503, "EPSV ALL in effect.");
     }
     co_return co_await active(argument, verb == "EPRT");
   }
   if (verb == "SIZE" || verb == "MDTM") {
     const std::optional<std::string> path = ftp_path(argument);
     if (!path || !permitted(Need::read, *path)) {
-      say(550, "Permission denied.");
-      co_return co_await flush();
+      co_return co_await reply(550, "Permission denied.");
     }
     Entity entity;
     co_await run_request(Method::head, *path, entity);
     if (entity.status != 200 || !entity.length) {
-      say(550, "Could not get file size or time.");
-      co_return co_await flush();
+      co_return co_await reply(550, "Could not get file size or time.");
     }
     if (verb == "SIZE") {
-      say(213, std::to_string(*entity.length));
-      co_return co_await flush();
+      co_return co_await reply(213, std::to_string(*entity.length));
     }
-    say(213, ftp_time(entity.last_modified.value_or(0)));
-    co_return co_await flush();
+    co_return co_await reply(213, ftp_time(entity.last_modified.value_or(0)));
   }
   if (verb == "MLST") {
     const std::optional<std::string> path = ftp_path(argument);
     if (!path || !permitted(Need::read, *path)) {
-      say(550, "Permission denied.");
-      co_return co_await flush();
+      co_return co_await reply(550, "Permission denied.");
     }
     Entity entity;
     co_await run_request(Method::list, *path, entity);
     if (entity.status != 200) {
-      say(550, "No such file or directory.");
-      co_return co_await flush();
+      co_return co_await reply(550, "No such file or directory.");
     }
     ListingEntry self;
     if (entity.headers.contains("Collage-Listing-Target")) {
@@ -643,59 +615,49 @@ Task<bool> Session::execute(std::string_view verb, std::string_view argument) {
     const std::string parent = slash == 0 ? "/" : path->substr(0, slash);
     std::string facts = mlsx_line(self, perm_facts(self, parent));
     facts.resize(facts.size() - 2);  // format_reply ends the line
-    say(250, "Listing " + *path + "\n" + facts + "\nEnd");
-    co_return co_await flush();
+    co_return co_await reply(250, "Listing " + *path + "\n" + facts + "\nEnd");
   }
   if (verb == "DELE" || verb == "RMD" || verb == "XRMD" || verb == "MKD" || verb == "XMKD") {
     const bool make = verb == "MKD" || verb == "XMKD";
     const std::optional<std::string> path = ftp_path(argument);
     if (!path || *path == "/" || argument.empty() ||
         !permitted(make ? Need::mkdir : Need::remove, *path)) {
-      say(550, "Permission denied.");
-      co_return co_await flush();
+      co_return co_await reply(550, "Permission denied.");
     }
     Entity entity;
     const std::string target = verb == "DELE" || make ? *path : *path + "/";
     co_await run_request(make ? Method::mkdir : Method::del, target, entity);
     if (entity.status >= 300) {
-      say(reply_code_for(entity.status), reply_text_for(entity.status));
-      co_return co_await flush();
+      co_return co_await reply(reply_code_for(entity.status), reply_text_for(entity.status));
     }
     if (make) {
-      say(257, quote_path(*path) + " created");
-      co_return co_await flush();
+      co_return co_await reply(257, quote_path(*path) + " created");
     }
-    say(250,
+    co_return co_await reply(250,
         verb == "DELE" ? "Delete operation successful." : "Remove directory operation successful.");
-    co_return co_await flush();
   }
   if (verb == "RNFR") {
     const std::optional<std::string> path = ftp_path(argument);
     if (!path || argument.empty() || !permitted(Need::write, *path) ||
         !permitted(Need::remove, *path)) {
-      say(550, "Permission denied.");
-      co_return co_await flush();
+      co_return co_await reply(550, "Permission denied.");
     }
     Entity entity;
     co_await run_request(Method::list, *path, entity);
     if (entity.status != 200) {
-      say(550, "RNFR command failed.");
-      co_return co_await flush();
+      co_return co_await reply(550, "RNFR command failed.");
     }
     rename_from_ = *path;
-    say(350, "Ready for RNTO.");
-    co_return co_await flush();
+    co_return co_await reply(350, "Ready for RNTO.");
   }
   if (verb == "RNTO") {
     if (!rename_from_) {
-      say(503, "RNFR required first.");
-      co_return co_await flush();
+      co_return co_await reply(503, "RNFR required first.");
     }
     const std::string from = std::exchange(rename_from_, std::nullopt).value();
     const std::optional<std::string> path = ftp_path(argument);
     if (!path || argument.empty() || !permitted(Need::write, *path)) {
-      say(550, "Permission denied.");
-      co_return co_await flush();
+      co_return co_await reply(550, "Permission denied.");
     }
     Request request;
     fill_request(request, Method::rename, from);
@@ -704,30 +666,25 @@ Task<bool> Session::execute(std::string_view verb, std::string_view argument) {
     RequestContext ctx = route(*context_.generation, request, *context_.services);
     co_await respond(ctx, entity);
     if (entity.status >= 300) {
-      say(reply_code_for(entity.status), reply_text_for(entity.status));
-      co_return co_await flush();
+      co_return co_await reply(reply_code_for(entity.status), reply_text_for(entity.status));
     }
-    say(250, "Rename successful.");
-    co_return co_await flush();
+    co_return co_await reply(250, "Rename successful.");
   }
   if (verb == "STAT") {
     if (argument.empty()) {
-      say(211, fmt::format("FTP server status:\nConnected to {}\nLogged in as {}\n"
+      co_return co_await reply(211, fmt::format("FTP server status:\nConnected to {}\nLogged in as {}\n"
                            "TYPE: {}\nData connections: {}\nEnd of status",
                            peer_.address, user_, ascii_ ? "ASCII" : "BINARY",
                            protect_data_ ? "private (TLS)" : "clear"));
-      co_return co_await flush();
     }
     const std::optional<std::string> path = ftp_path(argument);
     if (!path || !permitted(Need::read, *path)) {
-      say(550, "Permission denied.");
-      co_return co_await flush();
+      co_return co_await reply(550, "Permission denied.");
     }
     Entity entity;
     co_await run_request(Method::list, *path, entity);
     if (entity.status != 200) {
-      say(550, "No such file or directory.");
-      co_return co_await flush();
+      co_return co_await reply(550, "No such file or directory.");
     }
     std::string text;
     for (const Bucket& b : entity.body.buckets()) {
@@ -740,14 +697,12 @@ Task<bool> Session::execute(std::string_view verb, std::string_view argument) {
       line.resize(line.size() - 2);
       lines += line + "\n";
     }
-    say(213, lines + "End of status");
-    co_return co_await flush();
+    co_return co_await reply(213, lines + "End of status");
   }
   if (verb == "RETR" || verb == "STOR" || verb == "APPE" || verb == "STOU" || verb == "LIST" ||
       verb == "NLST" || verb == "MLSD") {
     if (!passive_ && !active_) {
-      say(425, "Use PORT, PASV, EPRT or EPSV first.");
-      co_return co_await flush();
+      co_return co_await reply(425, "Use PORT, PASV, EPRT or EPSV first.");
     }
     transferring_ = true;
     aborted_ = false;
@@ -756,19 +711,15 @@ Task<bool> Session::execute(std::string_view verb, std::string_view argument) {
     co_return true;
   }
   if (verb == "ACCT") {
-    say(202, "ACCT not needed.");
-    co_return co_await flush();
+    co_return co_await reply(202, "ACCT not needed.");
   }
   if (verb == "ABOR") {
-    say(225, "No transfer to abort.");
-    co_return co_await flush();
+    co_return co_await reply(225, "No transfer to abort.");
   }
   if (verb == "SITE" || verb == "REIN" || verb == "SMNT") {
-    say(502, "Command not implemented.");
-    co_return co_await flush();
+    co_return co_await reply(502, "Command not implemented.");
   }
-  say(500, "Unknown command.");
-  co_return co_await flush();
+  co_return co_await reply(500, "Unknown command.");
 }
 
 }  // namespace collage::ftp

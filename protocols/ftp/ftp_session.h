@@ -37,12 +37,13 @@ class Session final : public TrackedConnection {
 
   // Control channel.
   Task<bool> read_command(std::string& line);
-  // Replies are queued with say() and written with flush(): building reply texts inside a
-  // co_await expression trips GCC 12's coroutine temporaries bug, so it never happens there.
+  // Queues a reply; flush() writes what is queued (false when the control connection failed),
+  // reply() does both.
   void say(int code, std::string_view text);
-  // Writes queued replies; false when the control connection failed.
   Task<bool> flush();
   Task<bool> reply(int code, std::string_view text);
+  // True while the control connection shows no close or reset: an upload is kept only then.
+  bool control_alive();
   Task<bool> execute(std::string_view verb, std::string_view argument);
   Task<bool> login(std::string_view password);
   Task<bool> auth_tls(std::string_view argument);
@@ -121,6 +122,7 @@ class Session final : public TrackedConnection {
   std::uint64_t transferred_ = 0;
   asio::steady_timer transfer_done_;
   std::string range_header_;  // "bytes=N-" for REST + RETR
+  bool data_clean_end_ = false;  // the upload's data connection ended with a proper close
 };
 
 }  // namespace collage::ftp

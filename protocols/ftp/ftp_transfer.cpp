@@ -44,9 +44,18 @@ class DataBody final : public BodySource {
       if (s.aborted_) {
         co_return BodyRead{0, BodyError::closed};
       }
-      // The end of the connection ends the body; a reset or any other error aborts the upload.
-      if ((n == 0 && !ec) || ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+      // Only a clean end of the connection ends the body: a FIN (under TLS, the client's
+      // close_notify; a bare FIN there is truncation) while the control connection is still up
+      // to hear the 226. A reset, truncation or a client that died aborts the upload.
+      if ((n == 0 && !ec) || ec == asio::error::eof) {
+        if (!s.control_alive()) {
+          COLLAGE_LOG(LogLevel::info, "COL-FTP-0009",
+                      "{}: control connection gone when the upload ended; discarding it",
+                      s.peer_.address);
+          co_return BodyRead{0, BodyError::closed};
+        }
         ended_ = true;
+        s.data_clean_end_ = true;
         if (previous_cr_) {
           pending_ += '\r';
           previous_cr_ = false;
@@ -101,25 +110,21 @@ Task<bool> Session::passive(bool extended) {
   }
   if (!bound || ec) {
     COLLAGE_LOG(LogLevel::error, "COL-FTP-0005", "no passive port free for {}", peer_.address);
-    say(425, "Cannot open passive connection.");
-    co_return co_await flush();
+    co_return co_await reply(425, "Cannot open passive connection.");
   }
   const std::uint16_t port = acceptor->local_endpoint().port();
   passive_ = std::move(acceptor);
   if (extended) {
-    say(229, fmt::format("Entering Extended Passive Mode (|||{}|)", port));
-    co_return co_await flush();
+    co_return co_await reply(229, fmt::format("Entering Extended Passive Mode (|||{}|)", port));
   }
   const std::string address =
       settings_.passive_address.empty() ? local.address().to_string() : settings_.passive_address;
   const std::string tuple = pasv_tuple(address, port);
   if (tuple.empty()) {
     close_data_setup();
-    say(522, "PASV needs IPv4; use EPSV.");
-    co_return co_await flush();
+    co_return co_await reply(522, "PASV needs IPv4; use EPSV.");
   }
-  say(227, "Entering Passive Mode " + tuple + ".");
-  co_return co_await flush();
+  co_return co_await reply(227, "Entering Passive Mode " + tuple + ".");
 }
 
 Task<bool> Session::active(std::string_view argument, bool extended) {
@@ -127,8 +132,7 @@ Task<bool> Session::active(std::string_view argument, bool extended) {
   const std::optional<HostPort> target =
       extended ? parse_eprt_argument(argument) : parse_port_argument(argument);
   if (!target) {
-    say(501, "Syntax error in PORT/EPRT argument.");
-    co_return co_await flush();
+    co_return co_await reply(501, "Syntax error in PORT/EPRT argument.");
   }
   asio::error_code ec;
   const auto address = asio::ip::make_address(target->address, ec);
@@ -138,12 +142,10 @@ Task<bool> Session::active(std::string_view argument, bool extended) {
     COLLAGE_LOG(LogLevel::warn, "COL-FTP-0006",
                 "{}: refused {} {}:{} (not the client, or port < 1024)", peer_.address,
                 extended ? "EPRT" : "PORT", target->address, target->port);
-    say(500, "Illegal PORT command.");
-    co_return co_await flush();
+    co_return co_await reply(500, "Illegal PORT command.");
   }
   active_ = asio::ip::tcp::endpoint(address, target->port);
-  say(200, "PORT command successful. Consider using PASV.");
-  co_return co_await flush();
+  co_return co_await reply(200, "PORT command successful. Consider using PASV.");
 }
 
 void Session::close_data_setup() {
@@ -159,6 +161,8 @@ Task<std::unique_ptr<Transport>> Session::open_data() {
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer timer(executor_);
   timer.expires_after(settings_.data_timeout);
+  // The timer below and the TLS handshake bound the wait; the session's watchdog rests meanwhile.
+  watchdog_.set_deadline(Watchdog::Clock::time_point::max());
   std::unique_ptr<Transport> data;
   if (passive_) {
     const auto peer = control_->socket().remote_endpoint().address();
@@ -194,6 +198,7 @@ Task<std::unique_ptr<Transport>> Session::open_data() {
     data = co_await context_.generation->tls()->accept(std::move(data), nullptr,
                                                        settings_.data_timeout, false);
   }
+  watchdog_.set_deadline(Watchdog::Clock::now() + settings_.data_timeout);
   if (data) {
     data->set_before_write_wait(
         [this] { watchdog_.set_deadline(Watchdog::Clock::now() + settings_.data_timeout); });
@@ -237,6 +242,8 @@ Task<void> Session::transfer(std::string verb, std::string argument) {
   close_data_setup();
   transferring_ = false;
   transfer_done_.cancel();
+  // The control connection is idle again from now (its read may already be waiting).
+  watchdog_.set_deadline(Watchdog::Clock::now() + settings_.idle_timeout);
   if (context_.score != nullptr) {
     context_.score->set_state(WorkerState::keepalive);
   }
@@ -245,8 +252,7 @@ Task<void> Session::transfer(std::string verb, std::string argument) {
 Task<void> Session::retrieve(const std::string& argument) {
   const std::optional<std::string> path = ftp_path(argument);
   if (!path || argument.empty() || !permitted(Need::read, *path)) {
-    say(550, "Permission denied.");
-    co_await flush();
+    co_await reply(550, "Permission denied.");
     co_return;
   }
   Request request;
@@ -254,8 +260,7 @@ Task<void> Session::retrieve(const std::string& argument) {
   Entity kind;
   co_await run_request(Method::list, *path, kind);
   if (kind.status != 200 || !kind.headers.contains("Collage-Listing-Target")) {
-    say(550, kind.status == 200 ? "Not a plain file." : reply_text_for(kind.status));
-    co_await flush();
+    co_await reply(550, kind.status == 200 ? "Not a plain file." : reply_text_for(kind.status));
     co_return;
   }
   if (restart_at_ > 0) {
@@ -266,23 +271,19 @@ Task<void> Session::retrieve(const std::string& argument) {
   RequestContext ctx = route(*context_.generation, request, *context_.services);
   co_await respond(ctx, entity);
   if (entity.status == 416) {
-    say(554, "Restart position beyond the end of the file.");
-    co_await flush();
+    co_await reply(554, "Restart position beyond the end of the file.");
     co_return;
   }
   if ((entity.status != 200 && entity.status != 206) || !entity.length) {
-    say(550, entity.status >= 300 ? reply_text_for(entity.status) : "Failed to open file.");
-    co_await flush();
+    co_await reply(550, entity.status >= 300 ? reply_text_for(entity.status) : "Failed to open file.");
     co_return;
   }
   const auto started = std::chrono::steady_clock::now();
-  say(150, fmt::format("Opening {} mode data connection for {} ({} bytes).",
+  co_await reply(150, fmt::format("Opening {} mode data connection for {} ({} bytes).",
                        ascii_ ? "ASCII" : "BINARY", *path, *entity.length));
-  co_await flush();
   data_ = co_await open_data();
   if (!data_) {
-    say(425, "Failed to establish connection.");
-    co_await flush();
+    co_await reply(425, "Failed to establish connection.");
     co_return;
   }
   bool ok = true;
@@ -335,11 +336,9 @@ Task<void> Session::retrieve(const std::string& argument) {
   const bool complete = ok && !aborted_;
   log_transfer(*path, transferred_, true, complete, started);
   if (complete) {
-    say(226, "Transfer complete.");
-    co_await flush();
+    co_await reply(226, "Transfer complete.");
   } else {
-    say(426, "Connection closed; transfer aborted.");
-    co_await flush();
+    co_await reply(426, "Connection closed; transfer aborted.");
   }
 }
 
@@ -352,8 +351,7 @@ Task<void> Session::store(const std::string& argument, bool append, bool unique)
     path = ftp_path(argument);
   }
   if (!path || (!unique && argument.empty()) || !permitted(Need::write, *path)) {
-    say(553, "Could not create file.");
-    co_await flush();
+    co_await reply(553, "Could not create file.");
     co_return;
   }
   Request request;
@@ -362,8 +360,7 @@ Task<void> Session::store(const std::string& argument, bool append, bool unique)
   if (append || restart_at_ > 0 || anonymous_) {
     co_await run_request(Method::head, *path, probe);
     if (anonymous_ && probe.status == 200) {
-      say(553, "Could not create file: anonymous users may not overwrite.");
-      co_await flush();
+      co_await reply(553, "Could not create file: anonymous users may not overwrite.");
       co_return;
     }
     if (append) {
@@ -373,34 +370,34 @@ Task<void> Session::store(const std::string& argument, bool append, bool unique)
     }
   }
   const auto started = std::chrono::steady_clock::now();
-  say(150,
+  co_await reply(150,
       unique ? "FILE: " + path->substr(path->rfind('/') + 1) : std::string("Ok to send data."));
-  co_await flush();
   data_ = co_await open_data();
   if (!data_) {
-    say(425, "Failed to establish connection.");
-    co_await flush();
+    co_await reply(425, "Failed to establish connection.");
     co_return;
   }
   DataBody body(*this);
   request.body = &body;
   Entity entity;
   RequestContext ctx = route(*context_.generation, request, *context_.services);
+  data_clean_end_ = false;
   co_await respond(ctx, entity);
+  const bool complete = entity.status < 300 && !aborted_ && data_clean_end_;
+  if (complete) {
+    // Our close_notify too: clients that check (Python 3.12's ftplib) fail the upload without it.
+    co_await data_->close_gracefully(settings_.data_timeout);
+  }
   data_->close();
-  const bool complete = entity.status < 300 && !aborted_;
   log_transfer(*path, transferred_, false, complete, started);
   if (complete) {
-    say(226, unique ? "Transfer complete (unique file name " + *path + ")."
+    co_await reply(226, unique ? "Transfer complete (unique file name " + *path + ")."
                     : std::string("Transfer complete."));
-    co_await flush();
-  } else if (aborted_ || entity.status == 400) {
-    say(426, "Connection closed; transfer aborted, nothing was stored.");
-    co_await flush();
+  } else if (aborted_ || entity.status == 400 || !data_clean_end_) {
+    co_await reply(426, "Connection closed; transfer aborted, nothing was stored.");
   } else {
-    say(entity.status == 405 || entity.status == 403 ? 553 : reply_code_for(entity.status),
+    co_await reply(entity.status == 405 || entity.status == 403 ? 553 : reply_code_for(entity.status),
         reply_text_for(entity.status));
-    co_await flush();
   }
 }
 
@@ -413,20 +410,17 @@ Task<void> Session::send_listing(std::string_view verb, std::string argument) {
   }
   const std::optional<std::string> path = ftp_path(target);
   if (!path || !permitted(Need::read, *path)) {
-    say(550, "Permission denied.");
-    co_await flush();
+    co_await reply(550, "Permission denied.");
     co_return;
   }
   Entity entity;
   co_await run_request(Method::list, *path, entity);
   if (entity.status != 200) {
-    say(verb == "MLSD" ? 501 : 550, "No such directory.");
-    co_await flush();
+    co_await reply(verb == "MLSD" ? 501 : 550, "No such directory.");
     co_return;
   }
   if (verb == "MLSD" && entity.headers.contains("Collage-Listing-Target")) {
-    say(501, "MLSD needs a directory.");
-    co_await flush();
+    co_await reply(501, "MLSD needs a directory.");
     co_return;
   }
   std::string text;
@@ -444,12 +438,10 @@ Task<void> Session::send_listing(std::string_view verb, std::string argument) {
       out += mlsx_line(e, perm_facts(e, *path));
     }
   }
-  say(150, "Here comes the directory listing.");
-  co_await flush();
+  co_await reply(150, "Here comes the directory listing.");
   data_ = co_await open_data();
   if (!data_) {
-    say(425, "Failed to establish connection.");
-    co_await flush();
+    co_await reply(425, "Failed to establish connection.");
     co_return;
   }
   const bool ok = co_await data_->write(out, false) == WireResult::ok && !aborted_;
@@ -458,13 +450,10 @@ Task<void> Session::send_listing(std::string_view verb, std::string argument) {
     co_await data_->close_gracefully(settings_.data_timeout);
   }
   data_->close();
-  // Not a conditional of two coroutine calls: GCC 12 destroys the wrong temporary there.
   if (ok) {
-    say(226, "Directory send OK.");
-    co_await flush();
+    co_await reply(226, "Directory send OK.");
   } else {
-    say(426, "Transfer aborted.");
-    co_await flush();
+    co_await reply(426, "Transfer aborted.");
   }
 }
 
