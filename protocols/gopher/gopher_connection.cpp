@@ -61,7 +61,13 @@ std::string error_menu(int status, std::string_view selector) {
   std::string out;
   MenuItem item;
   item.type = '3';
-  item.display = std::string(reason_phrase(status)) + ": " + std::string(selector);
+  // The selector is the client's: its bytes are shown escaped (a NUL, a tab or a terminal escape
+  // must not reach the client's screen or split the menu line), and at most 200 of them.
+  constexpr std::size_t kShown = 200;
+  item.display = std::string(reason_phrase(status)) + ": " + printable(selector.substr(0, kShown));
+  if (selector.size() > kShown) {
+    item.display += "...";
+  }
   item.host = "error.host";
   item.port = "1";
   append_menu_line(item, out);
@@ -276,17 +282,12 @@ void Connection::log_access(std::string_view selector, int status, std::uint64_t
   if (log == nullptr) {
     return;
   }
-  char when[40];
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::localtime_r(&now, &tm);
-  const std::size_t length = std::strftime(when, sizeof when, "[%d/%b/%Y:%H:%M:%S %z]", &tm);
-  std::string clean;
-  for (char c : selector) {
-    clean += (c == '"' || c < 0x20) ? '?' : c;
-  }
-  log->append(fmt::format("{} - - {} \"GOPHER {}\" {} {} \"-\" \"-\"\n", peer_.address,
-                          std::string_view(when, length), clean, status, bytes));
+  std::string request_line = "GOPHER ";
+  request_line += selector;
+  append_access_line(*log, AccessRecord{.client = peer_.address,
+                                        .request_line = request_line,
+                                        .status = status,
+                                        .bytes = bytes});
 }
 
 }  // namespace collage::gopher_protocol

@@ -37,5 +37,20 @@ TEST(ErrorMenu, IsATypeThreeItemAndEnds) {
   EXPECT_EQ(error_menu(404, "/x"), "3Not Found: /x\t\terror.host\t1\r\n.\r\n");
 }
 
+// Regression: raw client bytes (NUL, escapes, CR/LF, high bytes) were echoed into error items.
+TEST(ErrorMenu, EchoesOnlyPrintableBytes) {
+  for (int byte = 0; byte < 256; ++byte) {
+    const std::string selector = std::string("/a") + static_cast<char>(byte) + "b";
+    const std::string menu = error_menu(404, selector);
+    const std::string_view line(menu.data(), menu.find("\r\n"));
+    const std::string_view display = line.substr(1, line.find('\t') - 1);
+    for (unsigned char c : display) {
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << "byte " << byte << " shown raw";
+    }
+    EXPECT_TRUE(menu.ends_with("\t\terror.host\t1\r\n.\r\n")) << byte;
+  }
+  EXPECT_LT(error_menu(404, std::string(5000, 'x')).size(), 300u);
+}
+
 }  // namespace
 }  // namespace collage::gopher_protocol

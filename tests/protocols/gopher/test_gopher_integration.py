@@ -141,6 +141,16 @@ class GopherTest(ServerTestCase):
         self.assertTrue(raw.startswith(b"3Not Found: /missing.txt\t"), raw)
         self.assertTrue(raw.endswith(b"\r\n.\r\n"))
 
+    def test_error_items_never_echo_raw_bytes(self):
+        """Regression: NUL, escapes and binary bytes of a selector came back raw in the error."""
+        for selector in (b"/a\x00b", b"/\x1b[2Jclear", b"/bin\xff\xfe\x01", b"/x\x7f"):
+            with self.subTest(selector=selector):
+                raw = self.gopher(selector + b"\r\n")
+                self.assertTrue(raw.startswith(b"3"), raw)
+                self.assertTrue(raw.endswith(b"\r\n.\r\n"), raw)
+                for byte in raw[:-5]:
+                    self.assertTrue(byte in (9, 13, 10) or 0x20 <= byte < 0x7f, raw)
+
     def test_traversal_never_escapes(self):
         for selector in (b"/../secret.txt", b"../secret.txt", b"/sub/../../secret.txt",
                          b"/escape.txt", b"/%2e%2e/secret.txt", b"//../secret.txt",
