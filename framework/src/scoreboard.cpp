@@ -93,9 +93,10 @@ void Scoreboard::retire_child(std::uint32_t server) const {
 
 namespace {
 
+// Work in progress: a request being served. A connection waiting for request bytes (new, idle or
+// a slow sender) is not busy: under the event MPM it holds no thread.
 bool is_busy(WorkerState state) {
-  return state == WorkerState::reading || state == WorkerState::writing ||
-         state == WorkerState::logging;
+  return state == WorkerState::writing || state == WorkerState::logging;
 }
 
 void copy_text(char* out, std::size_t size, std::string_view text) {

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,7 +69,26 @@ class ControlProcess {
   bool replace_now_ = false;  // a child died unexpectedly: replace it without waiting
 };
 
+namespace {
+
+// Every connection is a descriptor, and an event child may hold thousands that wait: raise the
+// soft limit to the hard one (as nginx's worker_rlimit_nofile does), children inherit it.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      COLLAGE_LOG(LogLevel::info, "COL-CONTROL-0019", "open files limit raised from {} to {}",
+                  before, limit.rlim_max);
+    }
+  }
+}
+
+}  // namespace
+
 int ControlProcess::run() {
+  raise_descriptor_limit();
   board_ = Scoreboard::create(plan_.server_limit, plan_.thread_limit);
   if (!board_) {
     COLLAGE_LOG(LogLevel::emerg, "COL-CONTROL-0001", "cannot map the scoreboard");

@@ -65,6 +65,7 @@ class EventMpm final : public Mpm {
     std::unique_ptr<ChildControl> control;
     asio::steady_timer recheck(io);
     bool rechecking = false;
+    bool at_limit = false;
     ChildListeners listeners(
         io, server,
         [&](asio::ip::tcp::socket socket, const BoundListener& bound,
@@ -73,8 +74,17 @@ class EventMpm final : public Mpm {
           control->connection_accepted();
         },
         [&] {
-          if (row.busy.load(std::memory_order_relaxed) < busy_limit || !has_sibling()) {
+          const std::uint32_t busy = row.busy.load(std::memory_order_relaxed);
+          if (busy < busy_limit || !has_sibling()) {
+            at_limit = false;
             return true;  // room here, or nobody else to leave the connection to
+          }
+          if (!at_limit) {
+            at_limit = true;  // logged once each time the child fills up, like httpd's
+            COLLAGE_LOG(LogLevel::warn, "COL-EVENT-0005",
+                        "child {} has {} requests in progress (ThreadsPerChild x "
+                        "AsyncRequestWorkerFactor); new connections go to its siblings",
+                        ::getpid(), busy);
           }
           // Finishing requests do not wake the listeners; a short timer looks again while full.
           if (!rechecking) {

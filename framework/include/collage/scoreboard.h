@@ -56,7 +56,7 @@ struct ChildScore {
   std::atomic<std::uint32_t> generation{0};
   std::atomic<ChildStatus> status{ChildStatus::empty};
   std::atomic<std::uint32_t> connections{0};  // open connections
-  std::atomic<std::uint32_t> busy{0};         // connections with a request in progress
+  std::atomic<std::uint32_t> busy{0};  // connections serving a request (not waiting for bytes)
   std::atomic<std::uint32_t> keepalive{0};    // connections waiting for their next request
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> requests{0};
