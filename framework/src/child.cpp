@@ -151,6 +151,8 @@ void ChildControl::stop(StopMode mode) {
   if (stopping_ != StopMode::none && mode != StopMode::immediate) {
     return;
   }
+  // The control process marks a child it stops for having too many idle ones before it signals.
+  const bool spare = mode == StopMode::graceful_restart && score().status == ChildStatus::stopping;
   stopping_ = mode;
   score().status = ChildStatus::stopping;
   COLLAGE_LOG(LogLevel::info, "COL-MPM-0003", "child {} stopping ({}): {} connection(s) open",
@@ -158,6 +160,7 @@ void ChildControl::stop(StopMode mode) {
               mode == StopMode::immediate       ? "stop"
               : mode == StopMode::graceful_stop ? "graceful stop"
               : mode == StopMode::recycle       ? "MaxConnectionsPerChild reached"
+              : spare                           ? "more idle workers than MaxSpareThreads"
                                                 : "graceful restart",
               hooks_.live());
   listeners_.close();

@@ -66,7 +66,7 @@ class ControlProcess {
   Clock::time_point next_maintenance_ = Clock::now();
   Clock::time_point next_shrink_ = Clock::now();
   std::uint32_t spawn_rate_ = 1;
-  bool replace_now_ = false;  // a child died unexpectedly: replace it without waiting
+  std::uint32_t replacements_owed_ = 0;  // children that died or were recycled: replace at once
 };
 
 namespace {
@@ -222,14 +222,14 @@ void ControlProcess::reap() {
     if (WIFSIGNALED(status) && !stopping_) {
       COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0009",
                   "child {} died on signal {}; starting a replacement", pid, WTERMSIG(status));
-      replace_now_ = true;
+      ++replacements_owed_;
     } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !stopping_) {
       COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0010", "child {} exited with status {}", pid,
                   WEXITSTATUS(status));
     } else if (!child.stopping && !stopping_) {
       // It stopped on its own: MaxConnectionsPerChild recycled it.
       COLLAGE_LOG(LogLevel::info, "COL-CONTROL-0011", "child {} recycled", pid);
-      replace_now_ = true;
+      ++replacements_owed_;
     }
   }
 }
@@ -253,21 +253,24 @@ void ControlProcess::maintain() {
   const std::uint32_t most_children =
       std::min(plan_.server_limit,
                std::max<std::uint32_t>(1, plan_.max_request_workers / plan_.threads_per_child));
-  if (serving == 0 || (replace_now_ && serving < plan_.start_servers)) {
-    replace_now_ = false;
-    spawn();
+  // A child that died takes its capacity with it: replace every one at once, whatever the count.
+  if (serving == 0 || replacements_owed_ > 0) {
+    const std::uint32_t count =
+        std::max<std::uint32_t>(1, std::min(replacements_owed_, most_children - std::min(
+                                                                    serving, most_children)));
+    for (std::uint32_t i = 0; i < count; ++i) {
+      spawn();
+    }
+    replacements_owed_ = 0;
     return;
   }
-  replace_now_ = false;
   if (now < next_maintenance_) {
     return;
   }
   next_maintenance_ = now + 1s;
   if (idle < plan_.min_spare && serving < most_children) {
-    // Like httpd: start 1, then 2, 4 ... per second while the shortage lasts.
-    const std::uint32_t needed =
-        (plan_.min_spare - idle + plan_.threads_per_child - 1) / plan_.threads_per_child;
-    const std::uint32_t count = std::min({spawn_rate_, needed, most_children - serving});
+    // Like httpd: start 1, then 2, 4 ... 32 per second while the shortage lasts.
+    const std::uint32_t count = std::min(spawn_rate_, most_children - serving);
     for (std::uint32_t i = 0; i < count; ++i) {
       spawn();
     }

@@ -215,6 +215,20 @@ bool Session::control_alive() {
   return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
 }
 
+Task<bool> Session::control_stays_up() {
+  using namespace asio::experimental::awaitable_operators;
+  constexpr auto kGrace = std::chrono::milliseconds(20);
+  if (!control_alive()) {
+    co_return false;
+  }
+  asio::steady_timer grace(executor_);
+  grace.expires_after(kGrace);
+  // Returns early if anything arrives on the control connection meanwhile.
+  co_await (control_->socket().async_wait(asio::socket_base::wait_read, kAsTuple) ||
+            grace.async_wait(kAsTuple));
+  co_return !aborted_ && control_alive();
+}
+
 bool Session::allowed_before_login(std::string_view verb) const {
   for (std::string_view v :
        {"USER", "PASS", "AUTH", "PBSZ", "PROT", "FEAT", "SYST", "QUIT", "HELP", "NOOP", "OPTS"}) {

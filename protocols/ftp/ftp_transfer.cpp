@@ -48,7 +48,7 @@ class DataBody final : public BodySource {
       // close_notify; a bare FIN there is truncation) while the control connection is still up
       // to hear the 226. A reset, truncation or a client that died aborts the upload.
       if ((n == 0 && !ec) || ec == asio::error::eof) {
-        if (!s.control_alive()) {
+        if (!co_await s.control_stays_up()) {
           COLLAGE_LOG(LogLevel::info, "COL-FTP-0009",
                       "{}: control connection gone when the upload ended; discarding it",
                       s.peer_.address);

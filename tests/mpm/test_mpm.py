@@ -350,6 +350,46 @@ class SparePoolTest(unittest.TestCase):
             server.cleanup()
 
 
+class ReplacementAboveStartServersTest(unittest.TestCase):
+    def test_children_killed_above_start_servers_are_replaced(self):
+        """Regression: with more children than StartServers, killed ones were logged as replaced
+        but none started, and capacity stayed down."""
+        root = site()
+        server = CollageServer(mpm_header("prefork") + """
+            <Listen protocol="http1" address="127.0.0.1" port="0"/>
+            <DocumentRoot>%s</DocumentRoot>
+            <KeepAliveTimeout>60s</KeepAliveTimeout>
+            <StartServers>1</StartServers>
+            <MinSpareServers>1</MinSpareServers>
+            <MaxSpareServers>10</MaxSpareServers>
+            """ % root)
+        held = []
+        try:
+            # Three held connections grow the pool to four children; freed, they stay (spare).
+            for _ in range(3):
+                self.assertTrue(wait_for(lambda: len(server.children()) > len(held)))
+                s = connect(server.port, timeout=10)
+                s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertIn(b"200 OK", s.recv(4096))
+                held.append(s)
+            self.assertTrue(wait_for(lambda: len(server.children()) == 4, timeout=15))
+            for s in held:
+                s.close()
+            held = []
+            before = server.children()
+            for pid in before[:2]:
+                os.kill(pid, signal.SIGKILL)
+            replaced = wait_for(lambda: len(server.children()) == 4 and
+                                not set(before[:2]) & set(server.children()), timeout=5)
+            self.assertTrue(replaced, (before, server.children(), server.log()[-2000:]))
+            self.assertEqual(server.log().count("COL-CONTROL-0009"), 2)
+            self.assertEqual(http_get(server.port), (200, PAGE))
+        finally:
+            for s in held:
+                s.close()
+            server.cleanup()
+
+
 class KeepAliveProblemTest(unittest.TestCase):
     """Idle keep-alive connections hold every worker thread; event does not give threads to them."""
 

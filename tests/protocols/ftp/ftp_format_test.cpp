@@ -17,8 +17,10 @@ TEST(ResolvePath, RelativeAbsoluteAndDots) {
   EXPECT_EQ(resolve_path("/pub/sub", ".."), "/pub");
   EXPECT_EQ(resolve_path("/pub", ""), "/pub");
   EXPECT_EQ(resolve_path("/", "a%2fb"), "/a%2fb");  // '%' is literal in FTP
-  EXPECT_EQ(resolve_path("/", ".."), std::nullopt);
-  EXPECT_EQ(resolve_path("/pub", "../../etc/passwd"), std::nullopt);
+  // Above the root stays at the root, as vsftpd does (join_root confines it to the user's root).
+  EXPECT_EQ(resolve_path("/", ".."), "/");
+  EXPECT_EQ(resolve_path("/pub", "../../etc/passwd"), "/etc/passwd");
+  EXPECT_EQ(resolve_path("/pub", "../../../"), "/");
 }
 
 TEST(JoinRoot, ConfinesUnderRoot) {
