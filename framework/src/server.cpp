@@ -59,7 +59,7 @@ bool Server::bind_listeners(const Server* previous) {
     const int one = 1;
     if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         ::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0 ||
-        ::listen(fd, 511) != 0) {
+        ::listen(fd, static_cast<int>(generation_->server_scope().integer("ListenBacklog"))) != 0) {
       const int err = errno;
       COLLAGE_LOG(LogLevel::emerg, "COL-CORE-0002", "{}: cannot listen on {}:{}: {}",
                   config.where.str(), config.address, config.port, std::strerror(err));

@@ -88,6 +88,9 @@ Task<bool> Session::passive(bool extended) {
   auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(executor_);
   asio::error_code ec;
   acceptor->open(local.protocol(), ec);
+  // A port of a narrow FtpPassivePorts range is taken again at once, not after TIME_WAIT.
+  asio::error_code ignored;
+  acceptor->set_option(asio::socket_base::reuse_address(true), ignored);
   bool bound = false;
   if (!ec) {
     if (settings_.passive_min == 0) {

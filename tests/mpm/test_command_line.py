@@ -80,6 +80,14 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("Syntax OK", result.stderr)
 
+    def test_newcomers_first_check_of_the_example_passes(self):
+        """Regression: `collage -f examples/collage.xml -t` from the checkout failed with
+        'cannot open access log run/xferlog' unless scripts/run.sh had made run/ first."""
+        result = subprocess.run([BINARY, "-f", "examples/collage.xml", "-t"], cwd=REPO,
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("Syntax OK", result.stderr)
+
     def test_defines_come_from_d_then_environment_then_define(self):
         path = self.write_config("""\
             <Collage>
