@@ -135,9 +135,8 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
       host.locations.push_back(std::move(location));
     }
     // Longest prefix first; two prefixes of one length never match the same path.
-    std::sort(
-        host.locations.begin(), host.locations.end(),
-        [](const auto& a, const auto& b) { return a->prefix.size() > b->prefix.size(); });
+    std::sort(host.locations.begin(), host.locations.end(),
+              [](const auto& a, const auto& b) { return a->prefix.size() > b->prefix.size(); });
     gen->virtual_hosts_.push_back(std::move(host));
   }
 

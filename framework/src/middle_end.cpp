@@ -111,9 +111,8 @@ std::vector<const FilterRegistration*> order_filters(
   // std::stable_sort trips a deprecation inside libstdc++ 12 under clang; a stable insertion sort
   // serves the handful of filters a location has.
   for (std::size_t i = 1; i < filters.size(); ++i) {
-    for (std::size_t j = i; j > 0 && filters[j]->capabilities.stage <
-                                         filters[j - 1]->capabilities.stage;
-         --j) {
+    for (std::size_t j = i;
+         j > 0 && filters[j]->capabilities.stage < filters[j - 1]->capabilities.stage; --j) {
       std::swap(filters[j], filters[j - 1]);
     }
   }

@@ -20,7 +20,7 @@ int hex_value(char c) {
 
 }  // namespace
 
-PathResult normalize_path(std::string_view raw, std::string& out) {
+PathResult normalize_path(std::string_view raw, std::string& out, AboveRoot above_root) {
   out.clear();
   if (raw.empty() || raw.front() != '/') {
     return PathResult::not_absolute;
@@ -91,9 +91,12 @@ PathResult normalize_path(std::string_view raw, std::string& out) {
     } else if (segment == "..") {
       out.resize(segment_start);
       if (depth == 0) {
-        return PathResult::above_root;
+        if (above_root == AboveRoot::refuse) {
+          return PathResult::above_root;
+        }
+      } else {
+        out.resize(pop_start());
       }
-      out.resize(pop_start());
       ends_with_slash = true;
     } else {
       push_start(segment_start);

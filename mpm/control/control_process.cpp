@@ -255,9 +255,8 @@ void ControlProcess::maintain() {
                std::max<std::uint32_t>(1, plan_.max_request_workers / plan_.threads_per_child));
   // A child that died takes its capacity with it: replace every one at once, whatever the count.
   if (serving == 0 || replacements_owed_ > 0) {
-    const std::uint32_t count =
-        std::max<std::uint32_t>(1, std::min(replacements_owed_, most_children - std::min(
-                                                                    serving, most_children)));
+    const std::uint32_t count = std::max<std::uint32_t>(
+        1, std::min(replacements_owed_, most_children - std::min(serving, most_children)));
     for (std::uint32_t i = 0; i < count; ++i) {
       spawn();
     }

@@ -1,7 +1,5 @@
 #include "ftp_format.h"
 
-#include <vector>
-
 #include <fmt/format.h>
 
 #include <charconv>
@@ -26,30 +24,8 @@ std::optional<std::string> resolve_path(std::string_view cwd, std::string_view a
     }
   }
   std::string out;
-  PathResult result = normalize_path(raw, out);
-  if (result == PathResult::above_root) {
-    // As vsftpd does, ".." at the root stays at the root instead of failing.
-    std::string clamped;
-    std::vector<std::string_view> kept;
-    std::string_view rest = raw;
-    while (!rest.empty()) {
-      const std::size_t slash = rest.find('/');
-      const std::string_view segment = rest.substr(0, slash);
-      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-      if (segment == "..") {
-        if (!kept.empty()) {
-          kept.pop_back();
-        }
-      } else if (!segment.empty() && segment != ".") {
-        kept.push_back(segment);
-      }
-    }
-    for (std::string_view segment : kept) {
-      clamped += '/';
-      clamped += segment;
-    }
-    result = normalize_path(clamped.empty() ? "/" : clamped, out);
-  }
+  // As vsftpd does, ".." at the root stays at the root instead of failing.
+  const PathResult result = normalize_path(raw, out, AboveRoot::stay);
   if (result != PathResult::ok) {
     return std::nullopt;
   }

@@ -278,12 +278,13 @@ Task<void> Session::retrieve(const std::string& argument) {
     co_return;
   }
   if ((entity.status != 200 && entity.status != 206) || !entity.length) {
-    co_await reply(550, entity.status >= 300 ? reply_text_for(entity.status) : "Failed to open file.");
+    co_await reply(550,
+                   entity.status >= 300 ? reply_text_for(entity.status) : "Failed to open file.");
     co_return;
   }
   const auto started = std::chrono::steady_clock::now();
   co_await reply(150, fmt::format("Opening {} mode data connection for {} ({} bytes).",
-                       ascii_ ? "ASCII" : "BINARY", *path, *entity.length));
+                                  ascii_ ? "ASCII" : "BINARY", *path, *entity.length));
   data_ = co_await open_data();
   if (!data_) {
     co_await reply(425, "Failed to establish connection.");
@@ -373,8 +374,8 @@ Task<void> Session::store(const std::string& argument, bool append, bool unique)
     }
   }
   const auto started = std::chrono::steady_clock::now();
-  co_await reply(150,
-      unique ? "FILE: " + path->substr(path->rfind('/') + 1) : std::string("Ok to send data."));
+  co_await reply(150, unique ? "FILE: " + path->substr(path->rfind('/') + 1)
+                             : std::string("Ok to send data."));
   data_ = co_await open_data();
   if (!data_) {
     co_await reply(425, "Failed to establish connection.");
@@ -395,11 +396,12 @@ Task<void> Session::store(const std::string& argument, bool append, bool unique)
   log_transfer(*path, transferred_, false, complete, started);
   if (complete) {
     co_await reply(226, unique ? "Transfer complete (unique file name " + *path + ")."
-                    : std::string("Transfer complete."));
+                               : std::string("Transfer complete."));
   } else if (aborted_ || entity.status == 400 || !data_clean_end_) {
     co_await reply(426, "Connection closed; transfer aborted, nothing was stored.");
   } else {
-    co_await reply(entity.status == 405 || entity.status == 403 ? 553 : reply_code_for(entity.status),
+    co_await reply(
+        entity.status == 405 || entity.status == 403 ? 553 : reply_code_for(entity.status),
         reply_text_for(entity.status));
   }
 }

@@ -284,10 +284,10 @@ void Connection::log_access(std::string_view selector, int status, std::uint64_t
   }
   std::string request_line = "GOPHER ";
   request_line += selector;
-  append_access_line(*log, AccessRecord{.client = peer_.address,
-                                        .request_line = request_line,
-                                        .status = status,
-                                        .bytes = bytes});
+  append_access_line(
+      *log,
+      AccessRecord{
+          .client = peer_.address, .request_line = request_line, .status = status, .bytes = bytes});
 }
 
 }  // namespace collage::gopher_protocol

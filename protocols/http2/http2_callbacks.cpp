@@ -207,14 +207,9 @@ int Connection::on_stream_close(std::int32_t stream_id, std::uint32_t /*error_co
   }
   Stream& s = *it->second;
   s.closed = true;
-  std::size_t unread = 0;
-  for (const std::string& chunk : s.body_chunks) {
-    unread += chunk.size();
-  }
-  if (unread > 0) {
+  if (const std::size_t unread = s.drop_unread(); unread > 0) {
     nghttp2_session_consume_connection(session_, unread);  // keep the connection window open
   }
-  s.body_chunks.clear();
   s.body_ready.cancel();
   // Kept for the next stream when nothing else holds it (its handler has finished).
   if (it->second.use_count() == 1 && spare_streams_.size() < kSpareStreams) {

@@ -331,12 +331,7 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
     submit_response(s);
     // The store has finished: body bytes it left unread are dropped, and their window given back
     // so the client can finish sending (or is reset after the response: finish_unread_body).
-    std::size_t unread = 0;
-    for (const std::string& chunk : s.body_chunks) {
-      unread += chunk.size();
-    }
-    s.body_chunks.clear();
-    if (unread > 0) {
+    if (const std::size_t unread = s.drop_unread(); unread > 0) {
       s.body_discarded += unread;
       nghttp2_session_consume(session_, s.id, unread);
     }
@@ -413,6 +408,7 @@ void Connection::submit_response(Stream& s) {
   };
   s.response_submitted = true;
   s.response_done = !send_body;
+  s.body_bytes_sent = send_body ? e.body.size() : 0;
   nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), send_body ? &provider : nullptr);
 }
 
@@ -441,13 +437,11 @@ void Connection::log_access(const Stream& s) {
   request_line += ' ';
   request_line += s.path;
   request_line += " HTTP/2.0";
-  const bool bodyless = s.request.method == Method::head || s.entity.status == 304 ||
-                        s.entity.status == 204 || s.entity.status < 200;
   append_access_line(*log, AccessRecord{.client = peer_.address,
                                         .user = s.request.user,
                                         .request_line = request_line,
                                         .status = s.entity.status,
-                                        .bytes = bodyless ? 0 : s.entity.body.size(),
+                                        .bytes = s.body_bytes_sent,
                                         .referer = s.request.headers.get("referer"),
                                         .user_agent = s.request.headers.get("user-agent")});
 }

@@ -86,14 +86,24 @@ struct Stream {
   asio::steady_timer body_ready;  // cancelled to wake a store waiting for body data
   StreamBody body;
 
+  // Drops the body bytes received but not read; returns how many, for the window to give back.
+  std::size_t drop_unread() {
+    std::size_t unread = 0;
+    for (const std::string& chunk : body_chunks) {
+      unread += chunk.size();
+    }
+    body_chunks.clear();
+    return unread;
+  }
+
   // Response.
   Entity entity;
   std::size_t bucket_index = 0;     // where the next DATA frame continues
   std::uint64_t bucket_offset = 0;  // within that bucket
   bool response_submitted = false;
-  bool response_done = false;  // the last DATA frame has been produced
-  bool end_stream_sent = false;  // the response's last frame has gone out
-  std::uint64_t body_bytes_sent = 0;
+  bool response_done = false;         // the last DATA frame has been produced
+  bool end_stream_sent = false;       // the response's last frame has gone out
+  std::uint64_t body_bytes_sent = 0;  // what the response's DATA frames carry (for the log)
 
   // Once the handler has finished, request body bytes it did not read are dropped (and their
   // window given back) up to a limit, so the client can finish sending; past it, or for a 413,

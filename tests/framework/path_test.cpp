@@ -53,6 +53,20 @@ TEST(NormalizePath, RefusesClimbingAboveRoot) {
   EXPECT_EQ(result_of("/%2e%2e/etc"), PathResult::above_root);
 }
 
+TEST(NormalizePath, AboveRootCanStayAtTheRoot) {
+  for (const auto& [raw, expected] : {std::pair<std::string_view, std::string_view>{"/..", "/"},
+                                      {"/../..", "/"},
+                                      {"/a/../../etc/passwd", "/etc/passwd"},
+                                      {"/%2e%2e/etc", "/etc"},
+                                      {"/../a/./b/..", "/a/"}}) {
+    std::string out;
+    EXPECT_EQ(normalize_path(raw, out, AboveRoot::stay), PathResult::ok) << raw;
+    EXPECT_EQ(out, expected) << raw;
+  }
+  std::string out;
+  EXPECT_EQ(normalize_path("/../%00", out, AboveRoot::stay), PathResult::nul_byte);
+}
+
 TEST(NormalizePath, RefusesDangerousEncodings) {
   EXPECT_EQ(result_of("/a%2fb"), PathResult::encoded_slash);
   EXPECT_EQ(result_of("/a%2Fb"), PathResult::encoded_slash);

@@ -314,80 +314,65 @@ class RecyclingTest(unittest.TestCase):
 
 
 class SparePoolTest(unittest.TestCase):
-    def test_prefork_pool_grows_under_load_and_shrinks_after(self):
-        root = site()
+    """The prefork pool: one connection holds one child, so held connections make it grow."""
+
+    def pool(self, min_spare, max_spare):
         server = CollageServer(mpm_header("prefork") + """
             <Listen protocol="http1" address="127.0.0.1" port="0"/>
             <DocumentRoot>%s</DocumentRoot>
             <KeepAliveTimeout>60s</KeepAliveTimeout>
             <StartServers>1</StartServers>
-            <MinSpareServers>2</MinSpareServers>
-            <MaxSpareServers>3</MaxSpareServers>
-            """ % root)
-        held = []
-        try:
-            self.assertTrue(wait_for(lambda: len(server.children()) == 2))
-            # Five keep-alive connections each hold a child: the pool grows to keep 2 spare.
-            for _ in range(5):
-                s = connect(server.port, timeout=10)
-                s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
-                self.assertIn(b"200 OK", s.recv(4096))
-                held.append(s)
-            self.assertTrue(wait_for(lambda: len(server.children()) >= 7, timeout=15),
-                            server.children())
-            self.assertIn("COL-CONTROL-0012", server.log())
-            for s in held:
-                s.close()
-            held = []
-            # Seven idle children, at most three wanted: stopped one a second.
-            self.assertTrue(wait_for(lambda: len(server.children()) <= 3, timeout=15),
-                            server.children())
-            self.assertIn("COL-CONTROL-0013", server.log())
-            self.assertEqual(http_get(server.port), (200, PAGE))
-        finally:
-            for s in held:
-                s.close()
-            server.cleanup()
+            <MinSpareServers>%d</MinSpareServers>
+            <MaxSpareServers>%d</MaxSpareServers>
+            """ % (site(), min_spare, max_spare))
+        self.addCleanup(server.cleanup)
+        return server
 
+    def hold(self, server):
+        """A keep-alive connection that has been answered, and so holds its child."""
+        s = connect(server.port, timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b"200 OK", s.recv(4096))
+        return s
 
-class ReplacementAboveStartServersTest(unittest.TestCase):
+    def test_prefork_pool_grows_under_load_and_shrinks_after(self):
+        server = self.pool(min_spare=2, max_spare=3)
+        self.assertTrue(wait_for(lambda: len(server.children()) == 2))
+        # Five keep-alive connections each hold a child: the pool grows to keep 2 spare.
+        held = [self.hold(server) for _ in range(5)]
+        self.assertTrue(wait_for(lambda: len(server.children()) >= 7, timeout=15),
+                        server.children())
+        self.assertIn("COL-CONTROL-0012", server.log())
+        for s in held:
+            s.close()
+        # Seven idle children, at most three wanted: stopped one a second.
+        self.assertTrue(wait_for(lambda: len(server.children()) <= 3, timeout=15),
+                        server.children())
+        self.assertIn("COL-CONTROL-0013", server.log())
+        self.assertIn("more idle workers than MaxSpareThreads", server.log())
+        self.assertEqual(http_get(server.port), (200, PAGE))
+
     def test_children_killed_above_start_servers_are_replaced(self):
         """Regression: with more children than StartServers, killed ones were logged as replaced
         but none started, and capacity stayed down."""
-        root = site()
-        server = CollageServer(mpm_header("prefork") + """
-            <Listen protocol="http1" address="127.0.0.1" port="0"/>
-            <DocumentRoot>%s</DocumentRoot>
-            <KeepAliveTimeout>60s</KeepAliveTimeout>
-            <StartServers>1</StartServers>
-            <MinSpareServers>1</MinSpareServers>
-            <MaxSpareServers>10</MaxSpareServers>
-            """ % root)
+        server = self.pool(min_spare=1, max_spare=10)
+        # Three held connections grow the pool to four children; freed, they stay (spare).
         held = []
-        try:
-            # Three held connections grow the pool to four children; freed, they stay (spare).
-            for _ in range(3):
-                self.assertTrue(wait_for(lambda: len(server.children()) > len(held)))
-                s = connect(server.port, timeout=10)
-                s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
-                self.assertIn(b"200 OK", s.recv(4096))
-                held.append(s)
-            self.assertTrue(wait_for(lambda: len(server.children()) == 4, timeout=15))
-            for s in held:
-                s.close()
-            held = []
-            before = server.children()
-            for pid in before[:2]:
-                os.kill(pid, signal.SIGKILL)
-            replaced = wait_for(lambda: len(server.children()) == 4 and
-                                not set(before[:2]) & set(server.children()), timeout=5)
-            self.assertTrue(replaced, (before, server.children(), server.log()[-2000:]))
-            self.assertEqual(server.log().count("COL-CONTROL-0009"), 2)
-            self.assertEqual(http_get(server.port), (200, PAGE))
-        finally:
-            for s in held:
-                s.close()
-            server.cleanup()
+        for _ in range(3):
+            self.assertTrue(wait_for(lambda: len(server.children()) > len(held)))
+            held.append(self.hold(server))
+        self.assertTrue(wait_for(lambda: len(server.children()) == 4, timeout=15))
+        for s in held:
+            s.close()
+        before = server.children()
+        for pid in before[:2]:
+            os.kill(pid, signal.SIGKILL)
+        replaced = wait_for(lambda: len(server.children()) == 4 and
+                            not set(before[:2]) & set(server.children()), timeout=5)
+        self.assertTrue(replaced, (before, server.children(), server.log()[-2000:]))
+        self.assertEqual(server.log().count("COL-CONTROL-0009"), 2)
+        self.assertEqual(http_get(server.port), (200, PAGE))
 
 
 class KeepAliveProblemTest(unittest.TestCase):

@@ -135,6 +135,14 @@ def make_certificate(directory, name="localhost"):
     return cert, key
 
 
+def install_certificate(directory):
+    """A throw-away certificate for localhost as directory/cert.pem and directory/key.pem, the
+    names the tests' configurations use."""
+    cert, key = make_certificate(directory)
+    os.rename(cert, os.path.join(directory, "cert.pem"))
+    os.rename(key, os.path.join(directory, "key.pem"))
+
+
 def leftovers(directory, predicate, timeout=5):
     """Names in directory matching predicate, polled until none is left or timeout passes.
     An abandoned upload's temporary file goes as its coroutine unwinds, just after the

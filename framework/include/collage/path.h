@@ -15,9 +15,13 @@ enum class PathResult : std::uint8_t {
   not_absolute,   // does not start with '/'
 };
 
+// What ".." at the root means: an error (HTTP, Gopher), or the root itself (FTP, as vsftpd).
+enum class AboveRoot : std::uint8_t { refuse, stay };
+
 // Decodes `raw` (an absolute path without query) into `out`, removing "." and ".." segments after
 // decoding (so "%2e%2e" is a dot segment too) and folding repeated slashes.
-PathResult normalize_path(std::string_view raw, std::string& out);
+PathResult normalize_path(std::string_view raw, std::string& out,
+                          AboveRoot above_root = AboveRoot::refuse);
 
 // Percent-encodes what is not safe in a URL path segment (for generated links).
 void append_url_encoded_path(std::string_view path, std::string& out);

@@ -56,8 +56,8 @@ struct ChildScore {
   std::atomic<std::uint32_t> generation{0};
   std::atomic<ChildStatus> status{ChildStatus::empty};
   std::atomic<std::uint32_t> connections{0};  // open connections
-  std::atomic<std::uint32_t> busy{0};  // connections serving a request (not waiting for bytes)
-  std::atomic<std::uint32_t> keepalive{0};    // connections waiting for their next request
+  std::atomic<std::uint32_t> busy{0};       // connections serving a request (not waiting for bytes)
+  std::atomic<std::uint32_t> keepalive{0};  // connections waiting for their next request
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> bytes{0};

@@ -19,7 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 sys.path.insert(0, os.path.dirname(__file__))
-from collage_server import ServerTestCase, leftovers, make_certificate  # noqa: E402
+from collage_server import ServerTestCase, leftovers, install_certificate  # noqa: E402
 from test_ftp_integration import CONFIG, FtpTest  # noqa: E402
 
 
@@ -316,9 +316,7 @@ class FtpTlsIdleTest(ServerTestCase):
     @classmethod
     def prepare_site(cls, root):
         workdir = os.path.dirname(root)
-        cert, key = make_certificate(workdir)
-        os.rename(cert, os.path.join(workdir, "cert.pem"))
-        os.rename(key, os.path.join(workdir, "key.pem"))
+        install_certificate(workdir)
 
     def session(self, auth, prot_p):
         client = ftplib.FTP_TLS(context=strict_tls_context()) if auth else ftplib.FTP()

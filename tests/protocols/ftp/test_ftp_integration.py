@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from collage_server import ServerTestCase, leftovers, make_certificate  # noqa: E402
+from collage_server import ServerTestCase, leftovers, install_certificate  # noqa: E402
 
 SECRET = b"FTP-SECRET-NEVER-SERVED"
 
@@ -50,9 +50,7 @@ class FtpTest(ServerTestCase):
     @classmethod
     def prepare_site(cls, root):
         workdir = os.path.dirname(root)
-        cert, key = make_certificate(workdir)
-        os.rename(cert, os.path.join(workdir, "cert.pem"))
-        os.rename(key, os.path.join(workdir, "key.pem"))
+        install_certificate(workdir)
         with open(os.path.join(workdir, "users"), "w") as f:
             f.write("# name:hash:root:rights\n")
             f.write("alice:%s:/:read,write,delete,mkdir\n" % password_hash("wonderland"))

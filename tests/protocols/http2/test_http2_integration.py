@@ -15,7 +15,7 @@ from hyperframe.frame import (ContinuationFrame, DataFrame, Frame, GoAwayFrame, 
                               PingFrame, RstStreamFrame, SettingsFrame, WindowUpdateFrame)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from collage_server import CollageServer, ServerTestCase, make_certificate  # noqa: E402
+from collage_server import CollageServer, ServerTestCase, install_certificate  # noqa: E402
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 PROTOCOL_ERROR, FLOW_CONTROL_ERROR, STREAM_CLOSED, REFUSED_STREAM = 0x1, 0x3, 0x5, 0x7
@@ -177,9 +177,7 @@ class Http2ServerCase(ServerTestCase):
     @classmethod
     def prepare_site(cls, root):
         workdir = os.path.dirname(root)
-        cert, key = make_certificate(workdir)
-        os.rename(cert, os.path.join(workdir, "cert.pem"))
-        os.rename(key, os.path.join(workdir, "key.pem"))
+        install_certificate(workdir)
         with open(os.path.join(root, "a.txt"), "w") as f:
             f.write("alpha\n")
         cls.big = os.urandom(2 * 1024 * 1024 + 3)
