@@ -79,7 +79,7 @@ void raise_descriptor_limit() {
     const rlim_t before = limit.rlim_cur;
     limit.rlim_cur = limit.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) {
-      COLLAGE_LOG(LogLevel::info, "COL-CONTROL-0019", "open files limit raised from {} to {}",
+      COLLAGE_LOG(LogLevel::info, "COL-CONTROL-0020", "open files limit raised from {} to {}",
                   before, limit.rlim_max);
     }
   }
