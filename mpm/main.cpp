@@ -28,6 +28,7 @@ std::shared_ptr<collage::Generation> load(const CommandLine& cl, collage::Regist
                                           collage::ConfigErrors& errors) {
   collage::LoadOptions options;
   options.defines = cl.defines;
+  options.keep_going = true;  // every check runs, so -t reports every problem at once
   collage::ConfigErrors ignored;  // the full load below reports what is wrong with the file
   for (const collage::ModuleToLoad& module :
        collage::scan_load_modules(cl.config_file, options, ignored)) {
@@ -93,7 +94,8 @@ void print_modules(const collage::Registry& registry, bool with_origin) {
 
 // Opens the logs, binds the listeners and runs the control process until it stops.
 int serve(const CommandLine& cl, collage::Registry& registry,
-          std::shared_ptr<collage::Generation> generation, std::unique_ptr<collage::Mpm> mpm) {
+          std::shared_ptr<collage::Generation> generation, std::unique_ptr<collage::Mpm> mpm,
+          bool in_background) {
   const collage::Scope& scope = generation->server_scope();
   std::string error;
   collage::LogLevel level = collage::LogLevel::info;
@@ -102,6 +104,9 @@ int serve(const CommandLine& cl, collage::Registry& registry,
   if (!collage::error_log().open(scope.text("ErrorLog"), error) || !generation->open_logs(error)) {
     std::fprintf(stderr, "collage: %s\n", error.c_str());
     return 1;
+  }
+  if (in_background) {
+    collage::error_log().capture_stderr();
   }
   // sendfile() to a reset connection raises SIGPIPE; errors come back as EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);
@@ -170,8 +175,8 @@ int main(int argc, char** argv) {
       return collage::control::run_signal_command(
           cl.signal, scope.text("PidFile"), scope.duration("GracefulShutdownTimeout"),
           scope.text("ErrorLog") == "stderr",
-          [&] { return serve(cl, registry, generation, std::move(mpm)); });
+          [&] { return serve(cl, registry, generation, std::move(mpm), true); });
     }
-    default: return serve(cl, registry, std::move(generation), std::move(mpm));
+    default: return serve(cl, registry, std::move(generation), std::move(mpm), false);
   }
 }

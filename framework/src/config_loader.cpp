@@ -1,12 +1,15 @@
 #include <tinyxml2.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <set>
 #include <sstream>
 
 #include "collage/config.h"
+#include "collage/listen_address.h"
 #include "collage/metadata.h"
 
 namespace collage {
@@ -15,6 +18,39 @@ namespace {
 using tinyxml2::XMLAttribute;
 using tinyxml2::XMLElement;
 using tinyxml2::XMLNode;
+
+// What tinyxml2's error IDs mean, in words a person editing the file understands.
+std::string xml_error_words(const tinyxml2::XMLDocument& doc) {
+  std::string words;
+  switch (doc.ErrorID()) {
+    case tinyxml2::XML_ERROR_MISMATCHED_ELEMENT:
+      words = "an element is closed by the wrong end tag, or not closed at all";
+      break;
+    case tinyxml2::XML_ERROR_PARSING_ELEMENT:
+      words = "a malformed element (an unclosed '<', or a tag not ended by '>')";
+      break;
+    case tinyxml2::XML_ERROR_PARSING_ATTRIBUTE:
+      words = "a malformed attribute (values need quotes: name=\"value\")";
+      break;
+    case tinyxml2::XML_ERROR_EMPTY_DOCUMENT: words = "the file is empty"; break;
+    case tinyxml2::XML_ERROR_PARSING_TEXT: words = "text that is not valid XML (an '&' or '<' needs escaping as &amp; or &lt;)"; break;
+    case tinyxml2::XML_ERROR_PARSING_COMMENT: words = "a comment that is not closed by '-->'"; break;
+    case tinyxml2::XML_ERROR_PARSING_CDATA: words = "a CDATA section that is not closed"; break;
+    case tinyxml2::XML_ERROR_PARSING_DECLARATION:
+      words = "a malformed <?xml ...?> declaration";
+      break;
+    case tinyxml2::XML_ERROR_PARSING: words = "content after the root element, or no root element"; break;
+    default: words = tinyxml2::XMLDocument::ErrorIDToName(doc.ErrorID()); break;
+  }
+  // tinyxml2's own text ends with what it was reading, e.g. "XMLElement name=Location".
+  const std::string_view detail = doc.ErrorStr() != nullptr ? doc.ErrorStr() : "";
+  if (const std::size_t colon = detail.find(": "); colon != std::string_view::npos) {
+    words += " (near ";
+    words += detail.substr(colon + 2);
+    words += ")";
+  }
+  return words;
+}
 
 class Loader {
  public:
@@ -25,8 +61,7 @@ class Loader {
   std::unique_ptr<ServerConfig> load(const std::string& text) {
     tinyxml2::XMLDocument doc;
     if (doc.Parse(text.data(), text.size()) != tinyxml2::XML_SUCCESS) {
-      errors_.add(at(doc.ErrorLineNum()), std::string("XML is not well-formed: ") +
-                                              tinyxml2::XMLDocument::ErrorIDToName(doc.ErrorID()));
+      errors_.add(at(doc.ErrorLineNum()), "XML is not well-formed: " + xml_error_words(doc));
       return nullptr;
     }
     const XMLElement* root = doc.RootElement();
@@ -69,7 +104,7 @@ class Loader {
       ensure_root_location(host);
     }
     config->defines = used_;
-    if (!errors_.empty()) {
+    if (!errors_.empty() && !options_.keep_going) {
       return nullptr;
     }
     return config;
@@ -205,6 +240,9 @@ class Loader {
     listen.where = at(e->GetLineNum());
     listen.protocol = attribute(e, "protocol", true).value_or("");
     listen.address = attribute(e, "address", false).value_or("0.0.0.0");
+    if (std::string error; resolve_listen_address(listen.address, error).empty()) {
+      errors_.add(at(e->GetLineNum()), error);
+    }
     listen.host = attribute(e, "host", false).value_or("");
     const std::string tls = attribute(e, "tls", false).value_or("off");
     if (tls == "on") {
@@ -234,6 +272,13 @@ class Loader {
     host.name = attribute(e, "name", true).value_or("");
     for (char& c : host.name) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    for (const auto& existing : config.virtual_hosts) {
+      if (!host.name.empty() && existing.name == host.name) {
+        errors_.add(at(e->GetLineNum()), "VirtualHost " + host.name +
+                                             " is defined twice (first at " +
+                                             existing.scope->where().str() + ")");
+      }
     }
     host.scope = std::make_unique<Scope>(directives_, config.scope.get(), at(e->GetLineNum()));
     for (const XMLElement* c = e->FirstChildElement(); c; c = c->NextSiblingElement()) {
@@ -376,7 +421,9 @@ std::unique_ptr<ServerConfig> load_config_file(const std::string& path,
                                                const LoadOptions& options, ConfigErrors& errors) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    errors.add(SourceLocation{path, 0}, "cannot open the configuration file");
+    errors.add(SourceLocation{path, 0},
+               std::string("cannot open the configuration file: ") + std::strerror(errno) +
+                   "; name one with -f FILE (from a checkout: collage -f examples/collage.xml)");
     return nullptr;
   }
   std::ostringstream text;

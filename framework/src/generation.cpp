@@ -1,5 +1,8 @@
 #include "collage/generation.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <set>
 
@@ -7,6 +10,34 @@
 #include "collage/middle_end.h"
 
 namespace collage {
+namespace {
+
+// A file the server will create or append to (a log, the pid file): its directory must exist and
+// be writable, or the start fails after `-t` said all is well.
+void check_writable_file(const Scope& server, std::string_view directive, std::string_view off,
+                         ConfigErrors& errors) {
+  const std::string& path = server.text(directive);
+  if (path.empty() || path == off) {
+    return;
+  }
+  const std::size_t slash = path.rfind('/');
+  const std::string directory =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  struct stat info {};
+  if (::stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    errors.add(server.where(directive), std::string(directive) + " " + path + ": directory " +
+                                            directory + " does not exist");
+  } else if (::access(directory.c_str(), W_OK) != 0) {
+    errors.add(server.where(directive), std::string(directive) + " " + path +
+                                            ": directory " + directory + " is not writable");
+  } else if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    errors.add(server.where(directive),
+               std::string(directive) + " " + path + " is a directory, not a file");
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> config,
                                               const Registry& registry, ConfigErrors& errors) {
   std::shared_ptr<Generation> gen(new Generation);
@@ -143,6 +174,9 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
   if (server.text("AccessLog") != "off") {
     gen->access_log_ = std::make_unique<AccessLog>();
   }
+  check_writable_file(server, "AccessLog", "off", errors);
+  check_writable_file(server, "ErrorLog", "stderr", errors);
+  check_writable_file(server, "PidFile", "off", errors);
   gen->config_ = std::move(config);
   if (!errors.empty()) {
     return nullptr;

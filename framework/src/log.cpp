@@ -73,7 +73,18 @@ bool ErrorLog::open(const std::string& target, std::string& error) {
     ::close(fd_);
   }
   fd_ = fd;
+  if (capture_stderr_ && fd_ > 2) {
+    ::dup2(fd_, 2);
+  }
   return true;
+}
+
+void ErrorLog::capture_stderr() {
+  std::lock_guard lock(mutex_);
+  capture_stderr_ = true;
+  if (fd_ > 2) {
+    ::dup2(fd_, 2);
+  }
 }
 
 void ErrorLog::write(LogLevel level, std::string_view id, std::string_view message) {

@@ -9,6 +9,7 @@
 
 #include "collage/log.h"
 #include "collage/request.h"
+#include "collage/listen_address.h"
 #include "collage/scoreboard.h"
 
 namespace collage {
@@ -30,50 +31,75 @@ void Server::close_listeners() {
 
 bool Server::bind_listeners(const Server* previous) {
   std::vector<bool> taken(previous != nullptr ? previous->bound_.size() : 0, false);
+  const int backlog = static_cast<int>(generation_->server_scope().integer("ListenBacklog"));
   for (const Listener& listener : generation_->listeners()) {
     const ListenConfig& config = listener.config;
-    // Same address, configured port and protocol; several port-0 listeners pair up in order.
-    std::size_t reuse = taken.size();
-    for (std::size_t i = 0; i < taken.size() && reuse == taken.size(); ++i) {
-      const ListenConfig& old = previous->bound_[i].listener->config;
-      if (!taken[i] && old.address == config.address && old.port == config.port &&
-          old.protocol == config.protocol) {
-        reuse = i;
+    std::string error;
+    const std::vector<std::string> addresses = resolve_listen_address(config.address, error);
+    if (addresses.empty()) {
+      COLLAGE_LOG(LogLevel::emerg, "COL-CORE-0001", "{}: {}", config.where.str(), error);
+      return false;
+    }
+    // A name may stand for several addresses (localhost: 127.0.0.1 and ::1); all are bound, on
+    // one port: a port-0 listener takes the port the kernel gave its first address.
+    std::uint16_t port = config.port;
+    std::size_t bound_here = 0;
+    for (const std::string& text : addresses) {
+      asio::error_code ec;
+      const asio::ip::address address = asio::ip::make_address(text, ec);
+      // Same address, configured port and protocol; several port-0 listeners pair up in order.
+      std::size_t reuse = taken.size();
+      for (std::size_t i = 0; i < taken.size() && reuse == taken.size(); ++i) {
+        const BoundListener& old = previous->bound_[i];
+        if (!taken[i] && old.listener->config.address == config.address &&
+            old.listener->config.port == config.port && old.endpoint.address() == address &&
+            old.listener->config.protocol == config.protocol) {
+          reuse = i;
+        }
       }
+      if (reuse != taken.size()) {
+        taken[reuse] = true;
+        const BoundListener& old = previous->bound_[reuse];
+        bound_.push_back(BoundListener{::dup(old.fd), &listener, old.endpoint});
+        port = old.endpoint.port();
+        ++bound_here;
+        continue;
+      }
+      asio::ip::tcp::endpoint endpoint(address, port);
+      const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+      const int one = 1;
+      if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+          (address.is_v6() && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) ||
+          ::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0 ||
+          ::listen(fd, backlog) != 0) {
+        const int err = errno;
+        if (fd >= 0) {
+          ::close(fd);
+        }
+        // An address a name resolved to that this host cannot use (no IPv6) is passed over.
+        if (addresses.size() > 1 && (err == EADDRNOTAVAIL || err == EAFNOSUPPORT)) {
+          COLLAGE_LOG(LogLevel::warn, "COL-CORE-0005", "{}: {} ({}) not available here: {}",
+                      config.where.str(), config.address, text, std::strerror(err));
+          continue;
+        }
+        COLLAGE_LOG(LogLevel::emerg, "COL-CORE-0002", "{}: cannot listen on {}:{}: {}",
+                    config.where.str(), text, port, std::strerror(err));
+        return false;
+      }
+      socklen_t length = static_cast<socklen_t>(endpoint.capacity());
+      ::getsockname(fd, endpoint.data(), &length);
+      endpoint.resize(length);
+      port = endpoint.port();
+      ++bound_here;
+      bound_.push_back(BoundListener{fd, &listener, endpoint});
+      COLLAGE_LOG(LogLevel::notice, "COL-CORE-0003", "listening: {} on {}:{}{}", config.protocol,
+                  endpoint.address().to_string(), endpoint.port(), config.tls ? " with TLS" : "");
     }
-    if (reuse != taken.size()) {
-      taken[reuse] = true;
-      const BoundListener& old = previous->bound_[reuse];
-      bound_.push_back(BoundListener{::dup(old.fd), &listener, old.endpoint});
-      continue;
-    }
-    asio::error_code ec;
-    const asio::ip::address address = asio::ip::make_address(config.address, ec);
-    if (ec) {
-      COLLAGE_LOG(LogLevel::emerg, "COL-CORE-0001", "{}: '{}' is not an IP address",
+    if (bound_here == 0) {
+      COLLAGE_LOG(LogLevel::emerg, "COL-CORE-0002", "{}: cannot listen on {}: no usable address",
                   config.where.str(), config.address);
       return false;
     }
-    asio::ip::tcp::endpoint endpoint(address, config.port);
-    const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        ::bind(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0 ||
-        ::listen(fd, static_cast<int>(generation_->server_scope().integer("ListenBacklog"))) != 0) {
-      const int err = errno;
-      COLLAGE_LOG(LogLevel::emerg, "COL-CORE-0002", "{}: cannot listen on {}:{}: {}",
-                  config.where.str(), config.address, config.port, std::strerror(err));
-      if (fd >= 0) {
-        ::close(fd);
-      }
-      return false;
-    }
-    socklen_t length = static_cast<socklen_t>(endpoint.capacity());
-    ::getsockname(fd, endpoint.data(), &length);
-    endpoint.resize(length);
-    bound_.push_back(BoundListener{fd, &listener, endpoint});
-    COLLAGE_LOG(LogLevel::notice, "COL-CORE-0003", "listening: {} on {}:{}{}", config.protocol,
-                endpoint.address().to_string(), endpoint.port(), config.tls ? " with TLS" : "");
   }
   return true;
 }

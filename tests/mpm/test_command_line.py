@@ -139,8 +139,86 @@ class CommandLineTest(unittest.TestCase):
     def test_missing_config_file(self):
         result = run("-t", "-f", "/nonexistent/collage.xml")
         self.assertEqual(result.returncode, 1)
-        self.assertIn("/nonexistent/collage.xml:0: cannot open the configuration file",
-                      result.stderr)
+        self.assertIn("/nonexistent/collage.xml: cannot open the configuration file: "
+                      "No such file or directory", result.stderr)
+
+    def test_no_arguments_says_why_and_how(self):
+        """Regression: with no arguments collage said only 'file:0: cannot open'."""
+        result = run(env={"PATH": os.environ.get("PATH", "")})
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("/etc/collage/collage.xml: cannot open the configuration file", result.stderr)
+        self.assertIn("name one with -f FILE", result.stderr)
+
+    # --- -t finds everything that would stop a start, all at once ----------------------------
+
+    def test_check_reports_errors_from_every_pass_at_once(self):
+        """Regression: an AccessLog inside a Location hid a missing Mpm and a bad protocol."""
+        path = self.write_config("""\
+            <Collage>
+              <Listen protocol="gopher-plus" port="1"/>
+              <DocumentRoot>/tmp</DocumentRoot>
+              <Location path="/x">
+                <AccessLog>/tmp/x.log</AccessLog>
+              </Location>
+            </Collage>
+            """)
+        err = run("-t", "-f", path).stderr
+        self.assertIn(path + ":5: AccessLog is not allowed in <Location>", err)
+        self.assertIn(path + ":1: no MPM chosen", err)
+        self.assertIn(path + ":2: unknown protocol 'gopher-plus'", err)
+        self.assertNotIn("Syntax OK", err)
+
+    def test_check_finds_what_would_stop_a_start(self):
+        path = self.write_config("""\
+            <Collage>
+              <Mpm>event</Mpm>
+              <Listen protocol="http1" address="no-such-host.invalid" port="8080"/>
+              <DocumentRoot>/tmp</DocumentRoot>
+              <AccessLog>/nonexistent/collage/access.log</AccessLog>
+              <ErrorLog>/nonexistent/collage/error.log</ErrorLog>
+              <PidFile>/nonexistent/collage.pid</PidFile>
+              <VirtualHost name="a.example"><DocumentRoot>/tmp</DocumentRoot></VirtualHost>
+              <VirtualHost name="A.example"><DocumentRoot>/tmp</DocumentRoot></VirtualHost>
+            </Collage>
+            """)
+        result = run("-t", "-f", path)
+        self.assertEqual(result.returncode, 1)
+        err = result.stderr
+        self.assertIn(path + ":3: Listen address 'no-such-host.invalid' is neither an IP address "
+                      "nor a name that resolves", err)
+        self.assertIn(path + ":5: AccessLog /nonexistent/collage/access.log: directory "
+                      "/nonexistent/collage does not exist", err)
+        self.assertIn(path + ":6: ErrorLog /nonexistent/collage/error.log: directory", err)
+        self.assertIn(path + ":7: PidFile /nonexistent/collage.pid: directory /nonexistent", err)
+        self.assertIn(path + ":9: VirtualHost a.example is defined twice (first at %s:8)" % path,
+                      err)
+
+    def test_malformed_xml_is_explained(self):
+        cases = {"<Collage>\n  <Location path=\"/x\">\n</Collage>\n":
+                 ":2: XML is not well-formed: an element is closed by the wrong end tag",
+                 "<Collage>\n  <Listen port=1/>\n</Collage>\n":
+                 ":2: XML is not well-formed: a malformed attribute (values need quotes",
+                 "": ": XML is not well-formed: the file is empty"}
+        for text, message in cases.items():
+            with self.subTest(text=text):
+                path = self.write_config(text)
+                err = run("-t", "-f", path).stderr
+                self.assertIn(path + message, err)
+                self.assertNotIn("XML_ERROR", err)
+
+    def test_listen_accepts_a_host_name(self):
+        server = CollageServer("""
+            <Listen protocol="http1" address="localhost" port="0"/>
+            <DocumentRoot>%s</DocumentRoot>
+            <PidFile>off</PidFile>
+            """ % REPO)
+        try:
+            self.assertIn("COL-CORE-0003", server.log())
+            with connect(server.port) as s:
+                s.sendall(b"HEAD /README.md HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                self.assertIn(b"200 OK", s.recv(4096))
+        finally:
+            server.cleanup()
 
 
 class ShutdownTest(unittest.TestCase):

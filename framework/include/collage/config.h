@@ -51,6 +51,10 @@ struct ServerConfig {
 struct LoadOptions {
   std::map<std::string, std::string> defines;  // from -D NAME=VALUE; these win over everything
   bool use_environment = true;                 // let ${NAME} fall back to the environment
+  // Return what was read even when errors were found (still listed in errors), so a caller can
+  // run its later checks too and report every problem at once (collage -t). Unless the XML
+  // itself is unreadable.
+  bool keep_going = false;
 };
 
 // Loads and checks a configuration file. Returns null and fills errors (one "file:line: message"

@@ -59,7 +59,8 @@ bool parse_directive_value(const Directive& d, std::string_view text, DirectiveV
 struct SourceLocation {
   std::string file;
   int line = 0;
-  std::string str() const { return file + ":" + std::to_string(line); }
+  // "file:line", or just "file" for what concerns the whole file (line 0).
+  std::string str() const { return line > 0 ? file + ":" + std::to_string(line) : file; }
 };
 
 // Thrown only while loading configuration, never on the data path.

@@ -25,6 +25,9 @@ class ErrorLog {
   // "stderr" or a file path (opened for append). Returns false and leaves the old target in place
   // when the file cannot be opened.
   bool open(const std::string& target, std::string& error);
+  // For a server in the background: points descriptor 2 at the log file, now and after every
+  // reopen, so what anything writes to stderr (a library, an abort message) lands in the log.
+  void capture_stderr();
   void set_level(LogLevel level) { level_ = level; }
   bool enabled(LogLevel level) const { return level <= level_; }
 
@@ -41,6 +44,7 @@ class ErrorLog {
  private:
   std::mutex mutex_;
   int fd_ = 2;
+  bool capture_stderr_ = false;
   LogLevel level_ = LogLevel::info;
 };
 
