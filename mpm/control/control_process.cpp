@@ -345,6 +345,17 @@ void ControlProcess::restart(bool graceful) {
                 error);
     return;
   }
+  // The error log is reopened too (logrotate's postrotate runs collage -k graceful, as with
+  // apachectl); a file that cannot be opened leaves the old one in use.
+  const Scope& next = generation->server_scope();
+  if (!error_log().open(next.text("ErrorLog"), error)) {
+    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0021", "{}: {}; the error log stays where it was",
+                kind, error);
+  }
+  LogLevel level = LogLevel::info;
+  if (parse_log_level(next.text("LogLevel"), level)) {
+    error_log().set_level(level);
+  }
   ProcessPlan plan = mpm->plan();
   // The scoreboard was sized at start: its limits hold until the server stops (as in httpd).
   if (plan.server_limit != plan_.server_limit || plan.thread_limit != plan_.thread_limit) {

@@ -28,8 +28,7 @@ bool wait_until_gone(pid_t pid, std::chrono::milliseconds limit) {
 
 // Forks; the child leaves the terminal's session and serves. The parent returns once the child
 // has written the PidFile (0) or has exited (its status).
-int start_in_background(const std::string& pid_file, bool keep_stderr,
-                        const std::function<int()>& serve) {
+int start_in_background(const std::string& pid_file, const std::function<int()>& serve) {
   const pid_t child = ::fork();
   if (child < 0) {
     std::perror("collage: fork");
@@ -37,15 +36,12 @@ int start_in_background(const std::string& pid_file, bool keep_stderr,
   }
   if (child == 0) {
     ::setsid();
-    // Let go of the terminal or the caller's pipes; the error log goes where ErrorLog says
-    // (with ErrorLog stderr, messages still reach whatever stderr was).
+    // Let go of the terminal or the caller's pipes; serve() points stderr at the error log.
     const int null = ::open("/dev/null", O_RDWR);
     if (null >= 0) {
       ::dup2(null, 0);
       ::dup2(null, 1);
-      if (!keep_stderr) {
-        ::dup2(null, 2);
-      }
+      ::dup2(null, 2);
       ::close(null);
     }
     std::_Exit(serve());
@@ -69,8 +65,18 @@ int start_in_background(const std::string& pid_file, bool keep_stderr,
 }  // namespace
 
 int run_signal_command(const std::string& command, const std::string& pid_file,
-                       std::chrono::milliseconds graceful_timeout, bool keep_stderr,
+                       std::chrono::milliseconds graceful_timeout, bool error_log_is_stderr,
                        const std::function<int()>& serve) {
+  const bool may_start = command == "start" || command == "restart" || command == "graceful";
+  if (may_start && error_log_is_stderr && running_pid(pid_file) == 0) {
+    // In the background stderr is the launching terminal's, and its messages would vanish.
+    std::fprintf(stderr,
+                 "collage: -k %s runs the server in the background, where an ErrorLog of stderr "
+                 "reaches no one: set <ErrorLog> to a file first (the example: -D "
+                 "ERRORLOG=run/error.log)\n",
+                 command.c_str());
+    return 1;
+  }
   if (pid_file.empty() || pid_file == "off") {
     std::fprintf(stderr, "collage: -k needs a PidFile to find the running server\n");
     return 1;
@@ -81,12 +87,12 @@ int run_signal_command(const std::string& command, const std::string& pid_file,
       std::fprintf(stderr, "collage: already running (pid %d)\n", static_cast<int>(pid));
       return 0;
     }
-    return start_in_background(pid_file, keep_stderr, serve);
+    return start_in_background(pid_file, serve);
   }
   if (pid == 0) {
     if (command == "restart" || command == "graceful") {
       std::fprintf(stderr, "collage: not running; starting it\n");
-      return start_in_background(pid_file, keep_stderr, serve);
+      return start_in_background(pid_file, serve);
     }
     std::fprintf(stderr, "collage: not running (no live process in %s)\n", pid_file.c_str());
     return 0;

@@ -8,10 +8,10 @@
 namespace collage::control {
 
 // `serve` runs the server in this process (the background child for -k start) and returns its
-// exit status; keep_stderr says whether that child keeps stderr (ErrorLog stderr) or lets it go.
+// exit status. A start is refused when error_log_is_stderr: nobody would read it there.
 // Returns the command's exit status.
 int run_signal_command(const std::string& command, const std::string& pid_file,
-                       std::chrono::milliseconds graceful_timeout, bool keep_stderr,
+                       std::chrono::milliseconds graceful_timeout, bool error_log_is_stderr,
                        const std::function<int()>& serve);
 
 }  // namespace collage::control

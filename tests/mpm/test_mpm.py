@@ -530,9 +530,18 @@ class SignalCommandTest(unittest.TestCase):
             pid = int(open(pid_file).read())
             port = int(re.search(r"127\.0\.0\.1:(\d+)", open(log).read()).group(1))
             self.assertEqual(http_get(port), (200, PAGE))
+            # In the background, stderr is the error log itself, not the launching terminal.
+            self.assertEqual(os.readlink("/proc/%d/fd/2" % pid), log)
             self.assertIn("already running", k("start").stderr)
+            # logrotate: the log is moved away, a graceful restart opens a new one.
+            os.rename(log, log + ".1")
             self.assertEqual(k("graceful").returncode, 0)
-            self.assertTrue(wait_for(lambda: "COL-CONTROL-0018" in open(log).read()))
+            self.assertTrue(wait_for(lambda: os.path.exists(log) and
+                                     "COL-CONTROL-0018" in open(log).read()))
+            self.assertTrue(wait_for(lambda: os.readlink("/proc/%d/fd/2" % pid) == log))
+            os.rename(log + ".1", log + ".old")
+            with open(log + ".old") as old, open(log, "a") as new:
+                new.write(old.read())  # the rest of the test reads one log
             self.assertEqual(http_get(port), (200, PAGE))  # same socket, no gap
             # A configuration that does not load is refused before anything is signalled.
             with open(path) as f:
@@ -555,6 +564,23 @@ class SignalCommandTest(unittest.TestCase):
         finally:
             if os.path.exists(pid_file):
                 os.kill(int(open(pid_file).read()), signal.SIGKILL)
+
+
+    def test_k_start_refuses_an_error_log_on_stderr(self):
+        """Regression: -k start kept the launching shell's stderr, so the error log vanished
+        with the terminal."""
+        directory = tempfile.mkdtemp(prefix="collage-k-")
+        path = os.path.join(directory, "c.xml")
+        pid_file = os.path.join(directory, "collage.pid")
+        with open(path, "w") as f:
+            f.write('<Collage><Mpm>event</Mpm><Listen protocol="http1" address="127.0.0.1" '
+                    'port="0"/><DocumentRoot>%s</DocumentRoot><PidFile>%s</PidFile>'
+                    '<ErrorLog>stderr</ErrorLog></Collage>' % (site(), pid_file))
+        result = subprocess.run([BINARY, "-f", path, "-k", "start"], capture_output=True,
+                                text=True, timeout=30)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("set <ErrorLog> to a file first", result.stderr)
+        self.assertFalse(os.path.exists(pid_file))
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root to drop privileges")
