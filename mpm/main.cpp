@@ -3,6 +3,12 @@
 // the control process, which runs the chosen MPM's children.
 
 #include <fmt/format.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+#include <tinyxml2.h>
+
+#include <algorithm>
 #include <asio/version.hpp>
 #include <csignal>
 #include <cstdio>
@@ -28,7 +34,7 @@ std::shared_ptr<collage::Generation> load(const CommandLine& cl, collage::Regist
                                           collage::ConfigErrors& errors) {
   collage::LoadOptions options;
   options.defines = cl.defines;
-  options.keep_going = true;  // every check runs, so -t reports every problem at once
+  options.keep_going = true;      // every check runs, so -t reports every problem at once
   collage::ConfigErrors ignored;  // the full load below reports what is wrong with the file
   for (const collage::ModuleToLoad& module :
        collage::scan_load_modules(cl.config_file, options, ignored)) {
@@ -81,11 +87,26 @@ void print_version() {
   fmt::print("built with: {} {}, C++ {}, Asio {}.{}.{}, build type {}\n", COLLAGE_COMPILER_ID,
              COLLAGE_COMPILER_VERSION, __cplusplus, ASIO_VERSION / 100000,
              ASIO_VERSION / 100 % 1000, ASIO_VERSION % 100, COLLAGE_BUILD_TYPE);
+  // Compiled against, and running with (shared libraries can be newer than the headers).
+  fmt::print(
+      "libraries: OpenSSL {} (built with {}), nghttp2 {} (built with {}), tinyxml2 {}.{}.{}, "
+      "fmt {}.{}.{}\n",
+      OpenSSL_version(OPENSSL_VERSION_STRING), OPENSSL_VERSION_STR, nghttp2_version(0)->version_str,
+      NGHTTP2_VERSION, TIXML2_MAJOR_VERSION, TIXML2_MINOR_VERSION, TIXML2_PATCH_VERSION,
+      FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100);
 }
 
 void print_modules(const collage::Registry& registry, bool with_origin) {
+  // Columns as wide as the longest name and kind, so every row lines up.
+  std::size_t name_width = 0;
+  std::size_t kind_width = 0;
   for (const collage::ModuleInfo& m : registry.modules()) {
-    fmt::print("  {:<10} {:<9} {}{}\n", m.name, collage::module_kind_name(m.kind), m.summary,
+    name_width = std::max(name_width, m.name.size());
+    kind_width = std::max(kind_width, collage::module_kind_name(m.kind).size());
+  }
+  for (const collage::ModuleInfo& m : registry.modules()) {
+    fmt::print("  {:<{}}  {:<{}}  {}{}\n", m.name, name_width, collage::module_kind_name(m.kind),
+               kind_width, m.summary,
                !with_origin            ? ""
                : m.loaded_from.empty() ? " (static)"
                                        : " (shared: " + m.loaded_from + ")");

@@ -39,8 +39,9 @@ if [ ! -f examples/tls/key.pem ]; then
   chmod 600 examples/tls/key.pem
 fi
 
-# The example configuration's log and pid directory (LOGDIR), so `collage -t` passes at once.
-mkdir -p run
+# The example configuration's log and pid directory (LOGDIR) and its FTP upload area (UPLOADDIR),
+# so `collage -t` passes at once and uploads stay out of the tracked tree.
+mkdir -p run/uploads
 
 build_dir=build
 # Debian's clang 19 with libstdc++: GCC 12 miscompiles some coroutine code (docs/developing.md).

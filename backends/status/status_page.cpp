@@ -126,7 +126,16 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
   line("Total traffic", fmt::format("{:.1f} MiB", static_cast<double>(t.bytes) / 1048576.0));
   line("Requests per second",
        fmt::format("{:.3f}", uptime > 0 ? static_cast<double>(t.requests) / uptime : 0.0));
-  line("Workers", fmt::format("{} busy, {} idle", t.busy_workers, t.idle_workers));
+  // Under the event MPM a slot follows a connection, not a thread: its workers only take
+  // blocking work, so calling slots "workers" would misread the numbers.
+  const bool event = std::string_view(global.mpm) == "event";
+  if (event) {
+    line("Connection slots", fmt::format("{} in use, {} free (each child shows its first "
+                                         "connections in detail; the Processes table counts all)",
+                                         t.busy_workers, t.idle_workers));
+  } else {
+    line("Workers", fmt::format("{} busy, {} idle", t.busy_workers, t.idle_workers));
+  }
   line("Connections", fmt::format("{} open, {} waiting in keep-alive", t.connections, t.keepalive));
   out +=
       "</dl>\n<h2>Processes</h2>\n<table><tr><th>Slot</th><th>PID</th><th>Generation</th>"
@@ -152,7 +161,10 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
   out +=
       "</pre>\n<p>\"_\" waiting for a connection, \"S\" starting, \"R\" reading, \"W\" writing, "
       "\"K\" keep-alive, \"C\" closing, \"L\" logging, \"G\" finishing gracefully, \".\" open "
-      "slot.</p>\n<h2>Workers</h2>\n<table><tr><th>Slot</th><th class=l>State</th>"
+      "slot.</p>\n<h2>";
+  out += event ? "Connection slots" : "Workers";
+  out +=
+      "</h2>\n<table><tr><th>Slot</th><th class=l>State</th>"
       "<th>Requests</th><th>Bytes</th><th>Seconds</th><th class=l>Client</th>"
       "<th class=l>Request</th></tr>\n";
   for (std::uint32_t row = 0; row < board.servers(); ++row) {

@@ -33,13 +33,19 @@ std::string xml_error_words(const tinyxml2::XMLDocument& doc) {
       words = "a malformed attribute (values need quotes: name=\"value\")";
       break;
     case tinyxml2::XML_ERROR_EMPTY_DOCUMENT: words = "the file is empty"; break;
-    case tinyxml2::XML_ERROR_PARSING_TEXT: words = "text that is not valid XML (an '&' or '<' needs escaping as &amp; or &lt;)"; break;
-    case tinyxml2::XML_ERROR_PARSING_COMMENT: words = "a comment that is not closed by '-->'"; break;
+    case tinyxml2::XML_ERROR_PARSING_TEXT:
+      words = "text that is not valid XML (an '&' or '<' needs escaping as &amp; or &lt;)";
+      break;
+    case tinyxml2::XML_ERROR_PARSING_COMMENT:
+      words = "a comment that is not closed by '-->'";
+      break;
     case tinyxml2::XML_ERROR_PARSING_CDATA: words = "a CDATA section that is not closed"; break;
     case tinyxml2::XML_ERROR_PARSING_DECLARATION:
       words = "a malformed <?xml ...?> declaration";
       break;
-    case tinyxml2::XML_ERROR_PARSING: words = "content after the root element, or no root element"; break;
+    case tinyxml2::XML_ERROR_PARSING:
+      words = "content after the root element, or no root element";
+      break;
     default: words = tinyxml2::XMLDocument::ErrorIDToName(doc.ErrorID()); break;
   }
   // tinyxml2's own text ends with what it was reading, e.g. "XMLElement name=Location".

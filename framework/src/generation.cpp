@@ -28,8 +28,8 @@ void check_writable_file(const Scope& server, std::string_view directive, std::s
     errors.add(server.where(directive), std::string(directive) + " " + path + ": directory " +
                                             directory + " does not exist");
   } else if (::access(directory.c_str(), W_OK) != 0) {
-    errors.add(server.where(directive), std::string(directive) + " " + path +
-                                            ": directory " + directory + " is not writable");
+    errors.add(server.where(directive), std::string(directive) + " " + path + ": directory " +
+                                            directory + " is not writable");
   } else if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
     errors.add(server.where(directive),
                std::string(directive) + " " + path + " is a directory, not a file");

@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "collage/listen_address.h"
 #include "collage/log.h"
 #include "collage/request.h"
-#include "collage/listen_address.h"
 #include "collage/scoreboard.h"
 
 namespace collage {

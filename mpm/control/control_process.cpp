@@ -110,7 +110,9 @@ int ControlProcess::run() {
   }
   if (::geteuid() == 0 && optional_text("User").empty()) {
     COLLAGE_LOG(LogLevel::warn, "COL-CONTROL-0003",
-                "running as root with no User directive: children keep root rights");
+                "children keep root rights: add <User>nobody</User> (or a user of their own, with "
+                "<Group>) so they drop them after binding the ports; the control process stays "
+                "root");
   }
 
   sigset_t handled;

@@ -1,6 +1,7 @@
 """The collage binary's command line, config checking and shutdown."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -117,11 +118,18 @@ class CommandLineTest(unittest.TestCase):
         out = run("-l").stdout
         for name in ("core", "http1", "files", "ranges", "event"):
             self.assertRegex(out, r"\n  %s\s" % name)
+        # Regression: names longer than the column (gopher-store) pushed their row out of line.
+        rows = [line for line in out.splitlines()[1:] if line.strip()]
+        starts = {len(re.match(r"  \S+\s+\S+\s+", row).group(0)) for row in rows}
+        self.assertEqual(len(starts), 1, out)
 
     def test_version(self):
         out = run("-V").stdout
         self.assertRegex(out, r"^collage \d+\.\d+\.\d+\n")
         self.assertIn("Asio", out)
+        self.assertRegex(out, r"OpenSSL \d+\.\d+\.\d+ \(built with \d+\.\d+\.\d+\)")
+        self.assertRegex(out, r"nghttp2 \d+\.\d+\.\d+")
+        self.assertRegex(out, r"tinyxml2 \d+\.\d+\.\d+")
 
     def test_help_and_bad_option(self):
         self.assertIn("-D NAME=VALUE", run("-h").stdout)

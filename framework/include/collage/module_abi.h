@@ -22,7 +22,7 @@ inline constexpr std::uint32_t kModuleAbiVersion = 1;
 #endif
 #define COLLAGE_ABI_TAG \
   COLLAGE_COMPILER_TAG  \
-      "-cxx11abi" COLLAGE_STRINGIFY(_GLIBCXX_USE_CXX11_ABI) "-cpp" COLLAGE_STRINGIFY(__cplusplus)
+  "-cxx11abi" COLLAGE_STRINGIFY(_GLIBCXX_USE_CXX11_ABI) "-cpp" COLLAGE_STRINGIFY(__cplusplus)
 
 struct ModuleAbi {
   std::uint32_t abi_version;

@@ -1,0 +1,121 @@
+"""The README's quick start as a newcomer types it: the bundled example configuration and site,
+driven by the README's own client commands (curl over HTTP/1.1, HTTP/2, FTP and FTPS, Gopher),
+on ports the kernel picks. Also the example's links: the gopher hole's menus through the HTTP
+gateway, and uploads landing outside the tracked tree."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from collage_server import BINARY, MODULE_DIR  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+LISTENING = re.compile(r"COL-CORE-0003\] listening: (\S+) on 127\.0\.0\.1:(\d+)( with TLS)?")
+
+
+class QuickStartTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.run_dir = tempfile.mkdtemp(prefix="collage-quick-")
+        cls.uploads = os.path.join(cls.run_dir, "uploads")
+        os.makedirs(cls.uploads)
+        cls.log_path = os.path.join(cls.run_dir, "error.log")
+        defines = {"HTTP_PORT": "0", "HTTPS_PORT": "0", "FTP_PORT": "0", "GOPHER_PORT": "0",
+                   "LOGDIR": cls.run_dir, "ERRORLOG": cls.log_path,
+                   "MODULEDIR": MODULE_DIR, "MPM": os.environ.get("COLLAGE_TEST_MPM", "event")}
+        args = [BINARY, "-f", "examples/collage.xml"]
+        for name, value in defines.items():
+            args += ["-D", "%s=%s" % (name, value)]
+        cls.process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+        cls.ports = {}
+        deadline = time.time() + 15
+        while time.time() < deadline and len(cls.ports) < 4:
+            if os.path.exists(cls.log_path):
+                with open(cls.log_path) as f:
+                    for protocol, port, tls in LISTENING.findall(f.read()):
+                        cls.ports.setdefault(protocol + ("s" if tls else ""), int(port))
+            if cls.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        with open(cls.log_path) as f:
+            started = "COL-CONTROL-0004" in f.read()
+        if len(cls.ports) < 4 or not started:
+            cls.tearDownClass()
+            raise RuntimeError("the example did not start: %s" % cls.ports)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.process.poll() is None:
+            cls.process.send_signal(signal.SIGTERM)
+            cls.process.wait(15)
+        shutil.rmtree(cls.run_dir, ignore_errors=True)
+
+    def curl(self, *args):
+        out = subprocess.run(["curl", "-sS", "--fail", *args], capture_output=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr.decode(errors="replace"))
+        return out.stdout
+
+    def http(self, path=""):
+        return "http://127.0.0.1:%d%s" % (self.ports["http1"], path)
+
+    def test_readme_commands(self):
+        self.assertIn(b"It works", self.curl(self.http("/")))
+        listing = self.curl("-k", "--http2", "https://127.0.0.1:%d/docs/" % self.ports["http1s"])
+        self.assertIn(b"hello.txt", listing)
+        self.assertIn(b"It works", self.curl("--http2-prior-knowledge", self.http("/")))
+        self.assertIn(b"hello.txt", self.curl("ftp://127.0.0.1:%d/docs/" % self.ports["ftp"]))
+        notes = os.path.join(self.run_dir, "notes.txt")
+        with open(notes, "w") as f:
+            f.write("hello over FTPS\n")
+        self.curl("-k", "--ssl-reqd", "-u", "demo:demo", "-T", notes,
+                  "ftp://127.0.0.1:%d/uploads/" % self.ports["ftp"])
+        self.assertEqual(self.curl(self.http("/uploads/notes.txt")), b"hello over FTPS\n")
+        # The upload went to the upload area, not into the checkout's example site.
+        self.assertTrue(os.path.exists(os.path.join(self.uploads, "notes.txt")))
+        self.assertFalse(os.path.exists(os.path.join(REPO, "examples", "site", "notes.txt")))
+        self.assertIn(b"Welcome to the Collage gopher hole",
+                      self.curl("gopher://127.0.0.1:%d/" % self.ports["gopher"]))
+        status = self.curl(self.http("/server-status?auto")).decode()
+        self.assertIn("Total Accesses:", status)
+
+    def test_status_page_and_log_speak_of_what_is_there(self):
+        page = self.curl(self.http("/server-status")).decode()
+        if os.environ.get("COLLAGE_TEST_MPM", "event") == "event":
+            # Event slots follow connections, not threads.
+            self.assertIn("<dt>Connection slots</dt>", page)
+            self.assertNotIn("<dt>Workers</dt>", page)
+        else:
+            self.assertIn("<dt>Workers</dt>", page)
+        if os.geteuid() == 0:
+            with open(self.log_path) as f:
+                self.assertIn("add <User>nobody</User>", f.read())
+
+    def test_the_site_is_read_only_over_ftp(self):
+        out = subprocess.run(["curl", "-sS", "-u", "demo:demo", "-T", "-",
+                              "ftp://127.0.0.1:%d/docs/new.txt" % self.ports["ftp"]],
+                             input=b"x", capture_output=True, timeout=30)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertFalse(os.path.exists(os.path.join(REPO, "examples", "site", "docs", "new.txt")))
+
+    def test_every_link_of_the_gopher_gateway_works(self):
+        """Regression: the gateway's link to the hole's /site menu was a 404."""
+        page = self.curl(self.http("/gopher/")).decode()
+        links = set(re.findall(r'href="(/gopher/[^"#?]*)"', page))
+        self.assertIn("/gopher/site", {link.rstrip("/") for link in links})
+        for link in sorted(links):
+            with self.subTest(link=link):
+                self.curl("-o", "/dev/null", self.http(link))
+        self.assertIn(b"hello.txt", self.curl(self.http("/gopher/site/docs")))
+        self.assertNotIn(":8080", page)
+
+
+if __name__ == "__main__":
+    unittest.main()
