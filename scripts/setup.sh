@@ -10,7 +10,7 @@ packages=(
   clang-19 libstdc++-12-dev libclang-rt-19-dev libfuzzer-19-dev cmake ninja-build ccache pkg-config git
   libasio-dev libnghttp2-dev libssl-dev libtinyxml2-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libfmt-dev libbenchmark-dev
-  media-types curl python3 python3-h2 lynx lftp openssl nghttp2-client
+  media-types curl python3 python3-h2 lynx lftp openssl nghttp2-client iproute2
 )
 
 missing=()

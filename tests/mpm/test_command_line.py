@@ -214,6 +214,20 @@ class CommandLineTest(unittest.TestCase):
                 self.assertIn(path + message, err)
                 self.assertNotIn("XML_ERROR", err)
 
+    def test_listen_backlog_reaches_the_socket(self):
+        server = CollageServer("""
+            <Listen protocol="http1" address="127.0.0.1" port="0"/>
+            <ListenBacklog>123</ListenBacklog>
+            <DocumentRoot>%s</DocumentRoot>
+            """ % REPO)
+        try:
+            # For a listening socket, ss shows the backlog in the Send-Q column.
+            out = subprocess.run(["ss", "-ltnH", "sport = :%d" % server.port],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            self.assertEqual(out[2], "123", out)
+        finally:
+            server.cleanup()
+
     def test_listen_accepts_a_host_name(self):
         server = CollageServer("""
             <Listen protocol="http1" address="localhost" port="0"/>

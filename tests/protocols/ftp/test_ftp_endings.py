@@ -302,6 +302,42 @@ class FtpDefaultsTest(ServerTestCase):
         self.assertEqual(results, [True] * 20)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FtpNarrowPassiveRangeTest(ServerTestCase):
+    """A passive range of one port serves transfer after transfer: the port is bound again at
+    once although the last data connection on it is still in TIME_WAIT (SO_REUSEADDR)."""
+    PORT = free_port()
+    CONFIG = """
+<Listen protocol="ftp" address="127.0.0.1" port="0"/>
+<FtpPassivePorts>%d-%d</FtpPassivePorts>
+<DocumentRoot>{root}</DocumentRoot>
+""" % (PORT, PORT)
+
+    @classmethod
+    def prepare_site(cls, root):
+        with open(os.path.join(root, "f.txt"), "wb") as f:
+            f.write(b"passive\n" * 1000)
+
+    def test_one_port_serves_many_transfers_in_a_row(self):
+        client = ftplib.FTP()
+        client.connect("127.0.0.1", self.server.ports["ftp"], timeout=10)
+        client.login()
+        self.addCleanup(client.close)
+        for i in range(15):
+            with self.subTest(transfer=i):
+                host, port = client.makepasv()
+                self.assertEqual(port, self.PORT)
+                buf = io.BytesIO()
+                client.retrbinary("RETR /f.txt", buf.write)
+                self.assertEqual(buf.getvalue(), b"passive\n" * 1000)
+        self.assertNotIn("COL-FTP-0005", self.server.log())
+
+
 class FtpTlsIdleTest(ServerTestCase):
     """Regression: after AUTH TLS the idle timeout was never enforced."""
     CONFIG = """
