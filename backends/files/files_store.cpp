@@ -269,7 +269,7 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
   }
   // Reading a large directory may block on disk: do it on the worker pool.
   auto render = [listing_fd, &request] {
-    return render_directory_listing(listing_fd, request.path);
+    return render_directory_listing(listing_fd, request.path, request.query);
   };
   std::string html = co_await ctx.services.offload(render);
   out.status = 200;

@@ -61,7 +61,9 @@ int copy_prefix(int directory_fd, const std::string& name, std::uint64_t length,
 std::string make_etag(unsigned long long inode, unsigned long long size, long long mtime_sec,
                       long mtime_nsec);
 
-// An HTML index of the directory fd (which this function closes), for URL path `path`.
-std::string render_directory_listing(int directory_fd, std::string_view path);
+// An HTML index of the directory fd (which this function closes), for URL path `path`; `query`
+// may ask for an order (C=N|M|S;O=A|D, as mod_autoindex).
+std::string render_directory_listing(int directory_fd, std::string_view path,
+                                     std::string_view query);
 
 }  // namespace collage::files

@@ -1,5 +1,11 @@
 #include "collage/status.h"
 
+#include <map>
+#include <string>
+
+#include "collage/page.h"
+#include "collage/path.h"
+
 namespace collage {
 
 std::string_view reason_phrase(int status) {
@@ -48,38 +54,87 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-#define COLLAGE_ERROR_PAGE(code, text)                           \
-  case code:                                                     \
-    return "<!DOCTYPE html>\n<html><head><title>" #code " " text \
-           "</title></head>\n"                                   \
-           "<body><h1>" #code " " text "</h1></body></html>\n"
+namespace {
 
-std::string_view error_page(int status) {
-  switch (status) {
-    COLLAGE_ERROR_PAGE(400, "Bad Request");
-    COLLAGE_ERROR_PAGE(403, "Forbidden");
-    COLLAGE_ERROR_PAGE(404, "Not Found");
-    COLLAGE_ERROR_PAGE(405, "Method Not Allowed");
-    COLLAGE_ERROR_PAGE(408, "Request Timeout");
-    COLLAGE_ERROR_PAGE(409, "Conflict");
-    COLLAGE_ERROR_PAGE(411, "Length Required");
-    COLLAGE_ERROR_PAGE(412, "Precondition Failed");
-    COLLAGE_ERROR_PAGE(413, "Content Too Large");
-    COLLAGE_ERROR_PAGE(414, "URI Too Long");
-    COLLAGE_ERROR_PAGE(416, "Range Not Satisfiable");
-    COLLAGE_ERROR_PAGE(417, "Expectation Failed");
-    COLLAGE_ERROR_PAGE(431, "Request Header Fields Too Large");
-    COLLAGE_ERROR_PAGE(500, "Internal Server Error");
-    COLLAGE_ERROR_PAGE(501, "Not Implemented");
-    COLLAGE_ERROR_PAGE(503, "Service Unavailable");
-    COLLAGE_ERROR_PAGE(505, "HTTP Version Not Supported");
-    COLLAGE_ERROR_PAGE(507, "Insufficient Storage");
-    default:
-      return "<!DOCTYPE html>\n<html><head><title>Error</title></head>\n"
-             "<body><h1>Error</h1></body></html>\n";
-  }
+// What each error means to the person reading it, and what they can do about it.
+struct ErrorText {
+  int status;
+  std::string_view happened;
+  std::string_view to_do;
+};
+
+constexpr ErrorText kErrorTexts[] = {
+    {400, "The server could not understand the request: it was malformed.",
+     "If you typed the address, check it; otherwise the program that sent the request has a "
+     "problem to report to its authors."},
+    {401, "This page needs you to sign in.", "Sign in with a user name and password."},
+    {403, "You are not allowed to see this, or to do what was asked here.",
+     "If you think you should be, ask the site's administrator."},
+    {404, "There is nothing at this address.",
+     "Check the address for typing mistakes, or start again from the home page."},
+    {405, "This address does not accept that kind of request.",
+     "Use a method the Allow header lists (most pages are only read, with GET)."},
+    {408, "The request took too long to arrive.", "Try again; a slow network may be the cause."},
+    {409,
+     "The request conflicts with what is there now (it exists already, is not empty, or "
+     "its folder is missing).",
+     "Look at the current state and try again."},
+    {411, "The request sent a body without saying how long it is.",
+     "Send a Content-Length header (or a chunked body)."},
+    {412, "A condition of the request (If-Match, If-Unmodified-Since) does not hold.",
+     "The page changed in the meantime: fetch it again before changing it."},
+    {413, "What was sent is larger than this place accepts.",
+     "Send less, or ask the administrator to raise the limit."},
+    {414, "The address is too long for this server.", "Use a shorter address."},
+    {416, "The part of the file that was asked for lies beyond its end.",
+     "Ask for the whole file, or a range inside it."},
+    {417, "The server cannot meet the request's Expect header.", "Send the request without it."},
+    {431, "The request's header fields are too large.",
+     "Clear this site's cookies, or send fewer or shorter header fields."},
+    {500, "Something went wrong in the server.",
+     "Try again later; if it keeps happening, tell the site's administrator."},
+    {501, "The server does not support what the request asks for.", "Use a standard HTTP method."},
+    {502, "The server in front could not get a valid answer from the one behind it.",
+     "Try again in a moment."},
+    {503, "The service is not available right now.", "Try again in a moment."},
+    {504, "The server behind this one did not answer in time.", "Try again in a moment."},
+    {505, "This HTTP version is not supported.", "Use HTTP/1.1 or HTTP/2."},
+    {507, "There is not enough storage left to complete this.",
+     "Free some space, or ask the administrator."},
+};
+
+std::string render_error_page(int status, std::string_view happened, std::string_view to_do) {
+  const std::string title = status == 0
+                                ? std::string("Error")
+                                : std::to_string(status) + " " + std::string(reason_phrase(status));
+  std::string out;
+  append_page_start(title, out);
+  out += "<h1>";
+  append_html_escaped(title, out);
+  out += "</h1>\n<div class=\"card\"><p>";
+  append_html_escaped(happened, out);
+  out += "</p><p class=\"muted\">";
+  append_html_escaped(to_do, out);
+  out += "</p><p><a href=\"/\">Home page</a></p></div>\n";
+  append_page_end(out);
+  return out;
 }
 
-#undef COLLAGE_ERROR_PAGE
+}  // namespace
+
+std::string_view error_page(int status) {
+  // Rendered once, on first use, and then shared: an error response costs no formatting.
+  static const auto* pages = [] {
+    auto* made = new std::map<int, std::string>;
+    for (const ErrorText& text : kErrorTexts) {
+      made->emplace(text.status, render_error_page(text.status, text.happened, text.to_do));
+    }
+    return made;
+  }();
+  static const std::string generic =
+      render_error_page(0, "The request could not be answered.", "Try again later.");
+  const auto it = pages->find(status);
+  return it != pages->end() ? std::string_view(it->second) : std::string_view(generic);
+}
 
 }  // namespace collage

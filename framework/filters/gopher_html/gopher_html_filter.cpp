@@ -1,6 +1,7 @@
 #include "gopher_html_filter.h"
 
 #include "collage/middle_end.h"
+#include "collage/page.h"
 #include "collage/path.h"
 #include "collage/registry.h"
 
@@ -48,17 +49,26 @@ std::string collect_body(const Entity& entity) {
 
 std::string render_menu_html(std::string_view menu_text, const MenuOrigin& origin,
                              std::string_view title) {
-  std::string html =
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width\">\n<title>";
+  std::string html;
+  append_page_start(title, html);
+  append_breadcrumbs(title, html);
+  html += "<h1>";
   append_html_escaped(title, html);
-  html +=
-      "</title>\n<style>body{font-family:monospace;max-width:80ch;margin:1em auto}"
-      ".t{color:#777}</style>\n</head><body>\n<pre>\n";
+  html += "</h1>\n<p class=\"muted\">A gopher menu, shown as a web page.</p>\n";
+  if (const std::size_t cut = title.find_last_of('/', title.size() - 2);
+      title.size() > 1 && cut != std::string_view::npos) {
+    // The menu one level up; the gateway's own root has none.
+    std::string up;
+    append_url_encoded_path(title.substr(0, cut + 1), up);
+    html += "<p><a href=\"";
+    append_html_escaped(up, html);
+    html += "\" rel=\"up\">\u2191 Up one level</a></p>\n";
+  }
+  html += "<div class=\"card\"><pre>\n";
   for (const MenuItem& item : parse_menu(menu_text)) {
     if (item.type == 'i' || item.type == '3') {
       if (item.type == '3') {
-        html += "<span class=\"t\">[ERR]</span> ";
+        html += "<span class=\"t muted\">[ERR]</span> ";
       }
       append_html_escaped(item.display, html);
       html += '\n';
@@ -79,7 +89,7 @@ std::string render_menu_html(std::string_view menu_text, const MenuOrigin& origi
       href = "gopher://" + item.host + ":" + item.port + "/" + item.type;
       append_url_encoded_path(item.selector, href);
     }
-    html += "<span class=\"t\">[";
+    html += "<span class=\"t muted\">[";
     html += type_label(item.type);
     html += "]</span> ";
     if (href.empty()) {
@@ -93,7 +103,8 @@ std::string render_menu_html(std::string_view menu_text, const MenuOrigin& origi
     }
     html += '\n';
   }
-  html += "</pre>\n</body></html>\n";
+  html += "</pre></div>\n";
+  append_page_end(html);
   return html;
 }
 

@@ -8,7 +8,8 @@ namespace collage {
 // "Not Found" for 404; "Unknown" for codes without a registered reason phrase.
 std::string_view reason_phrase(int status);
 
-// A small HTML page for an error status, as a static string (no allocation per response).
+// The HTML page for an error status: what happened and what the reader can do, in the server's
+// own style. Rendered once and shared (no allocation per response).
 std::string_view error_page(int status);
 
 }  // namespace collage
