@@ -19,6 +19,9 @@ struct Totals {
   std::uint32_t keepalive = 0;
   std::uint32_t busy_workers = 0;
   std::uint32_t idle_workers = 0;
+  std::uint64_t accept_failures = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t full = 0;
   std::string letters;  // one per worker slot, rows separated by nothing (as mod_status)
 };
 
@@ -33,6 +36,9 @@ Totals add_up(const Scoreboard& board) {
   t.requests = global.requests_of_exited;
   t.bytes = global.bytes_of_exited;
   t.accepted = global.accepted_of_exited;
+  t.accept_failures = global.accept_failures_of_exited;
+  t.refused = global.refused_of_exited;
+  t.full = global.full_of_exited;
   for (std::uint32_t row = 0; row < board.servers(); ++row) {
     const ChildScore& child = board.child(row);
     const ChildStatus status = child.status;
@@ -42,6 +48,9 @@ Totals add_up(const Scoreboard& board) {
       t.requests += child.requests;
       t.bytes += child.bytes;
       t.accepted += child.accepted;
+      t.accept_failures += child.accept_failures;
+      t.refused += child.refused;
+      t.full += child.full;
       t.connections += child.connections;
       t.keepalive += child.keepalive;
     }
@@ -98,6 +107,9 @@ std::string render_auto(const Scoreboard& board, std::int64_t now_ms) {
   fmt::format_to(std::back_inserter(out), "Stopping: {}\n", t.stopping);
   fmt::format_to(std::back_inserter(out), "ConnsTotal: {}\n", t.connections);
   fmt::format_to(std::back_inserter(out), "ConnsAsyncKeepAlive: {}\n", t.keepalive);
+  fmt::format_to(std::back_inserter(out), "AcceptFailures: {}\n", t.accept_failures);
+  fmt::format_to(std::back_inserter(out), "RefusedConnections: {}\n", t.refused);
+  fmt::format_to(std::back_inserter(out), "ChildFull: {}\n", t.full);
   fmt::format_to(std::back_inserter(out), "Scoreboard: {}\n", t.letters);
   return out;
 }
@@ -137,6 +149,10 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
     line("Workers", fmt::format("{} busy, {} idle", t.busy_workers, t.idle_workers));
   }
   line("Connections", fmt::format("{} open, {} waiting in keep-alive", t.connections, t.keepalive));
+  line("Limits reached",
+       fmt::format("{} failed accepts (out of descriptors or memory), {} connections refused by a "
+                   "cap, {} times a child was full",
+                   t.accept_failures, t.refused, t.full));
   out +=
       "</dl>\n<h2>Processes</h2>\n<table><tr><th>Slot</th><th>PID</th><th>Generation</th>"
       "<th class=l>Status</th><th>Connections</th><th>Busy</th><th>Keep-alive</th>"

@@ -83,6 +83,9 @@ Task<void> ChildListeners::accept_loop(std::size_t index) {
     }
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
       // Out of descriptors or memory: say so and back off rather than spin.
+      if (accept_failures_ != nullptr) {
+        accept_failures_->fetch_add(1, std::memory_order_relaxed);
+      }
       COLLAGE_LOG(LogLevel::error, "COL-MPM-0001", "accept failed: {}", ec.message());
       backoff.expires_after(100ms);
       co_await backoff.async_wait(kAsTuple);
@@ -101,6 +104,7 @@ ChildControl::ChildControl(asio::io_context& io, ChildContext& child, ChildListe
   // The control process alone decides what a terminal's ^C or a HUP means for the children.
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
+  listeners_.count_failures_in(score().accept_failures);
 }
 
 ChildControl::~ChildControl() {

@@ -73,6 +73,9 @@ void Scoreboard::retire_child(std::uint32_t server) const {
   global_->requests_of_exited += row.requests.load();
   global_->bytes_of_exited += row.bytes.load();
   global_->accepted_of_exited += row.accepted.load();
+  global_->accept_failures_of_exited += row.accept_failures.load();
+  global_->refused_of_exited += row.refused.load();
+  global_->full_of_exited += row.full.load();
   row.pid = 0;
   row.status = ChildStatus::empty;
   row.connections = 0;
@@ -81,6 +84,9 @@ void Scoreboard::retire_child(std::uint32_t server) const {
   row.accepted = 0;
   row.requests = 0;
   row.bytes = 0;
+  row.accept_failures = 0;
+  row.refused = 0;
+  row.full = 0;
   row.keyed.lock.clear();
   for (std::size_t i = 0; i < KeyedCounts::kSize; ++i) {
     row.keyed.keys[i] = 0;

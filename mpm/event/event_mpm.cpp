@@ -80,7 +80,8 @@ class EventMpm final : public Mpm {
             return true;  // room here, or nobody else to leave the connection to
           }
           if (!at_limit) {
-            at_limit = true;  // logged once each time the child fills up, like httpd's
+            at_limit = true;  // logged and counted once each time the child fills up
+            row.full.fetch_add(1, std::memory_order_relaxed);
             COLLAGE_LOG(LogLevel::warn, "COL-EVENT-0005",
                         "child {} has {} requests in progress (ThreadsPerChild x "
                         "AsyncRequestWorkerFactor); new connections go to its siblings",

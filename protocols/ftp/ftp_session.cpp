@@ -98,6 +98,9 @@ Task<void> Session::run() {
   const bool refused = !counted_;
   if (refused) {
     COLLAGE_LOG(LogLevel::warn, "COL-FTP-0001", "{}: too many connections, refused", peer_.address);
+    if (ChildScore* row = context_.services->child_score(); row != nullptr) {
+      row->refused.fetch_add(1, std::memory_order_relaxed);
+    }
     co_await reply(421, "Too many connections, try again later.");
     control_->close();
     co_return;

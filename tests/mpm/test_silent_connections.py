@@ -3,14 +3,17 @@ connections and a slowloris must not lock out a normal client. Regression: 2000 
 held every busy slot (16 children x 4 threads x 2) and new clients waited in the accept queue."""
 
 import os
+import resource
+import shutil
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from collage_server import ServerTestCase  # noqa: E402
+from collage_server import CollageServer, ServerTestCase, connect  # noqa: E402
 
 SILENT = 2000
 SLOWLORIS = 200
@@ -70,6 +73,85 @@ class SilentConnectionsTest(ServerTestCase):
         status, seconds = self.timed_get("/server-status?auto")
         self.assertEqual(status, "200")
         self.assertLess(seconds, 1.0)
+
+
+def status_auto(server):
+    with connect(server.port) as s:
+        s.sendall(b"GET /server-status?auto HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    body = data.split(b"\r\n\r\n", 1)[1].decode()
+    return dict(line.split(": ", 1) for line in body.splitlines())
+
+
+def wait_for(predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+class LimitsAreLoggedAndCountedTest(unittest.TestCase):
+    """The limits that remain say so when they bite: in the error log and on the status page."""
+
+    def server(self, body, **kw):
+        root = tempfile.mkdtemp(prefix="collage-limits-")
+        self.addCleanup(shutil.rmtree, root, True)
+        with open(os.path.join(root, "big.bin"), "wb") as f:
+            f.truncate(64 * 1024 * 1024)  # more than socket buffers hold
+        server = CollageServer("""
+            <Mpm>event</Mpm>
+            <Listen protocol="http1" address="127.0.0.1" port="0"/>
+            <DocumentRoot>%s</DocumentRoot>
+            <Location path="/server-status"><Store>status</Store></Location>
+            """ % root + body, **kw)
+        self.addCleanup(server.cleanup)
+        return server
+
+    def test_out_of_descriptors_is_logged_counted_and_survived(self):
+        # A hard limit of 64 descriptors: the control process cannot raise it further.
+        server = self.server("<RequestHeaderTimeout>30s</RequestHeaderTimeout>",
+                             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                                                   (64, 64)))
+        held = [socket.create_connection(("127.0.0.1", server.port), timeout=5)
+                for _ in range(100)]
+        self.assertTrue(wait_for(lambda: "COL-MPM-0001" in server.log()), server.log()[-2000:])
+        for s in held:
+            s.close()
+        # Once descriptors are free again the server answers, and the status page counted it.
+        self.assertTrue(wait_for(lambda: int(status_auto(server)["AcceptFailures"]) > 0))
+
+    def test_a_full_event_child_is_logged_and_counted(self):
+        server = self.server("""
+            <StartServers>2</StartServers>
+            <ThreadsPerChild>1</ThreadsPerChild>
+            <AsyncRequestWorkerFactor>1</AsyncRequestWorkerFactor>
+            <MaxRequestWorkers>2</MaxRequestWorkers>
+            """)
+        self.assertTrue(wait_for(lambda: len(server.children()) == 2))
+        # Downloads stuck on clients that do not read keep requests in progress in both children.
+        stuck = []
+        for _ in range(6):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", server.port))
+            s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            stuck.append(s)
+        # New clients knock until a full child turns one away (the first child may have taken
+        # all six stuck ones in one batch, before their requests made it busy).
+        def knock():
+            stuck.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+            return "COL-EVENT-0005" in server.log()
+        self.assertTrue(wait_for(knock), server.log()[-2000:])
+        for s in stuck:
+            s.close()
+        self.assertTrue(wait_for(lambda: int(status_auto(server)["ChildFull"]) > 0))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def prefork_module():
 class CollageServer:
     """A collage process serving `body` (the inside of <Collage>) from a fresh temp directory."""
 
-    def __init__(self, body, extra_args=(), workdir=None):
+    def __init__(self, body, extra_args=(), workdir=None, preexec_fn=None):
         if not BINARY:
             raise RuntimeError("COLLAGE_BINARY is not set (ctest sets it)")
         self.dir = workdir or tempfile.mkdtemp(prefix="collage-test-")
@@ -48,7 +48,7 @@ class CollageServer:
         self.log_file = open(self.log_path, "w+")
         self.process = subprocess.Popen(
             [BINARY, "-f", self.config_path, *extra_args],
-            stdout=self.log_file, stderr=subprocess.STDOUT, cwd=self.dir)
+            stdout=self.log_file, stderr=subprocess.STDOUT, cwd=self.dir, preexec_fn=preexec_fn)
         self.ports = {}
         deadline = time.time() + 10
         while time.time() < deadline:

@@ -41,6 +41,8 @@ class ChildListeners {
   void wake();
   // Stops accepting and closes this child's copies of the listening sockets.
   void close();
+  // Where failed accept() calls are counted (the child's scoreboard row).
+  void count_failures_in(std::atomic<std::uint64_t>& counter) { accept_failures_ = &counter; }
 
  private:
   Task<void> accept_loop(std::size_t index);
@@ -51,6 +53,7 @@ class ChildListeners {
   std::function<bool()> may_accept_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   asio::steady_timer gate_;
+  std::atomic<std::uint64_t>* accept_failures_ = nullptr;
   bool closed_ = false;
 };
 

@@ -62,6 +62,12 @@ struct ChildScore {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<std::int64_t> started_ms{0};
+  // Limits that bit: accept() failures (out of descriptors or memory), connections refused by a
+  // cap (FTP's per-server and per-address limits), times the child stopped accepting because it
+  // was full (event: ThreadsPerChild x AsyncRequestWorkerFactor requests in progress).
+  std::atomic<std::uint64_t> accept_failures{0};
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> full{0};
   KeyedCounts keyed;
 };
 
@@ -74,6 +80,9 @@ struct ScoreboardGlobal {
   std::atomic<std::uint64_t> requests_of_exited{0};
   std::atomic<std::uint64_t> bytes_of_exited{0};
   std::atomic<std::uint64_t> accepted_of_exited{0};
+  std::atomic<std::uint64_t> accept_failures_of_exited{0};
+  std::atomic<std::uint64_t> refused_of_exited{0};
+  std::atomic<std::uint64_t> full_of_exited{0};
   // Bumped by every write through a file store, so every child's open-file cache sees it.
   std::atomic<std::uint64_t> file_writes{0};
   char mpm[16] = {};

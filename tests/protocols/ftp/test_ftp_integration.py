@@ -405,9 +405,11 @@ class FtpLimitsTest(ServerTestCase):
     # Sessions stay up while the test opens more (under prefork each waits for a new child).
     CONFIG = """
 <Listen protocol="ftp" address="127.0.0.1" port="0"/>
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
 <FtpMaxClientsPerIp>2</FtpMaxClientsPerIp>
 <FtpIdleTimeout>30s</FtpIdleTimeout>
 <DocumentRoot>{root}</DocumentRoot>
+<Location path="/server-status"><Store>status</Store></Location>
 """
 
     def connect(self):
@@ -421,6 +423,11 @@ class FtpLimitsTest(ServerTestCase):
         third = self.connect()
         self.assertTrue(third.startswith(b"421"), third)
         self.assertIn("COL-FTP-0001", self.server.log())
+        # Counted where operators look: the status page.
+        status = subprocess.run(["curl", "-sS", "http://127.0.0.1:%d/server-status?auto"
+                                 % self.server.ports["http1"]], capture_output=True, text=True,
+                                check=True).stdout
+        self.assertRegex(status, r"RefusedConnections: [1-9]")
 
 
 
