@@ -103,6 +103,8 @@ constexpr ErrorText kErrorTexts[] = {
      "Free some space, or ask the administrator."},
 };
 
+constexpr std::string_view kIdMark = "<!--id-->";
+
 std::string render_error_page(int status, std::string_view happened, std::string_view to_do) {
   const std::string title = status == 0
                                 ? std::string("Error")
@@ -115,26 +117,51 @@ std::string render_error_page(int status, std::string_view happened, std::string
   append_html_escaped(happened, out);
   out += "</p><p class=\"muted\">";
   append_html_escaped(to_do, out);
-  out += "</p><p><a href=\"/\">Home page</a></p></div>\n";
+  out += "</p>";
+  // The request's ID, when a front end adds it, goes here (kIdMark is cut out, see below).
+  out += kIdMark;
+  out += "<p><a href=\"/\">Home page</a></p></div>\n";
   append_page_end(out);
   return out;
+}
+
+// Each page once, with where the ID line goes.
+struct RenderedPage {
+  std::string text;
+  std::size_t id_at = 0;
+};
+
+RenderedPage render_once(int status, std::string_view happened, std::string_view to_do) {
+  RenderedPage page{render_error_page(status, happened, to_do), 0};
+  page.id_at = page.text.find(kIdMark);
+  page.text.erase(page.id_at, kIdMark.size());
+  return page;
+}
+
+const RenderedPage& rendered_page(int status) {
+  // Rendered on first use and then shared: an error response costs no formatting.
+  static const auto* pages = [] {
+    auto* made = new std::map<int, RenderedPage>;
+    for (const ErrorText& text : kErrorTexts) {
+      made->emplace(text.status, render_once(text.status, text.happened, text.to_do));
+    }
+    made->emplace(0, render_once(0, "The request could not be answered.", "Try again later."));
+    return made;
+  }();
+  const auto it = pages->find(status);
+  return it != pages->end() ? it->second : pages->at(0);
 }
 
 }  // namespace
 
 std::string_view error_page(int status) {
-  // Rendered once, on first use, and then shared: an error response costs no formatting.
-  static const auto* pages = [] {
-    auto* made = new std::map<int, std::string>;
-    for (const ErrorText& text : kErrorTexts) {
-      made->emplace(text.status, render_error_page(text.status, text.happened, text.to_do));
-    }
-    return made;
-  }();
-  static const std::string generic =
-      render_error_page(0, "The request could not be answered.", "Try again later.");
-  const auto it = pages->find(status);
-  return it != pages->end() ? std::string_view(it->second) : std::string_view(generic);
+  return rendered_page(status).text;
+}
+
+ErrorPageParts error_page_parts(int status) {
+  const RenderedPage& page = rendered_page(status);
+  const std::string_view text = page.text;
+  return {text.substr(0, page.id_at), text.substr(page.id_at)};
 }
 
 }  // namespace collage

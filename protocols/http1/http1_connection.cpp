@@ -278,6 +278,7 @@ Task<void> Connection::session() {
       COLLAGE_LOG(LogLevel::info, "COL-HTTP1-0001", "{}:{}: {} {}", peer_.address, peer_.port,
                   status, status == 414 ? "request line too long" : "request header too large");
       state_->head.request_line = {};
+      state_->request.assign_id();
       co_await send_error(status, "");
       co_return;
     }
@@ -304,6 +305,7 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
   state_->head_block.assign(input_.get() + start_, head_length);
   start_ += head_length;
   state_->request.reset();
+  state_->request.assign_id();
   state_->entity.reset();
   phase_ = Phase::processing;
 
@@ -460,6 +462,7 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
   if (context_.score != nullptr) {
     context_.score->begin_request(state_->head.request_line);
   }
+  state_->entity.add_request_id(state_->request.id_text());
   const BodyFraming framing =
       choose_framing(state_->entity, head_request, state_->head.version_minor);
   state_->out.clear();

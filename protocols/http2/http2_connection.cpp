@@ -267,6 +267,7 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
   Request& request = s.request;
   Entity& entity = s.entity;
   request.protocol = "h2";
+  request.assign_id();
   request.method_token = s.method;
   request.method = method_from_token(s.method);
   request.target = s.path;
@@ -350,6 +351,7 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
 
 void Connection::submit_response(Stream& s) {
   Entity& e = s.entity;
+  e.add_request_id(s.request.id_text());
   // nghttp2_submit_response copies every name and value, so they may point at the entity, at
   // literals and at this frame; only names that need lower-casing get a (reused) buffer.
   thread_local std::vector<nghttp2_nv> nva;

@@ -112,6 +112,20 @@ class PagesTest(ServerTestCase):
                 self.assertIn(words, html)
                 self.assertIn('<a href="/">Home page</a>', html)
                 self.assertIn("<footer>Collage</footer>", html)
+                self.assertRegex(html, r"Request ID <code>[0-9a-f]{16}</code>")
+                self.assertEqual(int(caught.exception.headers["Content-Length"]),
+                                 len(html.encode()))
+
+    def test_every_error_page_names_its_own_request(self):
+        ids = set()
+        for flags in ((), ("--http2-prior-knowledge",)):
+            for _ in range(3):
+                page = subprocess.run(["curl", "-sS", *flags, self.server.url("/missing")],
+                                      capture_output=True, text=True, check=True).stdout
+                found = re.findall(r"Request ID <code>([0-9a-f]{16})</code>", page)
+                self.assertEqual(len(found), 1, page)
+                ids.add(found[0])
+        self.assertEqual(len(ids), 6)
 
     def test_gopher_gateway_has_heading_breadcrumbs_and_up_link(self):
         status, html = self.get("/gopher/phlog")

@@ -23,6 +23,9 @@ struct Entity {
   std::optional<std::uint64_t> length;
   Metadata headers;  // everything else (Location, Allow, Content-Range, …)
   Brigade body;
+  // Nonzero while the body is the shared error page of that status (set_error), which a front
+  // end may give the request's ID (add_request_id).
+  int error_page_of = 0;
 
   void reset() {
     status = 200;
@@ -32,12 +35,16 @@ struct Entity {
     length.reset();
     headers.clear();
     body.clear();
+    error_page_of = 0;
   }
 
   // Turns this entity into the standard error page for status (HTML, known length).
   void set_error(int error_status);
   // A body held in memory (generated pages), with content type and length set.
   void set_body(std::string text, std::string_view type);
+  // If the body is still set_error()'s page for the current status, rebuilds it with the request
+  // ID in it: the shared page around one small owned line, no formatting of the page.
+  void add_request_id(std::string_view id);
 };
 
 }  // namespace collage

@@ -3,6 +3,7 @@
 // it. Views (string_view) point into storage the front end keeps alive until the response has been
 // written; the owning strings are reused between requests of one connection.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -77,6 +78,12 @@ struct Request {
   std::optional<std::uint64_t> write_offset;
   std::string destination;  // rename: the normalized path to move the target to
   std::chrono::system_clock::time_point received;
+  // Names this request where a person may quote it back (error pages); 16 hex digits, set by
+  // assign_id(), unique across the server's processes and threads with high probability.
+  std::array<char, 16> id{};
+
+  void assign_id();
+  std::string_view id_text() const { return {id.data(), id.size()}; }
 
   void reset() {
     method = Method::get;

@@ -12,4 +12,11 @@ std::string_view reason_phrase(int status);
 // own style. Rendered once and shared (no allocation per response).
 std::string_view error_page(int status);
 
+// The same page cut where a request's ID line goes (Entity::add_request_id).
+struct ErrorPageParts {
+  std::string_view before_id;
+  std::string_view after_id;
+};
+ErrorPageParts error_page_parts(int status);
+
 }  // namespace collage
