@@ -2,10 +2,11 @@
 """Idle keep-alive connections: server memory per idle connection, and small-file throughput
 with 10,000 idle connections held versus without. Collage (event MPM) against nginx.
 
-Each idle connection has made one request and then waits, as a browser's spare connection does.
-RSS is the server's total resident memory (all its processes) from /proc.
+Each idle connection has made one request and then waits, as a browser's spare connection does;
+with --silent, each connects and sends nothing at all (a scanner, a slowloris before its first
+byte). RSS is the server's total resident memory (all its processes) from /proc.
 
-Usage (as root, Debian 12): bench/idle_bench.py [--connections 10000] [--seconds 3]
+Usage (as root, Debian 12): bench/idle_bench.py [--connections 10000] [--seconds 3] [--silent]
 """
 
 import argparse
@@ -72,6 +73,7 @@ http {
   access_log off;
   sendfile on;
   keepalive_timeout 300s;
+  client_header_timeout 300s;
   keepalive_requests 100000;
   client_body_temp_path %(d)s/body;
   proxy_temp_path %(d)s/proxy;
@@ -91,11 +93,14 @@ def wrk(port, seconds):
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
-def open_idle(port, count):
+def open_idle(port, count, silent):
     request = b"GET /1k.bin HTTP/1.1\r\nHost: x\r\n\r\n"
     sockets = []
     for _ in range(count):
         s = socket.create_connection(("127.0.0.1", port))
+        if silent:
+            sockets.append(s)
+            continue
         s.sendall(request)
         got = b""
         while b"\r\n\r\n" not in got or len(got) < 1024:
@@ -108,6 +113,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, default=10000)
     parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--silent", action="store_true",
+                        help="connections that never send a byte, instead of idle keep-alive")
     args = parser.parse_args()
     ensure_packages({"wrk": "wrk", "nginx": "nginx-light"})
     subprocess.run(["systemctl", "stop", "nginx"], capture_output=True)
@@ -124,7 +131,7 @@ def main():
             pids = process_tree(process.pid)
             without = wrk(port, args.seconds)
             rest = rss_kib(pids)
-            sockets = open_idle(port, args.connections)
+            sockets = open_idle(port, args.connections, args.silent)
             time.sleep(1)
             held = rss_kib(pids)
             with_idle = wrk(port, args.seconds)
@@ -142,8 +149,9 @@ def main():
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
-    print("| Server | RSS at rest (KiB) | RSS with %d idle (KiB) | KiB per idle connection | "
-          "req/s without | req/s with them | ratio |" % args.connections)
+    kind = "silent" if args.silent else "idle"
+    print("| Server | RSS at rest (KiB) | RSS with %d %s (KiB) | KiB per %s connection | "
+          "req/s without | req/s with them | ratio |" % (args.connections, kind, kind))
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, rest, held, per, without, with_idle in rows:
         print("| %s | %d | %d | %.2f | %.0f | %.0f | %.2f |" % (name, rest, held, per, without,

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <cerrno>
 
 #include "collage/transport.h"
 
@@ -51,6 +52,17 @@ class TcpTransport final : public Transport {
   Task<std::pair<asio::error_code, std::size_t>> read_some(asio::mutable_buffer into) override {
     auto [ec, n] = co_await socket_.async_read_some(into, kAsTuple);
     co_return std::pair{ec, n};
+  }
+
+  std::optional<std::size_t> read_now(asio::mutable_buffer into) override {
+    const ssize_t n = ::recv(socket_.native_handle(), into.data(), into.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      return static_cast<std::size_t>(n);
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      return std::nullopt;
+    }
+    return 0;  // the end, or an error: either way the stream is over
   }
 
   Task<asio::error_code> wait_readable() override {

@@ -333,7 +333,9 @@ Task<void> Session::retrieve(const std::string& argument) {
       transferred_ += n;
     }
   }
-  if (!aborted_) {
+  // A graceful close only after a whole file: a failed connection cannot take a close_notify,
+  // and waiting for one would only hold the session until the data timeout.
+  if (ok && !aborted_) {
     co_await data_->close_gracefully(settings_.data_timeout);
   }
   data_->close();
@@ -451,7 +453,7 @@ Task<void> Session::send_listing(std::string_view verb, std::string argument) {
   }
   const bool ok = co_await data_->write(out, false) == WireResult::ok && !aborted_;
   transferred_ += out.size();
-  if (!aborted_) {
+  if (ok) {
     co_await data_->close_gracefully(settings_.data_timeout);
   }
   data_->close();

@@ -260,11 +260,23 @@ Task<void> Connection::session() {
       co_return;
     }
     if (start_ == end_ && requests_ > 0) {
-      // Idle: wait here, at the top of the chain, holding no buffer and no deeper frames. (A new
-      // connection reads at once instead: its request is usually there already, and a read
-      // that finds it saves the epoll round a wait would cost.)
+      // Idle: wait here, at the top of the chain, holding no buffer and no deeper frames.
       release_idle_buffer();
       if (co_await transport_->wait_readable()) {
+        co_return;
+      }
+    } else if (start_ == end_ && !input_) {
+      // New: its request is usually there already, so read it at once (into a scratch buffer,
+      // copied into a real one only when bytes came); a silent one waits like an idle one.
+      thread_local char scratch[kInitialBuffer];
+      if (const auto n = transport_->read_now(asio::buffer(scratch))) {
+        if (*n == 0) {
+          co_return;
+        }
+        make_room();
+        std::memcpy(input_.get(), scratch, *n);
+        end_ = *n;
+      } else if (co_await transport_->wait_readable()) {
         co_return;
       }
     }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -29,6 +30,10 @@ class Transport {
   virtual Task<std::pair<asio::error_code, std::size_t>> read_some(asio::mutable_buffer into) = 0;
   // Suspends until read_some() would not block. Lets an idle connection wait without a buffer.
   virtual Task<asio::error_code> wait_readable() = 0;
+  // Reads what is already there, never waiting: the bytes read, 0 at the end of the stream (or
+  // an error), nullopt when nothing is there yet or the transport cannot tell without waiting.
+  // Lets a new connection read into a borrowed buffer and keep none while it stays silent.
+  virtual std::optional<std::size_t> read_now(asio::mutable_buffer) { return std::nullopt; }
   // Writes all of data; `more` hints that more follows at once (MSG_MORE on TCP).
   virtual Task<WireResult> write(std::string_view data, bool more) = 0;
   // Writes a file range: sendfile on TCP, read-and-encrypt on TLS.
