@@ -5,6 +5,7 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "collage/asio.h"
@@ -50,7 +51,49 @@ class Session final : public TrackedConnection {
   Task<bool> execute(std::string_view verb, std::string_view argument);
   Task<bool> login(std::string_view password);
   Task<bool> auth_tls(std::string_view argument);
-  bool allowed_before_login(std::string_view verb) const;
+
+  // The command set (ftp_commands.cpp): each verb, its handler, and whether it may come before
+  // login; sorted by verb. The verb is passed for handlers that serve a family (CWD/CDUP,
+  // DELE/RMD/MKD, PORT/EPRT, SIZE/MDTM, the transfers).
+  using Handler = Task<bool> (Session::*)(std::string_view verb, std::string_view argument);
+  struct Command {
+    std::string_view verb;
+    Handler handler;
+    bool before_login = false;
+  };
+  static std::span<const Command> commands();
+  static const Command* find_command(std::string_view verb);
+  Task<bool> cmd_abor(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_acct(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_allo(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_auth(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_cwd(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_epsv(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_feat(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_help(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_mlst(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_mode(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_noop(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_not_implemented(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_opts(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_pass(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_pasv(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_pbsz(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_port(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_prot(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_pwd(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_quit(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_remove_or_make(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_rest(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_rnfr(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_rnto(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_size_or_mdtm(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_stat(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_stru(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_syst(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_transfer(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_type(std::string_view verb, std::string_view argument);
+  Task<bool> cmd_user(std::string_view verb, std::string_view argument);
 
   // Paths and requests.
   std::optional<std::string> ftp_path(std::string_view argument) const;

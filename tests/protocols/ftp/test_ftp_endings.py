@@ -241,6 +241,33 @@ class FtpEndingsTest(ServerTestCase):
         for line in client.sendcmd("HELP").splitlines()[1:-1]:
             self.assertRegex(line, r"^ \S")
 
+    def test_every_command_help_lists_is_recognised(self):
+        """HELP is generated from the command table: every verb it names is answered by a handler
+        (never 500), before login only the ones RFC 959 allows there (others get 530)."""
+        verbs = " ".join(self.ftp().sendcmd("HELP").splitlines()[1:-1]).split()
+        self.assertGreater(len(verbs), 40)
+        self.assertEqual(verbs, sorted(verbs))
+        before_login = {"AUTH", "FEAT", "HELP", "NOOP", "OPTS", "PASS", "PBSZ", "PROT", "QUIT",
+                        "SYST", "USER"}
+        anonymous = ftplib.FTP()  # connected, not logged in
+        anonymous.connect("127.0.0.1", self.server.ports["ftp"], timeout=10)
+        self.addCleanup(anonymous.close)
+        client = self.ftp("alice", "wonderland")
+        for verb in verbs:
+            if verb in ("QUIT", "REIN", "ABOR", "RETR", "STOR", "APPE", "STOU", "LIST", "NLST",
+                        "MLSD", "PASV", "EPSV", "PORT", "EPRT", "AUTH", "USER", "PASS"):
+                continue  # they change the session's state; their own tests cover them
+            with self.subTest(verb=verb):
+                anonymous.putcmd(verb)
+                code = anonymous.getmultiline()[:3]
+                self.assertEqual(code == "530", verb not in before_login, code)
+                client.putcmd(verb)
+                self.assertNotEqual(client.getmultiline()[:3], "500")
+        anonymous.putcmd("FROB")
+        self.assertEqual(anonymous.getmultiline()[:3], "530")
+        client.putcmd("FROB")
+        self.assertEqual(client.getmultiline()[:3], "500")
+
     def test_cwd_above_the_root_stays_at_the_root(self):
         for user, password in (("alice", "wonderland"), ("reader", "readonly"), (None, None)):
             with self.subTest(user=user):
