@@ -117,10 +117,9 @@ Task<void> FilesStore::list(RequestContext& ctx, Entity& out) const {
     const std::size_t slash = relative.rfind('/');
     append_listing_entry(
         entry_for(slash == std::string::npos ? relative : relative.substr(slash + 1), st), text);
-    out.headers.add("Collage-Listing-Target", "file");
   }
   out.status = 200;
-  out.set_body(std::move(text), kListingContentType);
+  out.set_body(std::move(text), S_ISDIR(st.st_mode) ? kListingContentType : kFileEntryContentType);
   out.body.set_end_of_stream();
 }
 

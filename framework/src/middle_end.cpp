@@ -95,6 +95,18 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
     co_return;
   }
   co_await location.store->handle(ctx, out);
+  if (request.read_offset && out.status == 200) {
+    // A resumed read: the same entity from an offset, whichever store made it.
+    const std::uint64_t size = out.body.size();
+    if (*request.read_offset > size) {
+      out.set_error(416);
+      co_return;
+    }
+    Brigade rest = out.body.slice(*request.read_offset, size - *request.read_offset);
+    rest.set_end_of_stream();
+    out.body = std::move(rest);
+    out.length = out.body.size();
+  }
   // Filters are chosen after the store ran: status and content type decide, not the filter.
   for (const FilterSlot& slot : location.filters) {
     if (filter_applies(slot.registration->capabilities, request, out)) {

@@ -257,7 +257,7 @@ Task<bool> Session::cmd_cwd(std::string_view verb, std::string_view argument) {
   }
   Entity entity;
   co_await run_request(Method::list, *path, entity);
-  if (entity.status != 200 || entity.headers.contains("Collage-Listing-Target")) {
+  if (entity.status != 200 || (entity.content_type == kFileEntryContentType)) {
     co_return co_await reply(550, "Failed to change directory.");
   }
   cwd_ = *path;
@@ -371,7 +371,7 @@ Task<bool> Session::cmd_mlst(std::string_view, std::string_view argument) {
   ListingEntry self;
   const std::size_t cut = path->rfind('/');
   const std::string parent = cut == 0 ? "/" : path->substr(0, cut);
-  if (entity.headers.contains("Collage-Listing-Target")) {
+  if ((entity.content_type == kFileEntryContentType)) {
     auto entries = parse_listing(body_text(entity));
     if (!entries.empty()) {
       self = entries.front();

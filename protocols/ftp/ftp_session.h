@@ -167,7 +167,6 @@ class Session final : public TrackedConnection {
   bool aborted_ = false;
   std::uint64_t transferred_ = 0;
   asio::steady_timer transfer_done_;
-  std::string range_header_;     // "bytes=N-" for REST + RETR
   bool data_clean_end_ = false;  // the upload's data connection ended with a proper close
 };
 

@@ -262,13 +262,12 @@ Task<void> Session::retrieve(const std::string& argument) {
   fill_request(request, Method::get, *path);
   Entity kind;
   co_await run_request(Method::list, *path, kind);
-  if (kind.status != 200 || !kind.headers.contains("Collage-Listing-Target")) {
+  if (kind.status != 200 || kind.content_type != kFileEntryContentType) {
     co_await reply(550, kind.status == 200 ? "Not a plain file." : reply_text_for(kind.status));
     co_return;
   }
   if (restart_at_ > 0) {
-    range_header_ = fmt::format("bytes={}-", restart_at_);
-    request.headers.add("Range", range_header_);  // the ranges filter slices the file
+    request.read_offset = restart_at_;  // the middle end starts the file there
   }
   Entity entity;
   RequestContext ctx = route(*context_.generation, request, *context_.services);
@@ -277,7 +276,7 @@ Task<void> Session::retrieve(const std::string& argument) {
     co_await reply(554, "Restart position beyond the end of the file.");
     co_return;
   }
-  if ((entity.status != 200 && entity.status != 206) || !entity.length) {
+  if (entity.status != 200 || !entity.length) {
     co_await reply(550,
                    entity.status >= 300 ? reply_text_for(entity.status) : "Failed to open file.");
     co_return;
@@ -426,7 +425,7 @@ Task<void> Session::send_listing(std::string_view verb, std::string argument) {
     co_await reply(verb == "MLSD" ? 501 : 550, "No such directory.");
     co_return;
   }
-  if (verb == "MLSD" && entity.headers.contains("Collage-Listing-Target")) {
+  if (verb == "MLSD" && (entity.content_type == kFileEntryContentType)) {
     co_await reply(501, "MLSD needs a directory.");
     co_return;
   }

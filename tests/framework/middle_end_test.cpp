@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <asio/io_context.hpp>
+#include <optional>
 
 #include "collage/config.h"
 #include "collage/generation.h"
@@ -88,11 +89,13 @@ class MiddleEndTest : public ::testing::Test {
 
   // Runs the middle end for one request and returns the entity body as text.
   std::string answer(const Generation& gen, std::string_view host, std::string path,
-                     Method method = Method::get, int* status = nullptr) {
+                     Method method = Method::get, int* status = nullptr,
+                     std::optional<std::uint64_t> read_offset = std::nullopt) {
     Request request;
     request.host = host;
     request.path = std::move(path);
     request.method = method;
+    request.read_offset = read_offset;
     asio::io_context io;
     ConnectionTracker tracker;
     Services services(io.get_executor(), tracker);
@@ -116,6 +119,23 @@ class MiddleEndTest : public ::testing::Test {
   Registry registry;
   ConfigErrors errors;
 };
+
+// A resumed read (FTP REST + RETR) is the middle end's: any store's body, from the offset on, with
+// no filter involved; past the end is a 416.
+TEST_F(MiddleEndTest, ReadOffsetSlicesWhatAnyStoreAnswers) {
+  auto gen = build("<Answer>0123456789</Answer><Listen protocol=\"http1\" port=\"0\"/>");
+  ASSERT_TRUE(gen) << errors.messages().front();
+  for (std::uint64_t offset = 0; offset <= 10; ++offset) {
+    int status = 0;
+    EXPECT_EQ(answer(*gen, "x", "/", Method::get, &status, offset),
+              std::string("0123456789").substr(offset));
+    EXPECT_EQ(status, 200);
+  }
+  int status = 0;
+  answer(*gen, "x", "/", Method::get, &status, 11);
+  EXPECT_EQ(status, 416);
+  EXPECT_EQ(answer(*gen, "x", "/"), "0123456789");
+}
 
 TEST_F(MiddleEndTest, RoutesByHostThenLongestPrefix) {
   auto gen = build(R"(

@@ -12,6 +12,9 @@
 namespace collage {
 
 inline constexpr std::string_view kListingContentType = "text/x-collage-listing";
+// The answer to Method::list on a file rather than a directory: the same format, one entry (the
+// file itself). FTP tells CWD targets and RETR sources apart by it.
+inline constexpr std::string_view kFileEntryContentType = "text/x-collage-listing-file";
 
 struct ListingEntry {
   std::string name;

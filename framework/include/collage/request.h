@@ -76,6 +76,9 @@ struct Request {
   // PUT only: keep the current content's first write_offset bytes and write the body after
   // them (FTP REST + STOR, APPE). Empty: replace the whole content.
   std::optional<std::uint64_t> write_offset;
+  // GET only: the body from this byte on (FTP REST + RETR, any resumed download). The middle end
+  // applies it to whatever a store answers, so no store and no filter has to know it.
+  std::optional<std::uint64_t> read_offset;
   std::string destination;  // rename: the normalized path to move the target to
   std::chrono::system_clock::time_point received;
   // Names this request where a person may quote it back (error pages); 16 hex digits, set by
@@ -97,6 +100,7 @@ struct Request {
     secure = false;
     user.clear();
     write_offset.reset();
+    read_offset.reset();
     destination.clear();
   }
 };

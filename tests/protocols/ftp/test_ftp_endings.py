@@ -365,6 +365,45 @@ class FtpNarrowPassiveRangeTest(ServerTestCase):
         self.assertNotIn("COL-FTP-0005", self.server.log())
 
 
+class FtpResumeWithoutRangesTest(ServerTestCase):
+    """Regression: REST + RETR went through a made-up Range header and the ranges filter, so
+    resumed downloads broke where that filter was off. The offset is the request's now."""
+    CONFIG = """
+<Listen protocol="ftp" address="127.0.0.1" port="0"/>
+<DocumentRoot>{root}</DocumentRoot>
+<Filters>-ranges</Filters>
+"""
+
+    @classmethod
+    def prepare_site(cls, root):
+        cls.data = os.urandom(300000)
+        with open(os.path.join(root, "f.bin"), "wb") as f:
+            f.write(cls.data)
+
+    def test_rest_retr_resumes_with_the_ranges_filter_off(self):
+        client = ftplib.FTP()
+        client.connect("127.0.0.1", self.server.ports["ftp"], timeout=10)
+        client.login()
+        self.addCleanup(client.close)
+        for offset in (0, 1, 123456, len(self.data) - 1, len(self.data)):
+            with self.subTest(offset=offset):
+                buf = io.BytesIO()
+                client.retrbinary("RETR /f.bin", buf.write, rest=offset)
+                self.assertEqual(buf.getvalue(), self.data[offset:])
+        with self.assertRaises(ftplib.error_perm) as beyond:
+            client.retrbinary("RETR /f.bin", io.BytesIO().write, rest=len(self.data) + 1)
+        self.assertTrue(str(beyond.exception).startswith("554"))
+        # A real client resuming a partial download.
+        partial = os.path.join(self.workdir, "partial.bin")
+        with open(partial, "wb") as f:
+            f.write(self.data[:100000])
+        subprocess.run(["curl", "-sS", "-C", "-", "-o", partial,
+                        "ftp://127.0.0.1:%d/f.bin" % self.server.ports["ftp"]], check=True,
+                       capture_output=True, timeout=30)
+        with open(partial, "rb") as f:
+            self.assertEqual(f.read(), self.data)
+
+
 class FtpTlsIdleTest(ServerTestCase):
     """Regression: after AUTH TLS the idle timeout was never enforced."""
     CONFIG = """
