@@ -100,14 +100,12 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
     }
     gen->listeners_.push_back(std::move(listener));
   }
-  // FTP's AUTH TLS needs the provider too: build it whenever a certificate is configured.
-  const bool certificate = registry.tls() != nullptr && server.is_set("TLSCertificateFile");
-  if (any_tls || certificate) {
-    if (const TlsFactory* tls = registry.tls()) {
-      gen->tls_ = (*tls)(*config, errors);
-    } else {
-      errors.add(server.where(), "a listener asks for TLS, but no TLS module is compiled in");
-    }
+  // The TLS module decides from its own directives whether there is anything to provide (FTP's
+  // AUTH TLS needs the provider without any tls="on" listener).
+  if (const TlsFactory* tls = registry.tls()) {
+    gen->tls_ = (*tls)(*config, any_tls, errors);
+  } else if (any_tls) {
+    errors.add(server.where(), "a listener asks for TLS, but no TLS module is compiled in");
   }
 
   for (VirtualHostConfig& host_config : config->virtual_hosts) {

@@ -43,10 +43,17 @@ const Directive kDirectives[] = {
 void register_module(Registry& registry) {
   registry.add_module({"tls", ModuleKind::protocol, "TLS 1.2/1.3 with SNI and ALPN (OpenSSL)"},
                       kDirectives);
-  registry.set_tls(
-      [](const ServerConfig& config, ConfigErrors& errors) -> std::unique_ptr<TlsProvider> {
-        return Provider::build(config, errors);
-      });
+  registry.set_tls([](const ServerConfig& config, bool required,
+                      ConfigErrors& errors) -> std::unique_ptr<TlsProvider> {
+    bool any_certificate = config.scope->is_set("TLSCertificateFile");
+    for (const VirtualHostConfig& host : config.virtual_hosts) {
+      any_certificate = any_certificate || host.scope->is_set("TLSCertificateFile");
+    }
+    if (!any_certificate && !required) {
+      return nullptr;  // no TLS wanted anywhere
+    }
+    return Provider::build(config, errors);
+  });
 }
 
 }  // namespace collage::tls

@@ -40,8 +40,10 @@ using FilterFactory =
     std::function<std::unique_ptr<Filter>(const Scope& location, ConfigErrors& errors)>;
 using MpmFactory = std::function<std::unique_ptr<Mpm>(const Scope& server, ConfigErrors& errors)>;
 // Builds the TLS provider from the whole configuration (server and virtual host certificates).
-using TlsFactory =
-    std::function<std::unique_ptr<TlsProvider>(const ServerConfig& config, ConfigErrors& errors)>;
+// `required`: a listener has tls="on", so a configuration without certificates is an error;
+// otherwise the module returns null when nothing asks it for TLS (FTP's AUTH TLS then says so).
+using TlsFactory = std::function<std::unique_ptr<TlsProvider>(const ServerConfig& config,
+                                                              bool required, ConfigErrors& errors)>;
 
 struct ProtocolRegistration {
   ProtocolFactory factory;

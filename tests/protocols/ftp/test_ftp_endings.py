@@ -404,6 +404,37 @@ class FtpResumeWithoutRangesTest(ServerTestCase):
             self.assertEqual(f.read(), self.data)
 
 
+class FtpTlsFromAVirtualHostTest(ServerTestCase):
+    """AUTH TLS works when only a virtual host has a certificate: the TLS module, not the
+    framework, decides whether there is TLS to offer (the framework used to look for a
+    server-level TLSCertificateFile only)."""
+    CONFIG = """
+<Listen protocol="ftp" address="127.0.0.1" port="0" host="files.example"/>
+<VirtualHost name="files.example">
+  <DocumentRoot>{root}</DocumentRoot>
+  <TLSCertificateFile>{dir}/cert.pem</TLSCertificateFile>
+  <TLSCertificateKeyFile>{dir}/key.pem</TLSCertificateKeyFile>
+</VirtualHost>
+"""
+
+    @classmethod
+    def prepare_site(cls, root):
+        install_certificate(os.path.dirname(root))
+        with open(os.path.join(root, "f.txt"), "w") as f:
+            f.write("over tls\n")
+
+    def test_auth_tls_and_a_protected_download(self):
+        client = ftplib.FTP_TLS(context=strict_tls_context())
+        client.connect("127.0.0.1", self.server.ports["ftp"], timeout=10)
+        self.addCleanup(client.close)
+        self.assertTrue(client.auth().startswith("234"))
+        client.login()
+        client.prot_p()
+        buf = io.BytesIO()
+        client.retrbinary("RETR /f.txt", buf.write)
+        self.assertEqual(buf.getvalue(), b"over tls\n")
+
+
 class FtpTlsIdleTest(ServerTestCase):
     """Regression: after AUTH TLS the idle timeout was never enforced."""
     CONFIG = """
