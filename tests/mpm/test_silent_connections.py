@@ -13,7 +13,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from collage_server import CollageServer, ServerTestCase, connect  # noqa: E402
+from collage_server import (CollageServer, ServerTestCase, connect,  # noqa: E402
+                            recv_until_closed)
 
 SILENT = 2000
 SLOWLORIS = 200
@@ -78,12 +79,7 @@ class SilentConnectionsTest(ServerTestCase):
 def status_auto(server):
     with connect(server.port) as s:
         s.sendall(b"GET /server-status?auto HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = recv_until_closed(s)
     body = data.split(b"\r\n\r\n", 1)[1].decode()
     return dict(line.split(": ", 1) for line in body.splitlines())
 
