@@ -190,7 +190,7 @@ int Connection::on_data_chunk(std::int32_t stream_id, const std::uint8_t* data,
   if (s.handler_done) {
     // Nobody will read it: drop it and give the window back (see Stream::handler_done).
     s.body_discarded += length;
-    nghttp2_session_consume(session_, stream_id, length);
+    nghttp2_session_consume_connection(session_, length);
     finish_unread_body(s);
     return 0;
   }

@@ -334,7 +334,7 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
     // so the client can finish sending (or is reset after the response: finish_unread_body).
     if (const std::size_t unread = s.drop_unread(); unread > 0) {
       s.body_discarded += unread;
-      nghttp2_session_consume(session_, s.id, unread);
+      nghttp2_session_consume_connection(session_, unread);
     }
   }
   log_access(s);
@@ -415,13 +415,16 @@ void Connection::submit_response(Stream& s) {
 }
 
 void Connection::finish_unread_body(Stream& s) {
-  // Up to this much of a body nobody reads is taken and dropped, so a client that sent a small
-  // body with a GET still finishes its request normally; past it, the stream is reset.
-  constexpr std::uint64_t kDiscardLimit = 1024 * 1024;
+  // A body nobody reads is taken and dropped as long as the stream's window lets the client
+  // send it (the connection's window is given back, the stream's is not): a small body ends
+  // normally, and frames that follow the response still get the errors RFC 9113 names. Once
+  // the client can send no more, or past the location's limit, or after a 413, the stream is
+  // reset with NO_ERROR: the answer is complete (§8.1).
   if (s.reset_sent || s.closed || s.body_complete || !s.end_stream_sent) {
     return;
   }
-  if (s.entity.status == 413 || s.body_discarded >= kDiscardLimit) {
+  if (s.entity.status == 413 || s.body_received + s.body_discarded > s.body_limit ||
+      nghttp2_session_get_stream_local_window_size(session_, s.id) <= 0) {
     s.reset_sent = true;
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_NO_ERROR);
     wake_writer();

@@ -105,9 +105,9 @@ struct Stream {
   bool end_stream_sent = false;       // the response's last frame has gone out
   std::uint64_t body_bytes_sent = 0;  // what the response's DATA frames carry (for the log)
 
-  // Once the handler has finished, request body bytes it did not read are dropped (and their
-  // window given back) up to a limit, so the client can finish sending; past it, or for a 413,
-  // the stream is reset with NO_ERROR after the response (RFC 9113 §8.1).
+  // Once the handler has finished, request body bytes it did not read are dropped (the
+  // connection's window given back, not the stream's); when the stream's window is spent, past
+  // body_limit, or for a 413, the stream is reset with NO_ERROR after the response (§8.1).
   bool handler_done = false;
   bool reset_sent = false;
   std::uint64_t body_discarded = 0;

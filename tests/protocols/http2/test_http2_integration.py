@@ -776,6 +776,48 @@ class Http2RequestBodyTest(Http2ServerCase):
         client.send(client.request(1))
         self.assertEqual(client.response(1)[0], 200)
 
+    def test_unread_bodies_with_real_clients(self):
+        """curl with a body the stream's window holds (curl 7.88 stalls an upload once the
+        response has come, whatever the server does: curl issue 10433, fixed in curl 8), and
+        nghttp with 3 MiB, which it sends until the reset that follows the response."""
+        small = os.path.join(self.workdir, "sixty-k.bin")
+        with open(small, "wb") as f:
+            f.write(os.urandom(60000))
+        for flag, scheme, port in (("--http2-prior-knowledge", "http", self.plain),
+                                   ("--http2", "https", self.tls)):
+            with self.subTest(client="curl", scheme=scheme):
+                out = subprocess.run(["curl", "-sSk", flag, "-X", "GET", "--data-binary",
+                                      "@" + small, "-o", "/dev/null", "-w", "%{http_code}",
+                                      "%s://127.0.0.1:%d/a.txt" % (scheme, port)],
+                                     capture_output=True, text=True, timeout=30)
+                self.assertEqual((out.returncode, out.stdout), (0, "200"), out.stderr)
+        large = os.path.join(self.workdir, "three-mib.bin")
+        with open(large, "wb") as f:
+            f.write(os.urandom(3 * 1024 * 1024))
+        for url in ("http://127.0.0.1:%d/a.txt" % self.plain,
+                    "https://127.0.0.1:%d/a.txt" % self.tls):
+            with self.subTest(client="nghttp", url=url):
+                out = subprocess.run(["nghttp", "-v", "-d", large, url], capture_output=True,
+                                     text=True, timeout=30)
+                self.assertEqual(out.returncode, 0, out.stderr[-2000:])
+                self.assertIn(":status: 405", out.stdout)  # a POST to a file
+                self.assertIn("error_code=NO_ERROR", out.stdout)
+
+    def test_unread_body_is_reset_once_the_window_is_spent(self):
+        """The window an unread body used is not given back: once the client can send no more,
+        the stream is reset with NO_ERROR (after the response), and the connection goes on."""
+        client = self.raw()
+        client.send(client.request(1, method="POST", end_stream=False))
+        self.assertEqual(self.wait_for_status(client, 1), 405)
+        client.send(*[self.data(1, b"z" * 16384) for _ in range(3)], self.data(1, b"z" * 16383))
+        frames = client.frames_until(lambda f: isinstance(f, RstStreamFrame) and f.stream_id == 1)
+        resets = [f.error_code for f in frames if isinstance(f, RstStreamFrame)]
+        self.assertEqual(resets, [0])  # NO_ERROR
+        self.assertFalse([f for f in frames if isinstance(f, WindowUpdateFrame) and
+                          f.stream_id == 1])
+        client.send(client.request(3))
+        self.assertEqual(client.response(3)[0], 200)
+
     def test_date_header_and_access_log(self):
         """Regression: HTTP/2 responses had no Date, and HTTP/2 requests were not logged."""
         paths = {"h2c prior knowledge": ("--http2-prior-knowledge", self.plain, "http"),
