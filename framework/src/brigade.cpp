@@ -85,4 +85,26 @@ std::uint64_t Brigade::size() const {
   return total;
 }
 
+bool Brigade::copy_to(std::string& out) const {
+  out.clear();
+  for (const Bucket& b : buckets_) {
+    if (b.kind == Bucket::Kind::memory) {
+      out += b.bytes;
+      continue;
+    }
+    const std::size_t at = out.size();
+    out.resize(at + b.length);
+    std::size_t done = 0;
+    while (done < b.length) {
+      const ssize_t n = ::pread(b.file->fd(), out.data() + at + done, b.length - done,
+                                static_cast<off_t>(b.offset + done));
+      if (n <= 0) {
+        return false;
+      }
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  return true;
+}
+
 }  // namespace collage

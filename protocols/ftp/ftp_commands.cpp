@@ -37,9 +37,7 @@ std::string upper(std::string_view text) {
 
 std::string body_text(const Entity& entity) {
   std::string text;
-  for (const Bucket& b : entity.body.buckets()) {
-    text += b.bytes;
-  }
+  entity.body.copy_to(text);
   return text;
 }
 

@@ -52,6 +52,12 @@ const Directive kDirectives[] = {
      .default_value = "60s",
      .help = "How long to wait for a data connection, and for a stalled transfer to move.",
      .min = 1},
+    {.name = "FtpUploadSettleTime",
+     .type = ArgType::duration,
+     .default_value = "50ms",
+     .help = "When an upload's data connection ends, how long to watch the control connection "
+             "for the close of a client that died before keeping the file (0: look once).",
+     .min = 0},
     {.name = "FtpLoginDelay",
      .type = ArgType::duration,
      .default_value = "1s",
@@ -135,6 +141,7 @@ std::unique_ptr<Protocol> make_protocol(const Scope& server, ConfigErrors& error
   s.require_tls = server.flag("FtpRequireTls");
   s.idle_timeout = server.duration("FtpIdleTimeout");
   s.data_timeout = server.duration("FtpDataTimeout");
+  s.upload_settle_time = server.duration("FtpUploadSettleTime");
   s.login_delay = server.duration("FtpLoginDelay");
   s.max_login_attempts = static_cast<int>(server.integer("FtpMaxLoginAttempts"));
   s.max_clients = static_cast<std::size_t>(server.integer("FtpMaxClients"));

@@ -197,16 +197,17 @@ bool Session::control_alive() {
 
 Task<bool> Session::control_stays_up() {
   using namespace asio::experimental::awaitable_operators;
-  // Both FINs of a dying client leave within microseconds; every upload pays this wait, so short.
-  constexpr auto kGrace = std::chrono::milliseconds(5);
   if (!control_alive()) {
     co_return false;
   }
-  asio::steady_timer grace(executor_);
-  grace.expires_after(kGrace);
-  // Returns early if anything arrives on the control connection meanwhile.
-  co_await (control_->socket().async_wait(asio::socket_base::wait_read, kAsTuple) ||
-            grace.async_wait(kAsTuple));
+  if (settings_.upload_settle_time.count() > 0) {
+    // A dying client's FINs leave one by one as its process exits, and a loaded machine can
+    // pause it between two: watch a moment, returning early if the control connection stirs.
+    asio::steady_timer settle(executor_);
+    settle.expires_after(settings_.upload_settle_time);
+    co_await (control_->socket().async_wait(asio::socket_base::wait_read, kAsTuple) ||
+              settle.async_wait(kAsTuple));
+  }
   co_return !aborted_ && control_alive();
 }
 

@@ -45,8 +45,8 @@ class Session final : public TrackedConnection {
   Task<bool> reply(int code, std::string_view text);
   // True while the control connection shows no close or reset: an upload is kept only then.
   bool control_alive();
-  // control_alive() after a short grace: a client that died may close its data connection a
-  // moment before its control connection.
+  // control_alive() after FtpUploadSettleTime: a client that died may close its data connection
+  // a moment before its control connection.
   Task<bool> control_stays_up();
   Task<bool> execute(std::string_view verb, std::string_view argument);
   Task<bool> login(std::string_view password);

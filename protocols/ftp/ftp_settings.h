@@ -25,6 +25,7 @@ struct Settings {
   bool require_tls = false;
   std::chrono::milliseconds idle_timeout{300'000};
   std::chrono::milliseconds data_timeout{60'000};
+  std::chrono::milliseconds upload_settle_time{50};
   std::chrono::milliseconds login_delay{1'000};
   int max_login_attempts = 3;
   std::size_t max_clients = 200;

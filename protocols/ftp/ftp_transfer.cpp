@@ -430,9 +430,7 @@ Task<void> Session::send_listing(std::string_view verb, std::string argument) {
     co_return;
   }
   std::string text;
-  for (const Bucket& b : entity.body.buckets()) {
-    text += b.bytes;
-  }
+  entity.body.copy_to(text);
   std::string out;
   const std::time_t now = std::time(nullptr);
   for (const ListingEntry& e : parse_listing(text)) {

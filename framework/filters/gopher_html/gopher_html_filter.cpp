@@ -39,9 +39,7 @@ bool safe_url_scheme(std::string_view url) {
 
 std::string collect_body(const Entity& entity) {
   std::string text;
-  for (const Bucket& b : entity.body.buckets()) {
-    text += b.bytes;
-  }
+  entity.body.copy_to(text);  // a menu from a file (a gophermap sent as is) is read in too
   return text;
 }
 

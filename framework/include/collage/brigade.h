@@ -51,6 +51,9 @@ class Brigade {
   Brigade slice(std::uint64_t offset, std::uint64_t length) const;
 
   std::uint64_t size() const;
+  // The whole body as one string, file ranges read in (for small generated bodies a consumer
+  // parses: listings, menus); false if a file could not be read.
+  bool copy_to(std::string& out) const;
   bool empty() const { return buckets_.empty(); }
   void clear() {
     buckets_.clear();
