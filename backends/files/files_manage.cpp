@@ -120,7 +120,6 @@ Task<void> FilesStore::list(RequestContext& ctx, Entity& out) const {
   }
   out.status = 200;
   out.set_body(std::move(text), S_ISDIR(st.st_mode) ? kListingContentType : kFileEntryContentType);
-  out.body.set_end_of_stream();
 }
 
 void FilesStore::make_directory(RequestContext& ctx, Entity& out) const {

@@ -187,7 +187,6 @@ void FilesStore::serve_file(const Request& request, std::shared_ptr<const FileHa
   out.length = static_cast<std::uint64_t>(st.st_size);
   out.headers.add("Accept-Ranges", "bytes");
   out.body.append_file(std::move(file), 0, static_cast<std::uint64_t>(st.st_size));
-  out.body.set_end_of_stream();
 }
 
 Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
@@ -274,7 +273,6 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
   std::string html = co_await ctx.services.offload(render);
   out.status = 200;
   out.set_body(std::move(html), "text/html; charset=utf-8");
-  out.body.set_end_of_stream();
 }
 
 Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {

@@ -184,7 +184,6 @@ Task<void> GopherStore::handle(RequestContext& ctx, Entity& out) const {
     std::string menu = co_await ctx.services.offload(build);
     out.status = 200;
     out.set_body(std::move(menu), kMenuContentType);
-    out.body.set_end_of_stream();
     co_return;
   }
   if (!S_ISREG(st.st_mode)) {
@@ -208,7 +207,6 @@ Task<void> GopherStore::handle(RequestContext& ctx, Entity& out) const {
   out.last_modified = st.st_mtim.tv_sec;
   out.body.append_file(std::make_shared<const FileHandle>(::dup(fd)), 0,
                        static_cast<std::uint64_t>(st.st_size));
-  out.body.set_end_of_stream();
 }
 
 }  // namespace collage::gopher

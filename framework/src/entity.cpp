@@ -32,10 +32,34 @@ void Entity::add_request_id(std::string_view id) {
 
 void Entity::set_body(std::string text, std::string_view type) {
   error_page_of = 0;
+  stream.reset();
   content_type = type;
   length = text.size();
   body.clear();
   body.append_owned(std::move(text));
+}
+
+Task<StreamStatus> BodyWalk::next(Brigade& part) {
+  part.clear();
+  if (!ready_taken_) {
+    ready_taken_ = true;
+    part = std::move(entity_.body);
+    entity_.body.clear();
+    if (entity_.stream == nullptr) {
+      co_return StreamStatus::end;
+    }
+    if (!part.empty()) {
+      co_return StreamStatus::more;
+    }
+  }
+  if (entity_.stream == nullptr) {
+    co_return StreamStatus::end;
+  }
+  const StreamStatus status = co_await entity_.stream->next(part, entity_.stream_part_limit);
+  if (status != StreamStatus::more) {
+    entity_.stream.reset();  // ended or failed: the producer is done
+  }
+  co_return status;
 }
 
 }  // namespace collage

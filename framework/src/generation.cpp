@@ -50,6 +50,11 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
                                         "a <LoadModule>)");
   }
 
+  if (const std::string bad = registry.unknown_filter_constraint(); !bad.empty()) {
+    errors.add(server.where(), "a filter is ordered against one no module registers (" + bad +
+                                   "): a misspelled name, or a module that is not loaded");
+  }
+
   if (config->listeners.empty()) {
     errors.add(server.where(), "no <Listen> element: the server would serve nothing");
   }
@@ -124,6 +129,13 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
       location->prefix = location_config.path;
       location->scope = &scope;
       location->max_body_size = scope.size("LimitRequestBody");
+      location->stream_part_limit = static_cast<std::size_t>(scope.size("StreamBufferSize"));
+      location->filter_buffer_limit = scope.size("FilterBufferLimit");
+      for (const auto& [name, factory] : registry.access_checks()) {
+        if (std::unique_ptr<AccessCheck> check = factory(scope, errors)) {
+          location->access.push_back(std::move(check));
+        }
+      }
       location->protocols = scope.list("Protocols");
 
       const std::string& store_name = scope.text("Store");

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "collage/access.h"
+#include "collage/conditional.h"
+#include "collage/log.h"
 #include "collage/metadata.h"
+#include "filtered_stream.h"
 
 namespace collage {
 namespace {
@@ -20,7 +24,10 @@ bool content_type_matches(std::string_view pattern, std::string_view type) {
   return iequals(pattern, type);
 }
 
-bool filter_applies(const FilterCapabilities& caps, const Request& request, const Entity& entity) {
+// Whether the response is one the filter is made for (method, status, type, protocol): then its
+// Vary headers belong on the response whether or not the request's headers let it apply.
+bool filter_is_candidate(const FilterCapabilities& caps, const Request& request,
+                         const Entity& entity) {
   if (!caps.methods.contains(request.method)) {
     return false;
   }
@@ -34,20 +41,155 @@ bool filter_applies(const FilterCapabilities& caps, const Request& request, cons
       })) {
     return false;
   }
-  if (!caps.protocols.empty() && std::find(caps.protocols.begin(), caps.protocols.end(),
-                                           request.protocol) == caps.protocols.end()) {
-    return false;
-  }
+  return caps.protocols.empty() || std::find(caps.protocols.begin(), caps.protocols.end(),
+                                             request.protocol) != caps.protocols.end();
+}
+
+bool request_fits(const FilterCapabilities& caps, const Request& request) {
   if (!caps.request_header.empty() && !request.headers.contains(caps.request_header)) {
     return false;
   }
-  if (caps.needs_known_length && !entity.length) {
+  const HeaderPredicate& p = caps.request_predicate;
+  return p.accepts == nullptr || p.accepts(request.headers.get(p.header));
+}
+
+enum class Buffered : std::uint8_t { complete, over_limit, failed };
+
+// Pulls a streamed body into entity.body until it ends or passes `limit` bytes.
+Task<Buffered> buffer_whole_body(Entity& entity, std::uint64_t limit) {
+  while (entity.stream != nullptr) {
+    if (entity.body.size() > limit) {
+      co_return Buffered::over_limit;  // what was read stays as the ready part, ahead of the rest
+    }
+    const StreamStatus status = co_await entity.stream->next(entity.body, entity.stream_part_limit);
+    if (status == StreamStatus::failed) {
+      co_return Buffered::failed;
+    }
+    if (status == StreamStatus::end) {
+      entity.stream.reset();
+      entity.length = entity.body.size();
+    }
+  }
+  co_return Buffered::complete;
+}
+
+// RFC 9110 §13.2: for GET and HEAD, against the head as it will be sent. Returns false when the
+// request is answered (304 or 412).
+bool check_preconditions(const Request& request, Entity& entity) {
+  if ((request.method != Method::get && request.method != Method::head) || entity.status < 200 ||
+      entity.status > 299) {
+    return true;
+  }
+  const int status = evaluate_preconditions(request, entity, /*exists=*/true);
+  if (status == 0) {
+    return true;
+  }
+  if (status == 412) {
+    entity.set_error(412);
     return false;
   }
-  if (caps.needs_whole_body && !entity.body.end_of_stream() && !entity.length) {
+  // 304 keeps the fields a 200 would have had that describe caching (RFC 9110 §15.4.5).
+  Entity not_modified;
+  not_modified.status = 304;
+  not_modified.etag = std::move(entity.etag);
+  not_modified.last_modified = entity.last_modified;
+  for (const std::string_view name : {"Cache-Control", "Expires", "Vary", "Content-Location"}) {
+    if (entity.headers.contains(name)) {
+      not_modified.headers.add(std::string(name), std::string(entity.headers.get(name)));
+    }
+  }
+  entity = std::move(not_modified);
+  return false;
+}
+
+// Gives the entity's body to a filter instance: a small ready body is run through at once; a
+// large one, or a stream, is wrapped so the filter sees it part by part as the front end pulls.
+Task<FilterStatus> attach_instance(Entity& entity, std::unique_ptr<FilterInstance> instance) {
+  if (entity.stream == nullptr && entity.body.size() <= entity.stream_part_limit) {
+    Brigade out;
+    const FilterStatus status = co_await instance->process(entity.body, /*last=*/true, out);
+    entity.body = std::move(out);
+    co_return status;
+  }
+  std::unique_ptr<BodyStream> inner = std::move(entity.stream);
+  if (!entity.body.empty()) {
+    inner = std::make_unique<ReadyThenStream>(std::move(entity.body), std::move(inner));
+    entity.body.clear();
+  }
+  entity.stream = std::make_unique<FilteredStream>(std::move(inner), std::move(instance));
+  co_return FilterStatus::pass;
+}
+
+// A resumed read: the same entity from an offset, whichever store made it, ready or streamed.
+bool apply_read_offset(std::uint64_t offset, Entity& out) {
+  const std::optional<std::uint64_t> size =
+      out.stream == nullptr ? std::optional<std::uint64_t>(out.body.size()) : out.length;
+  if (size && offset > *size) {
+    out.set_error(416);
     return false;
   }
+  const std::uint64_t ready = out.body.size();
+  out.body = out.body.slice(std::min(offset, ready), ready - std::min(offset, ready));
+  if (out.stream != nullptr && offset > ready) {
+    out.stream = std::make_unique<SkipStream>(std::move(out.stream), offset - ready);
+  }
+  out.length = size ? std::optional<std::uint64_t>(*size - offset) : std::nullopt;
   return true;
+}
+
+Task<void> run_filters(RequestContext& ctx, Entity& out) {
+  const Request& request = ctx.request;
+  bool preconditions_checked = false;
+  for (const FilterSlot& slot : ctx.location.filters) {
+    const FilterCapabilities& caps = slot.registration->capabilities;
+    if (!preconditions_checked && caps.stage >= FilterStage::transform) {
+      preconditions_checked = true;
+      if (!check_preconditions(request, out)) {
+        co_return;
+      }
+    }
+    if (!filter_is_candidate(caps, request, out)) {
+      continue;
+    }
+    for (const std::string_view header : caps.vary) {
+      add_vary(out, header);
+    }
+    if (!request_fits(caps, request)) {
+      continue;
+    }
+    if (caps.needs_whole_body && out.stream != nullptr) {
+      switch (co_await buffer_whole_body(out, ctx.location.filter_buffer_limit)) {
+        case Buffered::complete: break;
+        case Buffered::over_limit:
+          if (caps.over_limit == OverLimit::skip) {
+            continue;  // declared: this filter is left out of bodies this large
+          }
+          COLLAGE_LOG(LogLevel::error, "COL-CORE-0006",
+                      "{}: the {} filter needs the whole body, which is larger than "
+                      "FilterBufferLimit ({} bytes)",
+                      printable(request.path), slot.registration->name,
+                      ctx.location.filter_buffer_limit);
+          out.set_error(500);
+          co_return;
+        case Buffered::failed: out.set_error(502); co_return;
+      }
+    }
+    if (caps.needs_known_length && !out.length) {
+      continue;  // declared: this filter is left out of bodies of unknown length
+    }
+    std::unique_ptr<FilterInstance> instance;
+    if (slot.filter->start(ctx, out, instance) == FilterStatus::error) {
+      co_return;
+    }
+    if (instance != nullptr &&
+        co_await attach_instance(out, std::move(instance)) == FilterStatus::failed) {
+      out.set_error(500);
+      co_return;
+    }
+  }
+  if (!preconditions_checked) {
+    check_preconditions(request, out);
+  }
 }
 
 }  // namespace
@@ -55,25 +197,19 @@ bool filter_applies(const FilterCapabilities& caps, const Request& request, cons
 RequestContext route(const Generation& generation, Request& request, Services& services) {
   const VirtualHost& host = generation.virtual_host_for(request.host);
   const Location& location = generation.location_for(host, request.path);
-  return RequestContext{request, host, location, services};
-}
-
-void select_filters(const RequestContext& ctx, const Entity& entity,
-                    std::vector<const Filter*>& chain) {
-  chain.clear();
-  for (const FilterSlot& slot : ctx.location.filters) {
-    if (filter_applies(slot.registration->capabilities, ctx.request, entity)) {
-      chain.push_back(slot.filter.get());
-    }
-  }
+  return RequestContext{request, host, location, services, &generation};
 }
 
 Task<void> respond(RequestContext& ctx, Entity& out) {
   const Request& request = ctx.request;
   const Location& location = ctx.location;
+  out.stream_part_limit = location.stream_part_limit;
   if (!location.protocols.empty() && std::find(location.protocols.begin(), location.protocols.end(),
                                                request.protocol) == location.protocols.end()) {
     out.set_error(403);  // e.g. a writable place meant for FTP accounts only
+    co_return;
+  }
+  if (!location.access.empty() && !co_await check_access(ctx, out)) {
     co_return;
   }
   MethodSet allowed = location.store->methods();
@@ -95,33 +231,44 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
     co_return;
   }
   co_await location.store->handle(ctx, out);
-  if (request.read_offset && out.status == 200) {
-    // A resumed read: the same entity from an offset, whichever store made it.
-    const std::uint64_t size = out.body.size();
-    if (*request.read_offset > size) {
-      out.set_error(416);
-      co_return;
-    }
-    Brigade rest = out.body.slice(*request.read_offset, size - *request.read_offset);
-    rest.set_end_of_stream();
-    out.body = std::move(rest);
-    out.length = out.body.size();
+  out.stream_part_limit = location.stream_part_limit;  // the store may have reset the entity
+  if (request.read_offset && out.status == 200 && !apply_read_offset(*request.read_offset, out)) {
+    co_return;
   }
-  // Filters are chosen after the store ran: status and content type decide, not the filter.
-  for (const FilterSlot& slot : location.filters) {
-    if (filter_applies(slot.registration->capabilities, request, out)) {
-      if (slot.filter->apply(ctx, out) == FilterStatus::error) {
-        break;
-      }
-    }
+  co_await run_filters(ctx, out);
+}
+
+void add_vary(Entity& entity, std::string_view header) {
+  const std::string_view current = entity.headers.get("Vary");
+  if (current.empty()) {
+    entity.headers.set("Vary", std::string(header));
+    return;
   }
+  std::string_view rest = current;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+      item.remove_suffix(1);
+    }
+    if (item == "*" || iequals(item, header)) {
+      return;
+    }
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  std::string value(current);
+  value += ", ";
+  value += header;
+  entity.headers.set("Vary", std::move(value));
 }
 
 std::vector<const FilterRegistration*> order_filters(
     std::vector<const FilterRegistration*> filters) {
   // Stable topological sort: stage first, then before/after; ties keep registration order.
-  // std::stable_sort trips a deprecation inside libstdc++ 12 under clang; a stable insertion sort
-  // serves the handful of filters a location has.
+  // A stable insertion sort serves the handful of filters a location has.
   for (std::size_t i = 1; i < filters.size(); ++i) {
     for (std::size_t j = i;
          j > 0 && filters[j]->capabilities.stage < filters[j - 1]->capabilities.stage; --j) {

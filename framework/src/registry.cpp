@@ -11,6 +11,7 @@ std::string_view module_kind_name(ModuleKind kind) {
     case ModuleKind::protocol: return "protocol";
     case ModuleKind::store: return "store";
     case ModuleKind::filter: return "filter";
+    case ModuleKind::access: return "access";
     case ModuleKind::mpm: return "mpm";
   }
   return "?";
@@ -56,6 +57,34 @@ void Registry::add_store(std::string_view name, StoreFactory factory) {
 
 void Registry::add_filter(FilterRegistration filter) {
   filters_.push_back(std::move(filter));
+}
+
+void Registry::add_access(std::string_view name, AccessFactory factory) {
+  access_.emplace_back(name, std::move(factory));
+}
+
+std::string Registry::unknown_filter_constraint() const {
+  auto known = [&](std::string_view name) {
+    for (const FilterRegistration& f : filters_) {
+      if (f.name == name) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const FilterRegistration& f : filters_) {
+    for (const std::string_view name : f.capabilities.after) {
+      if (!known(name)) {
+        return std::string(f.name) + ": after " + std::string(name);
+      }
+    }
+    for (const std::string_view name : f.capabilities.before) {
+      if (!known(name)) {
+        return std::string(f.name) + ": before " + std::string(name);
+      }
+    }
+  }
+  return {};
 }
 
 void Registry::add_mpm(std::string_view name, MpmFactory factory) {

@@ -114,7 +114,8 @@ std::unique_ptr<Protocol> make_protocol(const Scope& server, ConfigErrors& error
   }
   if (server.is_set("FtpUserFile")) {
     auto accounts = std::make_shared<Accounts>();
-    accounts->load(server.text("FtpUserFile"), server.where("FtpUserFile"), errors);
+    accounts->load(server.text("FtpUserFile"), "FtpUserFile", server.where("FtpUserFile"),
+                   errors);
     s.accounts = std::move(accounts);
   }
   const std::string& ports = server.text("FtpPassivePorts");

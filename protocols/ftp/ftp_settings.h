@@ -9,7 +9,7 @@
 #include <string>
 
 #include "collage/log.h"
-#include "ftp_accounts.h"
+#include "collage/accounts.h"
 
 namespace collage::ftp {
 

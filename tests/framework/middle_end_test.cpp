@@ -32,13 +32,31 @@ class NameStore final : public Store {
   MethodSet methods_;
 };
 
-// Appends its name to the body, so the order of the chain shows in the output.
+// Appends its name to the end of the body stream, so the order of the chain shows in the output.
+class TagInstance final : public FilterInstance {
+ public:
+  explicit TagInstance(std::string_view tag) : tag_(tag) {}
+  Task<FilterStatus> process(Brigade& in, bool last, Brigade& out) override {
+    for (const Bucket& b : in.buckets()) {
+      out.append(b);
+    }
+    if (last) {
+      out.append_static(tag_);
+    }
+    co_return FilterStatus::pass;
+  }
+
+ private:
+  std::string_view tag_;
+};
+
 class TagFilter final : public Filter {
  public:
   explicit TagFilter(std::string tag) : tag_(std::move(tag)) {}
-  FilterStatus apply(RequestContext&, Entity& e) const override {
-    e.body.append_static(tag_);
-    e.length = e.body.size();
+  FilterStatus start(RequestContext&, Entity& e,
+                     std::unique_ptr<FilterInstance>& instance) const override {
+    e.length.reset();
+    instance = std::make_unique<TagInstance>(tag_);
     return FilterStatus::pass;
   }
 

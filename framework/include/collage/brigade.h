@@ -55,19 +55,11 @@ class Brigade {
   // parses: listings, menus); false if a file could not be read.
   bool copy_to(std::string& out) const;
   bool empty() const { return buckets_.empty(); }
-  void clear() {
-    buckets_.clear();
-    end_of_stream_ = false;
-  }
+  void clear() { buckets_.clear(); }
   const std::vector<Bucket>& buckets() const { return buckets_; }
-
-  // Set by whoever produces the last part of a body; streaming consumers stop there.
-  bool end_of_stream() const { return end_of_stream_; }
-  void set_end_of_stream() { end_of_stream_ = true; }
 
  private:
   std::vector<Bucket> buckets_;
-  bool end_of_stream_ = false;
 };
 
 }  // namespace collage

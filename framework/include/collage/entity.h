@@ -1,13 +1,17 @@
 #pragma once
-// The protocol-neutral response: a status, metadata and a body brigade. Frequent metadata has typed
-// fields so the hot path formats headers without building strings; the rest goes in `headers`.
+// The protocol-neutral response: a head (status, metadata) and a body that is a ready brigade, a
+// stream that yields brigades over time, or both (the ready part goes first). Frequent metadata
+// has typed fields so the hot path formats headers without building strings; the rest goes in
+// `headers`.
 
 #include <cstdint>
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "collage/body_stream.h"
 #include "collage/brigade.h"
 #include "collage/metadata.h"
 
@@ -22,7 +26,11 @@ struct Entity {
   // Body length when known up front; front ends use chunking or close-delimiting otherwise.
   std::optional<std::uint64_t> length;
   Metadata headers;  // everything else (Location, Allow, Content-Range, …)
-  Brigade body;
+  Brigade body;      // the ready part of the body
+  // The rest of the body, produced over time; null when `body` is all of it. Front ends pull it
+  // in parts of at most stream_part_limit bytes (StreamBufferSize), writing each before the next.
+  std::unique_ptr<BodyStream> stream;
+  std::size_t stream_part_limit = 64 * 1024;
   // Nonzero while the body is the shared error page of that status (set_error), which a front
   // end may give the request's ID (add_request_id).
   int error_page_of = 0;
@@ -35,6 +43,7 @@ struct Entity {
     length.reset();
     headers.clear();
     body.clear();
+    stream.reset();
     error_page_of = 0;
   }
 
@@ -45,6 +54,20 @@ struct Entity {
   // If the body is still set_error()'s page for the current status, rebuilds it with the request
   // ID in it: the shared page around one small owned line, no formatting of the page.
   void add_request_id(std::string_view id);
+};
+
+// Walks an entity's body for a front end: the ready brigade first, then each part of the stream.
+// The front end writes each part before asking for the next, which is the backpressure.
+class BodyWalk {
+ public:
+  explicit BodyWalk(Entity& entity) : entity_(entity) {}
+  // Replaces `part` with the next piece of the body; `end` comes with the last piece (possibly
+  // empty), `failed` when the stream broke off.
+  Task<StreamStatus> next(Brigade& part);
+
+ private:
+  Entity& entity_;
+  bool ready_taken_ = false;
 };
 
 }  // namespace collage

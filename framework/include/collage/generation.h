@@ -27,8 +27,11 @@ struct Location {
   std::string prefix;  // "/" or "/docs" (no trailing slash except for the root)
   const Scope* scope = nullptr;
   std::unique_ptr<Store> store;
-  std::vector<FilterSlot> filters;     // candidates, already in chain order
-  std::uint64_t max_body_size = 0;     // LimitRequestBody
+  std::vector<FilterSlot> filters;                   // candidates, already in chain order
+  std::vector<std::unique_ptr<AccessCheck>> access;  // the access phase, in order
+  std::uint64_t max_body_size = 0;                   // LimitRequestBody
+  std::size_t stream_part_limit = 64 * 1024;         // StreamBufferSize
+  std::uint64_t filter_buffer_limit = 1024 * 1024;   // FilterBufferLimit
   std::vector<std::string> protocols;  // front ends allowed here; empty = all (Protocols)
 };
 

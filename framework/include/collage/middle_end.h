@@ -1,6 +1,14 @@
 #pragma once
-// The middle end: routes a request to a location, checks the method, runs the store and then the
-// filters whose declared capabilities fit this request and entity.
+// The pipeline (middle end). Every request passes the same named phases, in this order:
+//   route    listener → virtual host → location (route())
+//   access   Protocols, then the location's access checks (address rules, authentication)
+//   method   OPTIONS answered here, 405 with Allow for methods the store does not serve
+//   store    the location's store fills the entity (head, then a ready or streaming body)
+//   offset   a resumed read (Request::read_offset) cut from whatever the store made
+//   filters  by stage: content, encoding, then the preconditions (If-*, against the head as it
+//            will be sent), then transform (ranges) and protocol
+//   log      the front end writes the access record once the body is out (access_line.h)
+// The cache phases (lookup before the store, store after it) are the cache issue's.
 
 #include "collage/entity.h"
 #include "collage/generation.h"
@@ -14,23 +22,25 @@ struct RequestContext {
   const VirtualHost& virtual_host;
   const Location& location;
   Services& services;
+  // The generation the request runs in, for a filter that routes a sub-request; null only in
+  // tests that build a context by hand.
+  const Generation* generation = nullptr;
 };
 
 // Picks virtual host and location for request (host and path must be set).
 RequestContext route(const Generation& generation, Request& request, Services& services);
 
-// Answers ctx.request into out: OPTIONS, 405 with Allow, the store, then the filter chain.
-// Runs on the connection's executor; may suspend inside the store.
+// Answers ctx.request into out through every phase after route. Runs on the connection's
+// executor; may suspend (store, filters, buffering). On return the head is final; the body may
+// still be streaming (out.stream), for the front end to pull.
 Task<void> respond(RequestContext& ctx, Entity& out);
 
-// The filters of ctx.location that apply to this request and entity, in chain order. Exposed for
-// tests; respond() uses it.
-void select_filters(const RequestContext& ctx, const Entity& entity,
-                    std::vector<const Filter*>& chain);
-
-// Orders filter registrations by stage and before/after constraints. Throws ConfigError-free
-// std::logic_error on a cycle (a bug in module declarations, caught at startup).
+// Orders filter registrations by stage and before/after constraints. Throws std::logic_error on
+// a cycle (a bug in module declarations, caught at startup).
 std::vector<const FilterRegistration*> order_filters(
     std::vector<const FilterRegistration*> filters);
+
+// Adds `header` to the entity's Vary field unless it is listed already.
+void add_vary(Entity& entity, std::string_view header);
 
 }  // namespace collage

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "ftp_accounts.h"
+#include "collage/accounts.h"
 
 namespace collage::ftp {
 namespace {
@@ -94,7 +94,7 @@ TEST(Accounts, RightsAndPasswords) {
   }
   Accounts accounts;
   ConfigErrors errors;
-  EXPECT_FALSE(accounts.load(path, SourceLocation{"c.xml", 3}, errors));
+  EXPECT_FALSE(accounts.load(path, "FtpUserFile", SourceLocation{"c.xml", 3}, errors));
   ASSERT_EQ(errors.messages().size(), 1u);
   EXPECT_EQ(errors.messages()[0].rfind(path + ":2: ", 0), 0u);
   const Account* bob = accounts.find("bob");

@@ -1,6 +1,7 @@
 #pragma once
-// FTP accounts: named users from a file of "name:crypt-hash:root:rights" lines (hashes from
-// crypt(3), SHA-512 "$6$" or yescrypt "$y$"; never plain text), and the anonymous account.
+// Accounts: named users from a file of "name:crypt-hash:root:rights" lines (hashes from crypt(3),
+// SHA-512 "$6$" or yescrypt "$y$"; never plain text). FTP logins and HTTP Basic authentication
+// read the same format; HTTP uses the name and hash only.
 
 #include <map>
 #include <optional>
@@ -8,7 +9,7 @@
 
 #include "collage/directive.h"
 
-namespace collage::ftp {
+namespace collage {
 
 struct Rights {
   bool read = false;
@@ -26,8 +27,9 @@ struct Account {
 
 class Accounts {
  public:
-  // Reads the user file; errors name the file and line.
-  bool load(const std::string& path, const SourceLocation& where, ConfigErrors& errors);
+  // Reads the user file named by `directive` (for messages); errors name the file and line.
+  bool load(const std::string& path, std::string_view directive, const SourceLocation& where,
+            ConfigErrors& errors);
   const Account* find(std::string_view name) const;
   // Checks a password against the account's crypt hash, in constant time.
   static bool password_matches(const Account& account, std::string_view password);
@@ -39,4 +41,4 @@ class Accounts {
 // "read,write" → Rights; false on an unknown word.
 bool parse_rights(std::string_view text, Rights& out);
 
-}  // namespace collage::ftp
+}  // namespace collage

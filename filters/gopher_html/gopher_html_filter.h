@@ -18,7 +18,8 @@ std::string render_menu_html(std::string_view menu_text, const MenuOrigin& origi
 
 class GopherHtmlFilter final : public Filter {
  public:
-  FilterStatus apply(RequestContext& ctx, Entity& entity) const override;
+  FilterStatus start(RequestContext& ctx, Entity& entity,
+                     std::unique_ptr<FilterInstance>& instance) const override;
 };
 
 }  // namespace collage::gopher_html

@@ -126,7 +126,8 @@ RangeParse parse_range(std::string_view value, std::uint64_t length, std::size_t
   return out.empty() ? RangeParse::unsatisfiable : RangeParse::ok;
 }
 
-FilterStatus RangesFilter::apply(RequestContext& ctx, Entity& entity) const {
+FilterStatus RangesFilter::start(RequestContext& ctx, Entity& entity,
+                                 std::unique_ptr<FilterInstance>&) const {
   const Request& request = ctx.request;
   if (!if_range_allows(request, entity)) {
     return FilterStatus::pass;
@@ -150,7 +151,6 @@ FilterStatus RangesFilter::apply(RequestContext& ctx, Entity& entity) const {
   if (ranges.size() == 1) {
     const ByteRange r = ranges.front();
     entity.body = entity.body.slice(r.first, r.last - r.first + 1);
-    entity.body.set_end_of_stream();
     entity.length = r.last - r.first + 1;
     entity.headers.add("Content-Range", fmt::format("bytes {}-{}/{}", r.first, r.last, length));
     return FilterStatus::pass;
@@ -171,7 +171,6 @@ FilterStatus RangesFilter::apply(RequestContext& ctx, Entity& entity) const {
   std::string tail = fmt::format("\r\n--{}--\r\n", boundary());
   total += tail.size();
   parts.append_owned(std::move(tail));
-  parts.set_end_of_stream();
   entity.body = std::move(parts);
   entity.length = total;
   entity.content_type = multipart_type();
@@ -186,8 +185,8 @@ void register_module(Registry& registry) {
   filter.capabilities.methods = MethodSet{Method::get};
   filter.capabilities.statuses = {200};
   filter.capabilities.request_header = "Range";
-  filter.capabilities.needs_known_length = true;
-  filter.capabilities.changes_length = true;
+  filter.capabilities.needs_whole_body = true;
+  filter.capabilities.over_limit = OverLimit::skip;
   filter.on_by_default = true;
   filter.factory = [](const Scope&, ConfigErrors&) { return std::make_unique<RangesFilter>(); };
   registry.add_filter(std::move(filter));

@@ -1,4 +1,4 @@
-#include "ftp_accounts.h"
+#include "collage/accounts.h"
 
 #include <crypt.h>
 
@@ -6,7 +6,7 @@
 
 #include "collage/path.h"
 
-namespace collage::ftp {
+namespace collage {
 
 bool parse_rights(std::string_view text, Rights& out) {
   out = Rights{};
@@ -29,10 +29,11 @@ bool parse_rights(std::string_view text, Rights& out) {
   return true;
 }
 
-bool Accounts::load(const std::string& path, const SourceLocation& where, ConfigErrors& errors) {
+bool Accounts::load(const std::string& path, std::string_view directive,
+                    const SourceLocation& where, ConfigErrors& errors) {
   std::ifstream in(path);
   if (!in) {
-    errors.add(where, "cannot read FtpUserFile " + path);
+    errors.add(where, "cannot read " + std::string(directive) + " " + path);
     return false;
   }
   std::string line;
@@ -100,4 +101,4 @@ bool Accounts::password_matches(const Account& account, std::string_view passwor
   return difference == 0;
 }
 
-}  // namespace collage::ftp
+}  // namespace collage

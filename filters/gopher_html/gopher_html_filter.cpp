@@ -106,10 +106,10 @@ std::string render_menu_html(std::string_view menu_text, const MenuOrigin& origi
   return html;
 }
 
-FilterStatus GopherHtmlFilter::apply(RequestContext& ctx, Entity& entity) const {
+FilterStatus GopherHtmlFilter::start(RequestContext& ctx, Entity& entity,
+                                     std::unique_ptr<FilterInstance>&) const {
   std::string html = render_menu_html(collect_body(entity), menu_origin(ctx), ctx.request.path);
   entity.set_body(std::move(html), "text/html; charset=utf-8");
-  entity.body.set_end_of_stream();
   return FilterStatus::pass;
 }
 
@@ -123,7 +123,7 @@ void register_module(Registry& registry) {
   filter.capabilities.content_types = {kMenuContentType};
   filter.capabilities.protocols = {"http1", "h2"};
   filter.capabilities.needs_whole_body = true;
-  filter.capabilities.changes_length = true;
+  filter.capabilities.over_limit = OverLimit::fail;  // a raw menu is no page for a browser
   filter.capabilities.before = {"ranges"};
   filter.on_by_default = true;
   filter.factory = [](const Scope&, ConfigErrors&) { return std::make_unique<GopherHtmlFilter>(); };

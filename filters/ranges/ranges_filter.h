@@ -1,7 +1,8 @@
 #pragma once
 // Byte ranges (RFC 9110 §14) as a transform filter: one range → 206 with Content-Range, several →
-// multipart/byteranges, none satisfiable → 416. Works on any entity of known length by slicing
-// its brigade, so file ranges still go out with sendfile.
+// multipart/byteranges, none satisfiable → 416. Works on the whole body by slicing its brigade,
+// so file ranges still go out with sendfile; a streamed body is buffered up to FilterBufferLimit
+// and sent whole (200) beyond it, as the RFC allows.
 
 #include <cstdint>
 #include <optional>
@@ -30,7 +31,8 @@ RangeParse parse_range(std::string_view value, std::uint64_t length, std::size_t
 
 class RangesFilter final : public Filter {
  public:
-  FilterStatus apply(RequestContext& ctx, Entity& entity) const override;
+  FilterStatus start(RequestContext& ctx, Entity& entity,
+                     std::unique_ptr<FilterInstance>& instance) const override;
 };
 
 }  // namespace collage::ranges

@@ -1,0 +1,86 @@
+// Access by client address, like nginx's allow/deny: a client in DenyFrom gets 403; when AllowFrom
+// is set, only clients in it get through. Works for every protocol, since every request has a peer.
+
+#include "address_rules.h"
+#include "collage/access.h"
+#include "collage/log.h"
+#include "collage/middle_end.h"
+#include "collage/registry.h"
+
+namespace collage::address_access {
+namespace {
+
+const Directive kDirectives[] = {
+    {.name = "AllowFrom",
+     .type = ArgType::list,
+     .contexts = kAnyContext,
+     .help = "Client addresses let in here, as addresses or CIDR blocks (127.0.0.0/8 ::1) or "
+             "all; others get 403. Unset: everyone not denied."},
+    {.name = "DenyFrom",
+     .type = ArgType::list,
+     .contexts = kAnyContext,
+     .help = "Client addresses refused here with 403, as addresses or CIDR blocks, or all; "
+             "wins over AllowFrom."},
+};
+
+class AddressCheck final : public AccessCheck {
+ public:
+  AddressCheck(AddressRules allow, AddressRules deny)
+      : allow_(std::move(allow)), deny_(std::move(deny)) {}
+
+  Task<bool> check(RequestContext& ctx, Entity& out) const override {
+    const std::string_view client =
+        ctx.request.peer != nullptr ? std::string_view(ctx.request.peer->address) : "";
+    const bool denied = deny_.matches(client);
+    if (!denied && (allow_.empty() || allow_.matches(client))) {
+      co_return true;
+    }
+    COLLAGE_LOG(LogLevel::info, "COL-ACCESS-0001", "{}: {} refused by {} for {}", client,
+                printable(ctx.request.path), denied ? "DenyFrom" : "AllowFrom",
+                ctx.location.prefix);
+    out.set_error(403);
+    co_return false;
+  }
+
+ private:
+  AddressRules allow_;
+  AddressRules deny_;
+};
+
+bool read_rules(const Scope& scope, std::string_view name, AddressRules& rules,
+                ConfigErrors& errors) {
+  if (!scope.is_set(name)) {
+    return true;
+  }
+  bool ok = true;
+  for (const std::string& word : scope.list(name)) {
+    if (const std::optional<AddressBlock> block = parse_block(word)) {
+      rules.add(*block);
+    } else {
+      errors.add(scope.where(name),
+                 std::string(name) + ": '" + word + "' is not an address, a CIDR block or all");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
+void register_module(Registry& registry) {
+  registry.add_module({"address_access", ModuleKind::access, "allow or deny by client address"},
+                      kDirectives);
+  registry.add_access("address_access",
+                      [](const Scope& scope, ConfigErrors& errors) -> std::unique_ptr<AccessCheck> {
+                        AddressRules allow;
+                        AddressRules deny;
+                        const bool ok = read_rules(scope, "AllowFrom", allow, errors) &&
+                                        read_rules(scope, "DenyFrom", deny, errors);
+                        if (!ok || (allow.empty() && deny.empty())) {
+                          return nullptr;
+                        }
+                        return std::make_unique<AddressCheck>(std::move(allow), std::move(deny));
+                      });
+}
+
+}  // namespace collage::address_access
