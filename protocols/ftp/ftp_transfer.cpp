@@ -262,7 +262,9 @@ Task<void> Session::retrieve(const std::string& argument) {
   fill_request(request, Method::get, *path);
   Entity kind;
   co_await run_request(Method::list, *path, kind);
-  if (kind.status != 200 || kind.content_type != kFileEntryContentType) {
+  // A store that cannot list (405) is asked for the file directly; one that can says whether the
+  // name is a plain file.
+  if (kind.status != 405 && (kind.status != 200 || kind.content_type != kFileEntryContentType)) {
     co_await reply(550, kind.status == 200 ? "Not a plain file." : reply_text_for(kind.status));
     co_return;
   }
@@ -276,14 +278,17 @@ Task<void> Session::retrieve(const std::string& argument) {
     co_await reply(554, "Restart position beyond the end of the file.");
     co_return;
   }
-  if (entity.status != 200 || !entity.length) {
+  if (entity.status != 200) {
     co_await reply(550,
                    entity.status >= 300 ? reply_text_for(entity.status) : "Failed to open file.");
     co_return;
   }
   const auto started = std::chrono::steady_clock::now();
-  co_await reply(150, fmt::format("Opening {} mode data connection for {} ({} bytes).",
-                                  ascii_ ? "ASCII" : "BINARY", *path, *entity.length));
+  co_await reply(150, entity.length
+                          ? fmt::format("Opening {} mode data connection for {} ({} bytes).",
+                                        ascii_ ? "ASCII" : "BINARY", *path, *entity.length)
+                          : fmt::format("Opening {} mode data connection for {}.",
+                                        ascii_ ? "ASCII" : "BINARY", *path));
   data_ = co_await open_data();
   if (!data_) {
     co_await reply(425, "Failed to establish connection.");
@@ -293,45 +298,61 @@ Task<void> Session::retrieve(const std::string& argument) {
   bool previous_cr = false;
   std::string converted;
   std::array<char, 64 * 1024> chunk;
-  for (const Bucket& b : entity.body.buckets()) {
-    if (!ok || aborted_) {
+  // The ready body, then a streamed one part by part: each part is written before the next is
+  // pulled, so a slow data connection slows the producer.
+  BodyWalk walk(entity);
+  Brigade part;
+  StreamStatus status = StreamStatus::more;
+  bool producer_failed = false;
+  while (ok && !aborted_ && status == StreamStatus::more) {
+    status = co_await walk.next(part);
+    if (status == StreamStatus::failed) {
+      ok = false;
+      producer_failed = true;
       break;
     }
-    if (!ascii_) {
-      WireResult result = WireResult::ok;
-      if (b.kind == Bucket::Kind::file) {
-        result = co_await data_->write_file(b);
-      } else {
-        result = co_await data_->write(b.bytes, true);
+    for (const Bucket& b : part.buckets()) {
+      if (!ok || aborted_) {
+        break;
       }
-      ok = result == WireResult::ok;
-      transferred_ += ok ? b.size() : 0;
-      continue;
-    }
-    std::uint64_t done = 0;
-    while (ok && done < b.size() && !aborted_) {
-      std::size_t n = 0;
-      if (b.kind == Bucket::Kind::memory) {
-        n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), b.size() - done));
-        std::memcpy(chunk.data(), b.bytes.data() + done, n);
-      } else {
-        const ssize_t got = ::pread(
-            b.file->fd(), chunk.data(),
-            static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), b.size() - done)),
-            static_cast<off_t>(b.offset + done));
-        if (got <= 0) {
-          ok = false;
-          break;
+      if (!ascii_) {
+        WireResult result = WireResult::ok;
+        if (b.kind == Bucket::Kind::file) {
+          result = co_await data_->write_file(b);
+        } else {
+          result = co_await data_->write(b.bytes, true);
         }
-        n = static_cast<std::size_t>(got);
+        ok = result == WireResult::ok;
+        transferred_ += ok ? b.size() : 0;
+        continue;
       }
-      converted.clear();
-      to_network_ascii(std::string_view(chunk.data(), n), previous_cr, converted);
-      ok = co_await data_->write(converted, true) == WireResult::ok;
-      done += n;
-      transferred_ += n;
+      std::uint64_t done = 0;
+      while (ok && done < b.size() && !aborted_) {
+        std::size_t n = 0;
+        if (b.kind == Bucket::Kind::memory) {
+          n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), b.size() - done));
+          std::memcpy(chunk.data(), b.bytes.data() + done, n);
+        } else {
+          const ssize_t got = ::pread(
+              b.file->fd(), chunk.data(),
+              static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), b.size() - done)),
+              static_cast<off_t>(b.offset + done));
+          if (got <= 0) {
+            ok = false;
+            break;
+          }
+          n = static_cast<std::size_t>(got);
+        }
+        converted.clear();
+        to_network_ascii(std::string_view(chunk.data(), n), previous_cr, converted);
+        ok = co_await data_->write(converted, true) == WireResult::ok;
+        done += n;
+        transferred_ += n;
+      }
     }
   }
+  part.clear();
+  entity.stream.reset();  // an aborted or failed transfer cancels the producer
   // A graceful close only after a whole file: a failed connection cannot take a close_notify,
   // and waiting for one would only hold the session until the data timeout.
   if (ok && !aborted_) {
@@ -342,6 +363,8 @@ Task<void> Session::retrieve(const std::string& argument) {
   log_transfer(*path, transferred_, true, complete, started);
   if (complete) {
     co_await reply(226, "Transfer complete.");
+  } else if (producer_failed) {
+    co_await reply(451, "Requested action aborted: the file could not be read to its end.");
   } else {
     co_await reply(426, "Connection closed; transfer aborted.");
   }

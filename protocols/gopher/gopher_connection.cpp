@@ -211,22 +211,38 @@ Task<void> Connection::session() {
   transport_->shutdown_send();
 }
 
-Task<bool> Connection::write_entity(const Entity& entity) {
-  if (entity.content_type == kMenuContentType) {
-    for (const Bucket& b : entity.body.buckets()) {
-      if (!co_await send(b.bytes, true)) {
-        co_return false;
-      }
+Task<bool> Connection::write_entity(Entity& entity) {
+  // Menus and text items end with a lone "." line; binary items with the connection's close.
+  const bool menu = entity.content_type == kMenuContentType;
+  const bool text =
+      !menu && settings_.text_framing && entity.content_type.starts_with("text/plain");
+  // The ready body, then a streamed one part by part, each written before the next is pulled.
+  BodyWalk walk(entity);
+  Brigade part;
+  TextState state;
+  StreamStatus status = StreamStatus::more;
+  while (status == StreamStatus::more) {
+    status = co_await walk.next(part);
+    if (status == StreamStatus::failed) {
+      co_return false;  // no closing "." line: the client must not take it as complete
     }
-    co_return co_await send(".\r\n", false);
+    const bool last = status == StreamStatus::end;
+    const bool ok =
+        text ? co_await write_text(part, state, last) : co_await write_binary(part, last);
+    if (!ok) {
+      co_return false;
+    }
   }
-  if (settings_.text_framing && entity.content_type.starts_with("text/plain")) {
-    co_return co_await write_text(entity);
-  }
+  co_return !menu || co_await send(".\r\n", false);
+}
+
+Task<bool> Connection::write_binary(const Brigade& part, bool last) {
   // Binary items go out byte for byte; files with sendfile.
-  for (const Bucket& b : entity.body.buckets()) {
+  const auto& buckets = part.buckets();
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    const Bucket& b = buckets[i];
     if (b.kind == Bucket::Kind::memory) {
-      if (!co_await send(b.bytes, true)) {
+      if (!co_await send(b.bytes, !(last && i + 1 == buckets.size()))) {
         co_return false;
       }
     } else {
@@ -239,13 +255,11 @@ Task<bool> Connection::write_entity(const Entity& entity) {
   co_return true;
 }
 
-Task<bool> Connection::write_text(const Entity& entity) {
-  std::string out;
-  bool at_line_start = true;
+Task<bool> Connection::write_text(const Brigade& part, TextState& state, bool last) {
   std::array<char, 32 * 1024> chunk;
-  for (const Bucket& b : entity.body.buckets()) {
+  for (const Bucket& b : part.buckets()) {
     if (b.kind == Bucket::Kind::memory) {
-      append_text_item(b.bytes, at_line_start, out);
+      append_text_item(b.bytes, state.at_line_start, state.out);
     } else {
       std::uint64_t offset = b.offset;
       std::uint64_t left = b.length;
@@ -257,21 +271,25 @@ Task<bool> Connection::write_text(const Entity& entity) {
         if (n <= 0) {
           co_return false;
         }
-        append_text_item(std::string_view(chunk.data(), static_cast<std::size_t>(n)), at_line_start,
-                         out);
+        append_text_item(std::string_view(chunk.data(), static_cast<std::size_t>(n)),
+                         state.at_line_start, state.out);
         offset += static_cast<std::uint64_t>(n);
         left -= static_cast<std::uint64_t>(n);
-        if (out.size() >= 64 * 1024) {
-          if (!co_await send(out, true)) {
+        if (state.out.size() >= 64 * 1024) {
+          if (!co_await send(state.out, true)) {
             co_return false;
           }
-          out.clear();
+          state.out.clear();
         }
       }
     }
   }
-  finish_text_item(at_line_start, out);
-  co_return co_await send(out, false);
+  if (last) {
+    finish_text_item(state.at_line_start, state.out);
+  }
+  const bool ok = co_await send(state.out, !last);
+  state.out.clear();
+  co_return ok;
 }
 
 void Connection::log_access(std::string_view selector, int status, std::uint64_t bytes) {

@@ -49,8 +49,14 @@ class Connection final : public TrackedConnection {
   Task<void> session();
   Task<bool> read_line(std::string& line);
   Task<bool> send(std::string_view data, bool more);
-  Task<bool> write_entity(const Entity& entity);
-  Task<bool> write_text(const Entity& entity);
+  // Text items are dot-stuffed with CRLF line ends; the state carries over between parts.
+  struct TextState {
+    bool at_line_start = true;
+    std::string out;
+  };
+  Task<bool> write_entity(Entity& entity);
+  Task<bool> write_binary(const Brigade& part, bool last);
+  Task<bool> write_text(const Brigade& part, TextState& state, bool last);
   void log_access(std::string_view selector, int status, std::uint64_t bytes);
 
   std::unique_ptr<Transport> transport_;

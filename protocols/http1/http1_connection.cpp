@@ -482,32 +482,36 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
                        state_->out);
   std::uint64_t body_bytes = 0;
   bool ok = true;
-  if (framing != BodyFraming::none) {
-    const auto& buckets = state_->entity.body.buckets();
-    for (std::size_t i = 0; i < buckets.size() && ok; ++i) {
-      const Bucket& bucket = buckets[i];
-      const bool last = i + 1 == buckets.size() && framing != BodyFraming::chunked;
-      if (framing == BodyFraming::chunked) {
-        state_->out += fmt::format("{:x}\r\n", bucket.size());
+  bool complete = true;  // the whole body went out as framed (else the connection must close)
+  Entity& entity = state_->entity;
+  if (framing == BodyFraming::none) {
+    entity.stream.reset();  // HEAD, 304: nobody wants what a producer would make
+  } else {
+    ok = co_await write_part(entity.body, framing, entity.stream == nullptr, body_bytes);
+    while (ok && entity.stream != nullptr) {
+      // Pull the next part only once this one is written: a slow client slows the producer.
+      entity.body.clear();
+      phase_ = Phase::processing;
+      const StreamStatus status =
+          co_await entity.stream->next(entity.body, entity.stream_part_limit);
+      phase_ = Phase::writing;
+      if (status != StreamStatus::more) {
+        entity.stream.reset();
       }
-      if (bucket.kind == Bucket::Kind::memory) {
-        if (state_->out.size() + bucket.bytes.size() <= kCoalesceLimit) {
-          state_->out += bucket.bytes;
-        } else {
-          ok = co_await send_bytes(state_->out, true) && co_await send_bytes(bucket.bytes, !last);
-          state_->out.clear();
-        }
-      } else {
-        ok = (state_->out.empty() || co_await send_bytes(state_->out, true)) &&
-             co_await send_file(bucket);
-        state_->out.clear();
+      if (status == StreamStatus::failed) {
+        complete = false;
+        break;
       }
-      if (framing == BodyFraming::chunked) {
-        state_->out += "\r\n";
-      }
-      body_bytes += bucket.size();
+      ok = co_await write_part(entity.body, framing, status == StreamStatus::end, body_bytes);
     }
-    if (framing == BodyFraming::chunked) {
+    if (entity.length && body_bytes != *entity.length) {
+      COLLAGE_LOG(LogLevel::warn, "COL-HTTP1-0007",
+                  "{}:{}: {} body of {} made {} bytes, not the {} promised; closing", peer_.address,
+                  peer_.port, printable(state_->request.path),
+                  body_bytes < *entity.length ? "the" : "the streamed", body_bytes, *entity.length);
+      complete = false;
+    }
+    if (framing == BodyFraming::chunked && complete) {
       state_->out += "0\r\n\r\n";
     }
   }
@@ -521,6 +525,60 @@ Task<bool> Connection::write_response(bool head_request, bool keep_alive) {
   // The response is out: let go of its file and memory now, not when the next request comes
   // (an idle keep-alive connection must not hold an open file).
   state_->entity.body.clear();
+  state_->entity.stream.reset();
+  // A body cut short cannot be framed as complete: closing is the only honest end (RFC 9112 §8).
+  co_return ok&& complete;
+}
+
+Task<bool> Connection::write_part(const Brigade& part, BodyFraming framing, bool last,
+                                  std::uint64_t& body_bytes) {
+  const auto& buckets = part.buckets();
+  const std::uint64_t size = part.size();
+  if (size == 0) {
+    co_return true;
+  }
+  std::uint64_t allowed = size;
+  if (const auto& length = state_->entity.length;
+      length && framing == BodyFraming::content_length) {
+    // Never more than Content-Length promised; write_response notices the excess.
+    allowed = body_bytes >= *length ? 0 : std::min(size, *length - body_bytes);
+  }
+  if (framing == BodyFraming::chunked) {
+    state_->out += fmt::format("{:x}\r\n", size);
+  }
+  bool ok = true;
+  std::uint64_t written = 0;
+  for (std::size_t i = 0; i < buckets.size() && ok && written < allowed; ++i) {
+    Bucket bucket = buckets[i];
+    if (bucket.size() > allowed - written) {
+      bucket = part.slice(written, allowed - written).buckets().front();
+    }
+    // The last bytes of a part are not corked unless more of the response follows at once.
+    const bool final_bytes = last && framing != BodyFraming::chunked && i + 1 == buckets.size();
+    if (bucket.kind == Bucket::Kind::memory) {
+      if (state_->out.size() + bucket.bytes.size() <= kCoalesceLimit) {
+        state_->out += bucket.bytes;
+      } else {
+        ok = co_await send_bytes(state_->out, true) &&
+             co_await send_bytes(bucket.bytes, !final_bytes);
+        state_->out.clear();
+      }
+    } else {
+      ok = (state_->out.empty() || co_await send_bytes(state_->out, true)) &&
+           co_await send_file(bucket);
+      state_->out.clear();
+    }
+    written += bucket.size();
+  }
+  body_bytes += size;
+  if (framing == BodyFraming::chunked) {
+    state_->out += "\r\n";
+  }
+  if (ok && !last && !state_->out.empty()) {
+    // More is coming, but not at once: what a part ends with goes out now.
+    ok = co_await send_bytes(state_->out, false);
+    state_->out.clear();
+  }
   co_return ok;
 }
 

@@ -20,6 +20,7 @@
 #include "collage/watchdog.h"
 #include "http1_body.h"
 #include "http1_parser.h"
+#include "http1_response.h"
 #include "http1_settings.h"
 
 namespace collage::http1 {
@@ -61,6 +62,9 @@ class Connection final : public TrackedConnection {
   Task<bool> upgrade_to_h2c(bool has_body);
   bool can_hand_over() const;
   Task<bool> write_response(bool head_request, bool keep_alive);
+  // Writes one part of the body (the ready brigade or a streamed part) with the framing.
+  Task<bool> write_part(const Brigade& part, BodyFraming framing, bool last,
+                        std::uint64_t& body_bytes);
   Task<bool> send_bytes(std::string_view data, bool more);
   Task<bool> send_file(const Bucket& bucket);
   Task<void> linger_close();

@@ -207,6 +207,7 @@ int Connection::on_stream_close(std::int32_t stream_id, std::uint32_t /*error_co
   }
   Stream& s = *it->second;
   s.closed = true;
+  s.part_sent.cancel();
   if (const std::size_t unread = s.drop_unread(); unread > 0) {
     nghttp2_session_consume_connection(session_, unread);  // keep the connection window open
   }
@@ -245,9 +246,14 @@ ssize_t Connection::on_read_data(std::int32_t stream_id, std::size_t length, std
   for (std::size_t i = s.bucket_index; i < buckets.size(); ++i) {
     remaining += buckets[i].size() - (i == s.bucket_index ? s.bucket_offset : 0);
   }
+  if (remaining == 0 && !s.source_ended) {
+    s.deferred = true;  // the handler resumes the data once it has pulled the next part
+    s.part_sent.cancel();
+    return NGHTTP2_ERR_DEFERRED;
+  }
   const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(length, remaining));
   *flags |= NGHTTP2_DATA_FLAG_NO_COPY;  // on_send_data copies straight into the output
-  if (take == remaining) {
+  if (take == remaining && s.source_ended) {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
     s.response_done = true;
   }
@@ -291,6 +297,9 @@ int Connection::on_send_data(nghttp2_frame* frame, const std::uint8_t* frame_hea
       ++s.bucket_index;
       s.bucket_offset = 0;
     }
+  }
+  if (s.bucket_index == buckets.size() && !s.source_ended) {
+    s.part_sent.cancel();  // this part is out: the handler may pull the next
   }
   return 0;
 }

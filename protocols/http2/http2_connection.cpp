@@ -170,6 +170,7 @@ Task<void> Connection::run(const Handover& handover) {
   for (auto& [id, stream] : streams_) {
     stream->closed = true;
     stream->body_ready.cancel();
+    stream->part_sent.cancel();
   }
   asio::steady_timer wait(executor_);
   while (running_handlers_ > 0) {
@@ -243,7 +244,8 @@ void Connection::update_deadline() {
 bool Connection::on_deadline() {
   bool sending = false;
   for (const auto& [id, stream] : streams_) {
-    sending = sending || (stream->response_submitted && !stream->response_done);
+    sending =
+        sending || (stream->response_submitted && !stream->response_done && !stream->deferred);
   }
   if (!sending && running_handlers_ > 0) {
     // Stores at work; their own timeouts bound them.
@@ -330,6 +332,7 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
   s.handler_done = true;
   if (!s.closed && !closing_) {
     submit_response(s);
+    co_await stream_body(s);
     // The store has finished: body bytes it left unread are dropped, and their window given back
     // so the client can finish sending (or is reset after the response: finish_unread_body).
     if (const std::size_t unread = s.drop_unread(); unread > 0) {
@@ -400,7 +403,12 @@ void Connection::submit_response(Stream& s) {
     }
     add(lower, value);
   }
-  const bool send_body = !bodyless && s.request.method != Method::head && e.body.size() > 0;
+  const bool send_body =
+      !bodyless && s.request.method != Method::head && (e.body.size() > 0 || e.stream != nullptr);
+  if (!send_body) {
+    e.stream.reset();  // HEAD, 304: nobody wants what a producer would make
+  }
+  s.source_ended = e.stream == nullptr;
   nghttp2_data_provider provider{};
   provider.source.ptr = &s;
   provider.read_callback = [](nghttp2_session*, std::int32_t stream_id, std::uint8_t*,
@@ -412,6 +420,45 @@ void Connection::submit_response(Stream& s) {
   s.response_done = !send_body;
   s.body_bytes_sent = send_body ? e.body.size() : 0;
   nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), send_body ? &provider : nullptr);
+}
+
+Task<void> Connection::stream_body(Stream& s) {
+  Entity& e = s.entity;
+  while (e.stream != nullptr) {
+    // The next part is pulled only once nghttp2 has taken this one, which it does as the
+    // client's flow-control window allows: a slow client slows the producer.
+    while (!s.closed && !closing_ && s.bucket_index < e.body.buckets().size()) {
+      s.part_sent.expires_at(asio::steady_timer::time_point::max());
+      co_await s.part_sent.async_wait(kAsTuple);
+    }
+    if (s.closed || closing_) {
+      break;  // the client reset the stream or left: the producer is cancelled below
+    }
+    e.body.clear();
+    s.bucket_index = 0;
+    s.bucket_offset = 0;
+    const StreamStatus status = co_await e.stream->next(e.body, e.stream_part_limit);
+    if (s.closed || closing_) {
+      break;
+    }
+    if (status != StreamStatus::more) {
+      e.stream.reset();
+      s.source_ended = true;
+    }
+    if (status == StreamStatus::failed) {
+      // The body broke off: the client must not take what it got as complete (RFC 9113 §8.1).
+      s.reset_sent = true;
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_INTERNAL_ERROR);
+    } else {
+      s.body_bytes_sent += e.body.size();
+      if (s.deferred) {
+        s.deferred = false;
+        nghttp2_session_resume_data(session_, s.id);
+      }
+    }
+    wake_writer();
+  }
+  e.stream.reset();
 }
 
 void Connection::finish_unread_body(Stream& s) {

@@ -58,6 +58,8 @@ class Connection final : public TrackedConnection {
   Task<void> handle_stream(std::shared_ptr<Stream> stream);
   void dispatch(const std::shared_ptr<Stream>& stream);
   void submit_response(Stream& stream);
+  // Pulls a streamed body part by part as nghttp2 sends it; returns when it ended or was cut off.
+  Task<void> stream_body(Stream& stream);
   // Resets a stream whose response is out but whose request body is unwanted, when it should.
   void finish_unread_body(Stream& stream);
   void log_access(const Stream& stream);

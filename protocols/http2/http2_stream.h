@@ -30,8 +30,9 @@ class StreamBody final : public BodySource {
 
 struct Stream {
   Stream(Connection& c, std::int32_t stream_id, const asio::any_io_executor& executor)
-      : connection(c), id(stream_id), body_ready(executor), body(*this) {
+      : connection(c), id(stream_id), body_ready(executor), body(*this), part_sent(executor) {
     body_ready.expires_at(asio::steady_timer::time_point::max());
+    part_sent.expires_at(asio::steady_timer::time_point::max());
   }
 
   // Makes a finished stream ready to carry stream new_id, keeping the capacity of its strings
@@ -55,6 +56,9 @@ struct Stream {
     entity.reset();
     bucket_index = 0;
     bucket_offset = 0;
+    part_sent.expires_at(asio::steady_timer::time_point::max());
+    source_ended = true;
+    deferred = false;
     response_submitted = response_done = closed = false;
     handler_done = end_stream_sent = reset_sent = false;
     body_discarded = 0;
@@ -96,10 +100,14 @@ struct Stream {
     return unread;
   }
 
-  // Response.
+  // Response. entity.body holds the part being sent; a streamed body's next part is pulled by the
+  // handler once on_send_data has taken all of this one (part_sent wakes it).
   Entity entity;
   std::size_t bucket_index = 0;     // where the next DATA frame continues
   std::uint64_t bucket_offset = 0;  // within that bucket
+  asio::steady_timer part_sent;
+  bool source_ended = true;  // no more parts will come (no stream, or it ended)
+  bool deferred = false;     // nghttp2 waits for the next part (NGHTTP2_ERR_DEFERRED)
   bool response_submitted = false;
   bool response_done = false;         // the last DATA frame has been produced
   bool end_stream_sent = false;       // the response's last frame has gone out
