@@ -6,9 +6,7 @@ namespace collage {
 
 Task<StreamStatus> BrigadeStream::next(Brigade& out, std::size_t limit) {
   const std::uint64_t take = std::min<std::uint64_t>(limit, size_ - offset_);
-  for (const Bucket& b : body_.slice(offset_, take).buckets()) {
-    out.append(b);
-  }
+  out.append_range(body_, offset_, take);
   offset_ += take;
   if (offset_ == size_) {
     body_.clear();  // let go of the file as soon as the last part is handed out
@@ -27,9 +25,7 @@ Task<StreamStatus> SkipStream::next(Brigade& out, std::size_t limit) {
     const std::uint64_t size = part_.size();
     const std::uint64_t dropped = std::min(skip_, size);
     skip_ -= dropped;
-    for (const Bucket& b : part_.slice(dropped, size - dropped).buckets()) {
-      out.append(b);
-    }
+    out.append_range(part_, dropped, size - dropped);
     part_.clear();
     if (status == StreamStatus::end || dropped < size) {
       co_return status;

@@ -50,8 +50,13 @@ void Brigade::append_file(std::shared_ptr<const FileHandle> file, std::uint64_t 
 
 Brigade Brigade::slice(std::uint64_t offset, std::uint64_t length) const {
   Brigade out;
+  out.append_range(*this, offset, length);
+  return out;
+}
+
+void Brigade::append_range(const Brigade& source, std::uint64_t offset, std::uint64_t length) {
   std::uint64_t position = 0;
-  for (const Bucket& b : buckets_) {
+  for (const Bucket& b : source.buckets_) {
     if (length == 0) {
       break;
     }
@@ -69,12 +74,11 @@ Brigade Brigade::slice(std::uint64_t offset, std::uint64_t length) const {
       piece.offset = b.offset + skip;
       piece.length = take;
     }
-    out.buckets_.push_back(std::move(piece));
+    buckets_.push_back(std::move(piece));
     length -= take;
     offset += take;
     position += size;
   }
-  return out;
 }
 
 std::uint64_t Brigade::size() const {

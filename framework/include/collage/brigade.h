@@ -48,7 +48,10 @@ class Brigade {
   void append(const Bucket& bucket) { buckets_.push_back(bucket); }
 
   // The bytes [offset, offset + length) of this brigade as a new brigade sharing the buckets.
+  // (Not `for (b : x.slice(…).buckets())`: the temporary dies before the loop runs.)
   Brigade slice(std::uint64_t offset, std::uint64_t length) const;
+  // Appends the bytes [offset, offset + length) of source, sharing its buckets.
+  void append_range(const Brigade& source, std::uint64_t offset, std::uint64_t length);
 
   std::uint64_t size() const;
   // The whole body as one string, file ranges read in (for small generated bodies a consumer

@@ -1,6 +1,6 @@
 // A store for tests only: a body made part by part over time, of any size, so every front end's
 // streaming (backpressure, bounded memory, cancellation) is tested through the real server. The
-// query says what to make:
+// query (or, for FTP and Gopher, which have none, the path's last segment) says what to make:
 //   size=N      body bytes (default 1 MiB); byte i is 'a' + i % 26, so a client can check offsets
 //   part=N      bytes per part (at most StreamBufferSize, default 16 KiB)
 //   known=1     declare Content-Length up front (default: unknown length, so chunked in HTTP/1.1)
@@ -130,7 +130,9 @@ class StreamStore final : public Store {
   MethodSet methods() const override { return MethodSet{Method::get, Method::head}; }
 
   Task<void> handle(RequestContext& ctx, Entity& out) const override {
-    const std::string_view query = ctx.request.query;
+    const std::string_view path = ctx.request.path;
+    const std::string_view query =
+        ctx.request.query.empty() ? path.substr(path.rfind('/') + 1) : ctx.request.query;
     const std::uint64_t size = query_number(query, "size", 1024 * 1024);
     const bool menu = query.find("type=menu") != std::string_view::npos;
     out.status = 200;
