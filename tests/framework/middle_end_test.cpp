@@ -134,8 +134,9 @@ class MiddleEndTest : public ::testing::Test {
   std::shared_ptr<Generation> build(const std::string& body) {
     LoadOptions options;
     options.use_environment = false;
-    auto config = load_config_text("<Collage><Store>name</Store>" + body + "</Collage>", "t.xml",
-                                   registry.directives(), options, errors);
+    auto config =
+        load_config_text("<Collage><Store>" + default_store + "</Store>" + body + "</Collage>",
+                         "t.xml", registry.directives(), options, errors);
     if (!config) {
       return nullptr;
     }
@@ -187,6 +188,7 @@ class MiddleEndTest : public ::testing::Test {
   Registry registry;
   ConfigErrors errors;
   Metadata last_headers;
+  std::string default_store = "name";
 };
 
 // A resumed read (FTP REST + RETR) is the middle end's: any store's body, from the offset on, with
@@ -301,6 +303,214 @@ TEST_F(MiddleEndTest, NoListenerIsAnError) {
   EXPECT_FALSE(build(""));
   ASSERT_FALSE(errors.messages().empty());
   EXPECT_NE(errors.messages()[0].find("no <Listen>"), std::string::npos);
+}
+
+// A stand-in for compression: an encoding-stage filter that gives the representation its own ETag
+// and applies only when Accept-Encoding allows "x-test".
+class RecodeFilter final : public Filter {
+ public:
+  FilterStatus start(RequestContext&, Entity& e, std::unique_ptr<FilterInstance>&) const override {
+    e.etag = "\"s-x\"";
+    e.headers.set("Content-Encoding", "x-test");
+    return FilterStatus::pass;
+  }
+};
+
+FilterRegistration recode_filter() {
+  FilterRegistration f;
+  f.name = "recode";
+  f.capabilities.stage = FilterStage::encoding;
+  f.capabilities.request_predicate = {"Accept-Encoding", [](std::string_view value) {
+                                        return header_allows_token(value, "x-test");
+                                      }};
+  f.capabilities.vary = {"Accept-Encoding"};
+  f.on_by_default = true;
+  f.factory = [](const Scope&, ConfigErrors&) { return std::make_unique<RecodeFilter>(); };
+  return f;
+}
+
+class PipelineTest : public MiddleEndTest {
+ protected:
+  PipelineTest() { default_store = "stream"; }
+  // Runs a GET with the given request headers against a streaming store answering "abcdef".
+  Entity run(const Generation& gen, std::string path, std::vector<Metadata::Field> headers,
+             std::string* body = nullptr) {
+    Request request;
+    request.path = std::move(path);
+    request.method = Method::get;
+    request.protocol = "http1";
+    for (const auto& [name, value] : headers) {
+      request.headers.add(name, value);
+    }
+    asio::io_context io;
+    ConnectionTracker tracker;
+    Services services(io.get_executor(), tracker);
+    RequestContext ctx = route(gen, request, services);
+    Entity entity;
+    std::string text;
+    asio::co_spawn(
+        io,
+        [&]() -> Task<void> {
+          co_await respond(ctx, entity);
+          BodyWalk walk(entity);
+          Brigade part;
+          StreamStatus more = StreamStatus::more;
+          while (more == StreamStatus::more) {
+            more = co_await walk.next(part);
+            for (const Bucket& b : part.buckets()) {
+              text += b.bytes;
+            }
+          }
+        },
+        asio::detached);
+    io.run();
+    if (body != nullptr) {
+      *body = text;
+    }
+    return entity;
+  }
+  std::shared_ptr<Generation> streaming(const std::string& more = "") {
+    return build("<Answer>abcdef</Answer><Listen protocol=\"http1\" port=\"0\"/>" + more);
+  }
+};
+
+TEST_F(PipelineTest, VaryIsAddedWhetherOrNotThePredicateLetsTheFilterApply) {
+  registry.add_filter(recode_filter());
+  auto gen = streaming();
+  ASSERT_TRUE(gen);
+  Entity plain = run(*gen, "/", {});
+  EXPECT_EQ(plain.headers.get("Vary"), "Accept-Encoding");
+  EXPECT_FALSE(plain.headers.contains("Content-Encoding"));
+  Entity refused = run(*gen, "/", {{"Accept-Encoding", "x-test;q=0, gzip"}});
+  EXPECT_FALSE(refused.headers.contains("Content-Encoding"));
+  Entity star = run(*gen, "/", {{"Accept-Encoding", "gzip, *;q=0.1"}});
+  EXPECT_EQ(star.headers.get("Content-Encoding"), "x-test");
+  EXPECT_EQ(star.headers.get("Vary"), "Accept-Encoding");
+}
+
+// The 304 is decided against the representation sent: the recoded one has its own ETag.
+TEST_F(PipelineTest, PreconditionsSeeTheETagOfTheVariantSent) {
+  registry.add_filter(recode_filter());
+  auto gen = streaming();
+  ASSERT_TRUE(gen);
+  std::string body;
+  EXPECT_EQ(run(*gen, "/", {{"If-None-Match", "\"s\""}}, &body).status, 304);
+  EXPECT_EQ(body, "");
+  EXPECT_EQ(
+      run(*gen, "/", {{"If-None-Match", "\"s\""}, {"Accept-Encoding", "x-test"}}, &body).status,
+      200);
+  EXPECT_EQ(body, "abcdef");
+  Entity variant =
+      run(*gen, "/", {{"If-None-Match", "\"s-x\""}, {"Accept-Encoding", "x-test"}}, &body);
+  EXPECT_EQ(variant.status, 304);
+  EXPECT_EQ(variant.etag, "\"s-x\"");
+  EXPECT_EQ(variant.headers.get("Vary"), "Accept-Encoding");  // kept on the 304
+  EXPECT_EQ(run(*gen, "/", {{"If-Match", "\"other\""}}).status, 412);
+}
+
+// A streaming filter sees the body split at every byte boundary (the store yields one byte per
+// part) and its output arrives whole and in order.
+TEST_F(PipelineTest, StreamingFiltersSeeEveryPart) {
+  registry.add_filter(tag_filter("one", FilterStage::content, true));
+  registry.add_filter(tag_filter("two", FilterStage::content, true));
+  auto gen = streaming();
+  ASSERT_TRUE(gen);
+  std::string body;
+  Entity e = run(*gen, "/", {}, &body);
+  EXPECT_EQ(body, "abcdef|one|two");
+  EXPECT_FALSE(e.length);  // the tag filters made the length unknown
+}
+
+class WholeBodyFilter final : public Filter {
+ public:
+  FilterStatus start(RequestContext&, Entity& e, std::unique_ptr<FilterInstance>&) const override {
+    std::string text;
+    e.body.copy_to(text);
+    e.set_body("[" + text + "]", "text/plain");
+    return FilterStatus::pass;
+  }
+};
+
+TEST_F(PipelineTest, WholeBodyFiltersBufferUpToTheLimitThenDoWhatTheyDeclare) {
+  FilterRegistration skip;
+  skip.name = "whole-skip";
+  skip.capabilities.needs_whole_body = true;
+  skip.capabilities.over_limit = OverLimit::skip;
+  skip.on_by_default = true;
+  skip.factory = [](const Scope&, ConfigErrors&) { return std::make_unique<WholeBodyFilter>(); };
+  registry.add_filter(std::move(skip));
+  FilterRegistration fail = registry.filters().back();
+  fail.name = "whole-fail";
+  fail.capabilities.over_limit = OverLimit::fail;
+  fail.on_by_default = false;
+  registry.add_filter(std::move(fail));
+  auto gen = streaming(
+      "<Location path=\"/tight\"><FilterBufferLimit>3</FilterBufferLimit></Location>"
+      "<Location path=\"/strict\"><FilterBufferLimit>3</FilterBufferLimit>"
+      "<Filters>whole-fail -whole-skip</Filters></Location>");
+  ASSERT_TRUE(gen) << errors.messages().front();
+  std::string body;
+  Entity fits = run(*gen, "/", {}, &body);
+  EXPECT_EQ(body, "[abcdef]");
+  EXPECT_EQ(fits.length, 8u);
+  run(*gen, "/tight", {}, &body);
+  EXPECT_EQ(body, "abcdef");  // left out, and nothing the buffering read is lost
+  EXPECT_EQ(run(*gen, "/strict", {}, &body).status, 500);
+}
+
+TEST_F(MiddleEndTest, ConstraintsNamingUnknownFiltersAreConfigErrors) {
+  auto f = tag_filter("lonely", FilterStage::content, true);
+  f.capabilities.after = {"missing"};
+  registry.add_filter(std::move(f));
+  EXPECT_FALSE(build(R"(<Listen protocol="http1" port="0"/>)"));
+  ASSERT_FALSE(errors.messages().empty());
+  EXPECT_NE(errors.messages()[0].find("lonely: after missing"), std::string::npos)
+      << errors.messages()[0];
+}
+
+// Access checks run before the store, in order, and the first refusal is the answer.
+class RefuseCheck final : public AccessCheck {
+ public:
+  explicit RefuseCheck(int status) : status_(status) {}
+  Task<bool> check(RequestContext& ctx, Entity& out) const override {
+    if (ctx.request.headers.contains("Pass")) {
+      co_return true;
+    }
+    out.set_error(status_);
+    co_return false;
+  }
+
+ private:
+  int status_;
+};
+
+TEST_F(PipelineTest, AccessChecksRunBeforeTheStore) {
+  registry.add_access("refuse",
+                      [](const Scope& scope, ConfigErrors&) -> std::unique_ptr<AccessCheck> {
+                        if (scope.text("Answer") != "guarded") {
+                          return nullptr;
+                        }
+                        return std::make_unique<RefuseCheck>(403);
+                      });
+  auto gen = streaming("<Location path=\"/g\"><Answer>guarded</Answer></Location>");
+  ASSERT_TRUE(gen);
+  std::string body;
+  EXPECT_EQ(run(*gen, "/", {}, &body).status, 200);
+  EXPECT_EQ(run(*gen, "/g", {}, &body).status, 403);
+  EXPECT_EQ(run(*gen, "/g", {{"Pass", "1"}}, &body).status, 200);
+  EXPECT_EQ(body, "guarded");
+}
+
+TEST(HeaderAllowsToken, QValuesAndStar) {
+  EXPECT_TRUE(header_allows_token("gzip, br", "br"));
+  EXPECT_TRUE(header_allows_token("GZIP;q=0.5", "gzip"));
+  EXPECT_FALSE(header_allows_token("gzip;q=0", "gzip"));
+  EXPECT_FALSE(header_allows_token("gzip; q=0.000", "gzip"));
+  EXPECT_FALSE(header_allows_token("", "gzip"));
+  EXPECT_TRUE(header_allows_token("*", "gzip"));
+  EXPECT_FALSE(header_allows_token("*, gzip;q=0", "gzip"));
+  EXPECT_FALSE(header_allows_token("br, *;q=0", "gzip"));
+  EXPECT_FALSE(header_allows_token("gzip;q=x", "gzip"));
 }
 
 TEST(FilterOrdering, CycleIsRefused) {
