@@ -17,7 +17,10 @@ constexpr std::size_t kMaxEntries = 1024;
 // one, else in this process.
 std::atomic<std::uint64_t>& write_count() {
   if (Scoreboard* board = running_scoreboard()) {
-    return board->global().file_writes;
+    static std::atomic<std::uint64_t>* shared = board->shared_counter("files.writes");
+    if (shared != nullptr) {
+      return *shared;
+    }
   }
   static std::atomic<std::uint64_t> local{0};
   return local;

@@ -83,9 +83,15 @@ struct ScoreboardGlobal {
   std::atomic<std::uint64_t> accept_failures_of_exited{0};
   std::atomic<std::uint64_t> refused_of_exited{0};
   std::atomic<std::uint64_t> full_of_exited{0};
-  // Bumped by every write through a file store, so every child's open-file cache sees it.
-  std::atomic<std::uint64_t> file_writes{0};
   char mpm[16] = {};
+  // Named counters modules share across children (see Scoreboard::shared_counter).
+  struct NamedCounter {
+    std::atomic<std::uint32_t> state{0};  // 0 free, 1 being claimed, 2 named
+    char name[28] = {};
+    std::atomic<std::uint64_t> value{0};
+  };
+  static constexpr std::size_t kNamedCounters = 32;
+  NamedCounter counters[kNamedCounters];
 };
 
 class Scoreboard {
@@ -105,6 +111,10 @@ class Scoreboard {
   }
   // Folds a dead child's counters into the global totals and clears its row for reuse.
   void retire_child(std::uint32_t server) const;
+  // A counter every child sees, by name (at most 27 bytes, e.g. "files.writes"), claimed on
+  // first use, so a module can share state without the framework knowing it. Null when all
+  // kNamedCounters are taken.
+  std::atomic<std::uint64_t>* shared_counter(std::string_view name) const;
 
  private:
   Scoreboard() = default;

@@ -68,6 +68,31 @@ Scoreboard::~Scoreboard() {
   }
 }
 
+std::atomic<std::uint64_t>* Scoreboard::shared_counter(std::string_view name) const {
+  using Counter = ScoreboardGlobal::NamedCounter;
+  if (name.empty() || name.size() >= sizeof(Counter::name)) {
+    return nullptr;
+  }
+  for (Counter& c : global_->counters) {
+    std::uint32_t state = c.state.load(std::memory_order_acquire);
+    if (state == 0 && c.state.compare_exchange_strong(state, 1, std::memory_order_acq_rel)) {
+      // Claimed a free slot; another process may claim the same name elsewhere meanwhile, so
+      // look for it once more after naming this one.
+      std::memcpy(c.name, name.data(), name.size());
+      c.state.store(2, std::memory_order_release);
+    }
+    while (state == 1) {  // another process is naming this slot: a few instructions
+      state = c.state.load(std::memory_order_acquire);
+    }
+    if (c.state.load(std::memory_order_acquire) == 2 && std::string_view(c.name) == name) {
+      // The first slot with this name wins, in every process, because slots are scanned and
+      // claimed in one order.
+      return &c.value;
+    }
+  }
+  return nullptr;
+}
+
 void Scoreboard::retire_child(std::uint32_t server) const {
   ChildScore& row = child(server);
   global_->requests_of_exited += row.requests.load();
