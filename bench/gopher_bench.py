@@ -67,7 +67,7 @@ def start_collage(workdir, root, port):
   <GopherTextFraming>off</GopherTextFraming>
   <Store>gopher</Store>
   <GopherRoot>%s</GopherRoot>
-  <GopherServerName>127.0.0.1</GopherServerName>
+  <ServerName>127.0.0.1</ServerName>
 </Collage>
 """ % (port, root))
     return subprocess.Popen(["taskset", "-c", "0", os.path.join(REPO, "build", "mpm", "collage"),

@@ -14,6 +14,7 @@
 #include <cstdio>
 
 #include "collage/config.h"
+#include "collage/core_settings.h"
 #include "collage/generation.h"
 #include "collage/log.h"
 #include "collage/module_loader.h"
@@ -117,12 +118,12 @@ void print_modules(const collage::Registry& registry, bool with_origin) {
 int serve(const CommandLine& cl, collage::Registry& registry,
           std::shared_ptr<collage::Generation> generation, std::unique_ptr<collage::Mpm> mpm,
           bool in_background) {
-  const collage::Scope& scope = generation->server_scope();
+  const collage::ServerSettings& settings = generation->settings();
   std::string error;
   collage::LogLevel level = collage::LogLevel::info;
-  collage::parse_log_level(scope.text("LogLevel"), level);
+  collage::parse_log_level(settings.log_level, level);
   collage::error_log().set_level(level);
-  if (!collage::error_log().open(scope.text("ErrorLog"), error) || !generation->open_logs(error)) {
+  if (!collage::error_log().open(settings.error_log, error) || !generation->open_logs(error)) {
     std::fprintf(stderr, "collage: %s\n", error.c_str());
     return 1;
   }
@@ -192,10 +193,10 @@ int main(int argc, char** argv) {
       print_modules(registry, true);
       return 0;
     case CommandLine::Action::signal: {
-      const collage::Scope& scope = generation->server_scope();
+      const collage::ServerSettings& settings = generation->settings();
       return collage::control::run_signal_command(
-          cl.signal, scope.text("PidFile"), scope.duration("GracefulShutdownTimeout"),
-          scope.text("ErrorLog") == "stderr",
+          cl.signal, collage::process_settings(generation->server_scope()).pid_file,
+          settings.graceful_shutdown_timeout, settings.error_log == "stderr",
           [&] { return serve(cl, registry, generation, std::move(mpm), true); });
     }
     default: return serve(cl, registry, std::move(generation), std::move(mpm), false);

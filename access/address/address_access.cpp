@@ -10,17 +10,24 @@
 namespace collage::address_access {
 namespace {
 
+struct Written {
+  std::vector<std::string> allow_from;
+  std::vector<std::string> deny_from;
+};
+
 const Directive kDirectives[] = {
     {.name = "AllowFrom",
      .type = ArgType::list,
      .contexts = kAnyContext,
      .help = "Client addresses let in here, as addresses or CIDR blocks (127.0.0.0/8 ::1) or "
-             "all; others get 403. Unset: everyone not denied."},
+             "all; others get 403. Unset: everyone not denied.",
+     .field = bind<&Written::allow_from>()},
     {.name = "DenyFrom",
      .type = ArgType::list,
      .contexts = kAnyContext,
      .help = "Client addresses refused here with 403, as addresses or CIDR blocks, or all; "
-             "wins over AllowFrom."},
+             "wins over AllowFrom.",
+     .field = bind<&Written::deny_from>()},
 };
 
 class AddressCheck final : public AccessCheck {
@@ -47,13 +54,10 @@ class AddressCheck final : public AccessCheck {
   AddressRules deny_;
 };
 
-bool read_rules(const Scope& scope, std::string_view name, AddressRules& rules,
-                ConfigErrors& errors) {
-  if (!scope.is_set(name)) {
-    return true;
-  }
+bool read_rules(const Scope& scope, std::string_view name, const std::vector<std::string>& words,
+                AddressRules& rules, ConfigErrors& errors) {
   bool ok = true;
-  for (const std::string& word : scope.list(name)) {
+  for (const std::string& word : words) {
     if (const std::optional<AddressBlock> block = parse_block(word)) {
       rules.add(*block);
     } else {
@@ -72,10 +76,12 @@ void register_module(Registry& registry) {
                       kDirectives);
   registry.add_access("address_access",
                       [](const Scope& scope, ConfigErrors& errors) -> std::unique_ptr<AccessCheck> {
+                        const Written written = scope.read<Written>(kDirectives);
                         AddressRules allow;
                         AddressRules deny;
-                        const bool ok = read_rules(scope, "AllowFrom", allow, errors) &&
-                                        read_rules(scope, "DenyFrom", deny, errors);
+                        const bool ok =
+                            read_rules(scope, "AllowFrom", written.allow_from, allow, errors) &&
+                            read_rules(scope, "DenyFrom", written.deny_from, deny, errors);
                         if (!ok || (allow.empty() && deny.empty())) {
                           return nullptr;
                         }

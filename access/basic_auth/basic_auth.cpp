@@ -15,21 +15,30 @@
 namespace collage::basic_auth {
 namespace {
 
+struct Written {
+  std::optional<std::string> user_file;
+  std::string realm;
+  std::vector<std::string> users;
+};
+
 const Directive kDirectives[] = {
     {.name = "AuthUserFile",
      .type = ArgType::path,
      .contexts = kAnyContext,
      .help = "Accounts file (name:crypt-hash lines, the FtpUserFile format; mkpasswd -m "
-             "sha-512) whose users may use this place, with HTTP Basic authentication."},
+             "sha-512) whose users may use this place, with HTTP Basic authentication.",
+     .field = bind<&Written::user_file>()},
     {.name = "AuthName",
      .type = ArgType::string,
      .contexts = kAnyContext,
      .default_value = "Collage",
-     .help = "The realm named in the Basic challenge (browsers show it in the login prompt)."},
+     .help = "The realm named in the Basic challenge (browsers show it in the login prompt).",
+     .field = bind<&Written::realm>()},
     {.name = "AuthUsers",
      .type = ArgType::list,
      .contexts = kAnyContext,
-     .help = "Only these users of AuthUserFile may use this place. Unset: any of them."},
+     .help = "Only these users of AuthUserFile may use this place. Unset: any of them.",
+     .field = bind<&Written::users>()},
 };
 
 class BasicAuthCheck final : public AccessCheck {
@@ -104,23 +113,20 @@ class BasicAuthCheck final : public AccessCheck {
 
 void register_module(Registry& registry) {
   registry.add_module({"basic_auth", ModuleKind::access, "HTTP Basic authentication"}, kDirectives);
-  registry.add_access("basic_auth",
-                      [](const Scope& scope, ConfigErrors& errors) -> std::unique_ptr<AccessCheck> {
-                        if (!scope.is_set("AuthUserFile")) {
-                          return nullptr;
-                        }
-                        Accounts accounts;
-                        if (!accounts.load(scope.text("AuthUserFile"), "AuthUserFile",
-                                           scope.where("AuthUserFile"), errors)) {
-                          return nullptr;
-                        }
-                        std::vector<std::string> users;
-                        if (scope.is_set("AuthUsers")) {
-                          users = scope.list("AuthUsers");
-                        }
-                        return std::make_unique<BasicAuthCheck>(
-                            std::move(accounts), scope.text("AuthName"), std::move(users));
-                      });
+  registry.add_access(
+      "basic_auth", [](const Scope& scope, ConfigErrors& errors) -> std::unique_ptr<AccessCheck> {
+        Written written = scope.read<Written>(kDirectives);
+        if (!written.user_file) {
+          return nullptr;
+        }
+        Accounts accounts;
+        if (!accounts.load(*written.user_file, "AuthUserFile", scope.where("AuthUserFile"),
+                           errors)) {
+          return nullptr;
+        }
+        return std::make_unique<BasicAuthCheck>(std::move(accounts), std::move(written.realm),
+                                                std::move(written.users));
+      });
 }
 
 }  // namespace collage::basic_auth

@@ -14,61 +14,84 @@
 namespace collage::files {
 namespace {
 
+// The files store's directives as written; make_store checks them and builds a FilesConfig.
+struct Written {
+  std::optional<std::string> document_root;
+  std::vector<std::string> directory_index;
+  bool directory_listing = false;
+  std::chrono::milliseconds open_file_cache_valid{0};
+  bool symlinks_outside_root = false;
+  bool writable = false;
+  std::string mime_types_file;
+  std::vector<std::string> add_type;
+  std::string default_type;
+};
+
 const Directive kDirectives[] = {
     {.name = "DocumentRoot",
      .type = ArgType::path,
      .contexts = kAnyContext,
      .help = "Directory whose tree is served; the URL path maps onto it (required by the files "
-             "store). Relative paths start at the working directory."},
+             "store). Relative paths start at the working directory.",
+     .field = bind<&Written::document_root>()},
     {.name = "DirectoryIndex",
      .type = ArgType::list,
      .contexts = kAnyContext,
      .default_value = "index.html",
-     .help = "Files tried, in order, when a directory is requested."},
+     .help = "Files tried, in order, when a directory is requested.",
+     .field = bind<&Written::directory_index>()},
     {.name = "OpenFileCacheValid",
      .type = ArgType::duration,
      .contexts = kAnyContext,
      .default_value = "0s",
      .help = "Keep served files open this long and reuse them (like nginx's open_file_cache); "
-             "0s: open the file on every request. Writes through Collage empty it at once."},
+             "0s: open the file on every request. Writes through Collage empty it at once.",
+     .field = bind<&Written::open_file_cache_valid>()},
     {.name = "DirectoryListing",
      .type = ArgType::flag,
      .contexts = kAnyContext,
      .default_value = "off",
-     .help = "Generate an HTML listing for directories without an index file (else 403)."},
+     .help = "Generate an HTML listing for directories without an index file (else 403).",
+     .field = bind<&Written::directory_listing>()},
     {.name = "SymlinksOutsideRoot",
      .type = ArgType::flag,
      .contexts = kAnyContext,
      .default_value = "off",
-     .help = "Follow symbolic links that lead outside the document root (else 404)."},
+     .help = "Follow symbolic links that lead outside the document root (else 404).",
+     .field = bind<&Written::symlinks_outside_root>()},
     {.name = "Writable",
      .type = ArgType::flag,
      .contexts = kAnyContext,
      .default_value = "off",
-     .help = "Accept PUT and DELETE here; uploads are written to a temporary file and renamed."},
+     .help = "Accept PUT and DELETE here; uploads are written to a temporary file and renamed.",
+     .field = bind<&Written::writable>()},
     {.name = "MimeTypesFile",
      .type = ArgType::path,
      .contexts = kServerContext,
      .default_value = "/etc/mime.types",
-     .help = "File mapping media types to extensions (Debian's media-types package)."},
+     .help = "File mapping media types to extensions (Debian's media-types package).",
+     .field = bind<&Written::mime_types_file>()},
     {.name = "AddType",
      .type = ArgType::list,
      .contexts = kAnyContext,
-     .help = "Extra extension mappings as ext=type words, e.g. md=text/markdown."},
+     .help = "Extra extension mappings as ext=type words, e.g. md=text/markdown.",
+     .field = bind<&Written::add_type>()},
     {.name = "DefaultType",
      .type = ArgType::string,
      .contexts = kAnyContext,
      .default_value = "application/octet-stream",
-     .help = "Media type of files whose extension is not known."},
+     .help = "Media type of files whose extension is not known.",
+     .field = bind<&Written::default_type>()},
 };
 
 std::unique_ptr<Store> make_store(const Scope& scope, ConfigErrors& errors) {
-  if (!scope.is_set("DocumentRoot")) {
+  const Written written = scope.read<Written>(kDirectives);
+  if (!written.document_root) {
     errors.add(scope.where(), "the files store needs a DocumentRoot");
     return nullptr;
   }
   FilesConfig config;
-  const std::string& root = scope.text("DocumentRoot");
+  const std::string& root = *written.document_root;
   char resolved[PATH_MAX];
   if (::realpath(root.c_str(), resolved) == nullptr) {
     errors.add(scope.where("DocumentRoot"),
@@ -82,18 +105,18 @@ std::unique_ptr<Store> make_store(const Scope& scope, ConfigErrors& errors) {
                "DocumentRoot " + root + " is not a directory: " + std::strerror(errno));
     return nullptr;
   }
-  config.index_files = scope.list("DirectoryIndex");
-  config.directory_listing = scope.flag("DirectoryListing");
-  config.open_file_cache_valid = scope.duration("OpenFileCacheValid");
-  config.symlinks_outside_root = scope.flag("SymlinksOutsideRoot");
-  config.writable = scope.flag("Writable");
+  config.index_files = written.directory_index;
+  config.directory_listing = written.directory_listing;
+  config.open_file_cache_valid = written.open_file_cache_valid;
+  config.symlinks_outside_root = written.symlinks_outside_root;
+  config.writable = written.writable;
 
   auto mime = std::make_shared<MimeTypes>();
-  const std::string& mime_file = scope.text("MimeTypesFile");
+  const std::string& mime_file = written.mime_types_file;
   if (!mime->load_file(mime_file)) {
     errors.add(scope.where("MimeTypesFile"), "cannot read " + mime_file);
   }
-  for (const std::string& word : scope.list("AddType")) {
+  for (const std::string& word : written.add_type) {
     const std::size_t equals = word.find('=');
     if (equals == std::string::npos || equals == 0 || equals + 1 == word.size()) {
       errors.add(scope.where("AddType"), "AddType expects ext=type words, got '" + word + "'");
@@ -101,7 +124,7 @@ std::unique_ptr<Store> make_store(const Scope& scope, ConfigErrors& errors) {
     }
     mime->add(std::string_view(word).substr(0, equals), std::string_view(word).substr(equals + 1));
   }
-  mime->set_default(scope.text("DefaultType"));
+  mime->set_default(written.default_type);
   config.mime_types = std::move(mime);
   return std::make_unique<FilesStore>(std::move(config), root_fd);
 }

@@ -14,22 +14,28 @@
 namespace collage::gopher {
 namespace {
 
+struct Written {
+  std::optional<std::string> gopher_root;
+};
+
 const Directive kDirectives[] = {
     {.name = "GopherRoot",
      .type = ArgType::path,
      .contexts = kAnyContext,
      .help = "Directory served by the gopher store; paths below the location prefix map onto "
-             "it (required by the gopher store)."},
+             "it (required by the gopher store).",
+     .field = bind<&Written::gopher_root>()},
 };
 
 }  // namespace
 
 std::unique_ptr<Store> make_store(const Scope& scope, ConfigErrors& errors) {
-  if (!scope.is_set("GopherRoot")) {
+  const Written written = scope.read<Written>(kDirectives);
+  if (!written.gopher_root) {
     errors.add(scope.where(), "the gopher store needs a GopherRoot");
     return nullptr;
   }
-  const std::string& root = scope.text("GopherRoot");
+  const std::string& root = *written.gopher_root;
   char resolved[PATH_MAX];
   if (::realpath(root.c_str(), resolved) == nullptr) {
     errors.add(scope.where("GopherRoot"),

@@ -1,5 +1,7 @@
 #include "control_process.h"
 
+#include "collage/core_settings.h"
+
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -41,9 +43,7 @@ class ControlProcess {
 
  private:
   const Scope& scope() const { return server_->generation()->server_scope(); }
-  std::string optional_text(std::string_view name) const {
-    return scope().is_set(name) ? scope().text(name) : std::string();
-  }
+  ProcessSettings process() const { return process_settings(scope()); }
   void spawn();
   void reap();
   void maintain();
@@ -102,13 +102,13 @@ int ControlProcess::run() {
   const std::string_view mpm_name = mpm_->name();
   std::copy_n(mpm_name.data(), std::min(mpm_name.size(), sizeof global.mpm - 1), global.mpm);
 
-  pid_file_ = scope().text("PidFile");
+  pid_file_ = process_settings(scope()).pid_file;
   std::string error;
   if (!write_pid_file(pid_file_, error)) {
     COLLAGE_LOG(LogLevel::emerg, "COL-CONTROL-0002", "{}", error);
     return 1;
   }
-  if (::geteuid() == 0 && optional_text("User").empty()) {
+  if (::geteuid() == 0 && !process().user) {
     COLLAGE_LOG(LogLevel::warn, "COL-CONTROL-0003",
                 "children keep root rights: add <User>nobody</User> (or a user of their own, with "
                 "<Group>) so they drop them after binding the ports; the control process stays "
@@ -194,7 +194,7 @@ void ControlProcess::spawn() {
       ::_exit(0);
     }
     std::string error;
-    if (!drop_privileges(optional_text("User"), optional_text("Group"), error)) {
+    if (!drop_privileges(process().user.value_or(""), process().group.value_or(""), error)) {
       COLLAGE_LOG(LogLevel::emerg, "COL-CONTROL-0008", "child cannot start: {}", error);
       ::_exit(1);
     }
@@ -310,7 +310,7 @@ void ControlProcess::begin_stop(bool graceful) {
   COLLAGE_LOG(LogLevel::notice, "COL-CONTROL-0014", "{}: stopping {} child(ren)",
               graceful ? "graceful stop" : "stop", children_.size());
   signal_children(graceful ? SIGWINCH : SIGTERM, false);
-  const auto grace = graceful ? scope().duration("GracefulShutdownTimeout") : 0ms;
+  const auto grace = graceful ? server_settings(scope()).graceful_shutdown_timeout : 0ms;
   kill_at_ = Clock::now() + grace + 5s;
 }
 
@@ -349,13 +349,13 @@ void ControlProcess::restart(bool graceful) {
   }
   // The error log is reopened too (logrotate's postrotate runs collage -k graceful, as with
   // apachectl); a file that cannot be opened leaves the old one in use.
-  const Scope& next = generation->server_scope();
-  if (!error_log().open(next.text("ErrorLog"), error)) {
+  const ServerSettings& next = generation->settings();
+  if (!error_log().open(next.error_log, error)) {
     COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0021", "{}: {}; the error log stays where it was",
                 kind, error);
   }
   LogLevel level = LogLevel::info;
-  if (parse_log_level(next.text("LogLevel"), level)) {
+  if (parse_log_level(next.log_level, level)) {
     error_log().set_level(level);
   }
   ProcessPlan plan = mpm->plan();

@@ -14,6 +14,10 @@
 namespace collage::event {
 namespace {
 
+struct EventConfig {
+  std::uint32_t async_request_worker_factor = 2;
+};
+
 const Directive kDirectives[] = {
     {.name = "AsyncRequestWorkerFactor",
      .type = ArgType::integer,
@@ -23,7 +27,8 @@ const Directive kDirectives[] = {
              "many of its connections have a request in progress (idle keep-alive connections "
              "do not count); a child with no sibling always accepts.",
      .min = 1,
-     .max = 1000},
+     .max = 1000,
+     .field = bind<&EventConfig::async_request_worker_factor>()},
 };
 
 class EventMpm final : public Mpm {
@@ -131,7 +136,7 @@ void register_module(Registry& registry) {
     }
     plan.connection_holds_worker = false;
     return std::make_unique<EventMpm>(
-        plan, static_cast<std::uint32_t>(server.integer("AsyncRequestWorkerFactor")));
+        plan, server.read<EventConfig>(kDirectives).async_request_worker_factor);
   });
 }
 

@@ -11,6 +11,11 @@
 namespace collage::prefork {
 namespace {
 
+struct PreforkConfig {
+  std::uint32_t min_spare_servers = 5;
+  std::uint32_t max_spare_servers = 10;
+};
+
 const Directive kDirectives[] = {
     {.name = "MinSpareServers",
      .type = ArgType::integer,
@@ -18,14 +23,16 @@ const Directive kDirectives[] = {
      .default_value = "2",
      .help = "Below this many idle children, more are started.",
      .min = 0,
-     .max = 20000},
+     .max = 20000,
+     .field = bind<&PreforkConfig::min_spare_servers>()},
     {.name = "MaxSpareServers",
      .type = ArgType::integer,
      .contexts = kServerContext,
      .default_value = "5",
      .help = "Above this many idle children, one is stopped gracefully.",
      .min = 1,
-     .max = 20000},
+     .max = 20000,
+     .field = bind<&PreforkConfig::max_spare_servers>()},
 };
 
 class PreforkMpm final : public Mpm {
@@ -89,8 +96,9 @@ void register_module(Registry& registry) {
                      }
                      plan.threads_per_child = 1;
                      plan.thread_limit = 1;
-                     plan.min_spare = static_cast<std::uint32_t>(server.integer("MinSpareServers"));
-                     plan.max_spare = static_cast<std::uint32_t>(server.integer("MaxSpareServers"));
+                     const auto config = server.read<PreforkConfig>(kDirectives);
+                     plan.min_spare = config.min_spare_servers;
+                     plan.max_spare = config.max_spare_servers;
                      if (plan.max_spare <= plan.min_spare) {
                        plan.max_spare = plan.min_spare + 1;
                      }

@@ -1,5 +1,6 @@
 // The HTTP/1.1 front end module: its directives and its registration.
 
+#include "collage/core_settings.h"
 #include "collage/registry.h"
 #include "http1_connection.h"
 #include "http1_settings.h"
@@ -11,50 +12,59 @@ const Directive kDirectives[] = {
     {.name = "KeepAlive",
      .type = ArgType::flag,
      .default_value = "on",
-     .help = "Keep connections open between requests."},
+     .help = "Keep connections open between requests.",
+     .field = bind<&Settings::keep_alive>()},
     {.name = "KeepAliveTimeout",
      .type = ArgType::duration,
      .default_value = "5s",
      .help = "How long an idle keep-alive connection waits for its next request.",
-     .min = 1},
+     .min = 1,
+     .field = bind<&Settings::keep_alive_timeout>()},
     {.name = "MaxKeepAliveRequests",
      .type = ArgType::integer,
      .default_value = "1000",
-     .help = "Requests served on one connection before it is closed; 0 for no limit."},
+     .help = "Requests served on one connection before it is closed; 0 for no limit.",
+     .field = bind<&Settings::max_keep_alive_requests>()},
     {.name = "RequestHeaderTimeout",
      .type = ArgType::duration,
      .default_value = "20s",
      .help = "Time allowed to receive a whole request head; slower clients get 408 and are closed.",
-     .min = 1},
+     .min = 1,
+     .field = bind<&Settings::header_timeout>()},
     {.name = "SendTimeout",
      .type = ArgType::duration,
      .default_value = "60s",
      .help = "Longest wait for the client to accept more response data.",
-     .min = 1},
+     .min = 1,
+     .field = bind<&Settings::send_timeout>()},
     {.name = "LimitRequestLine",
      .type = ArgType::size,
      .default_value = "8190",
      .help = "Longest request line; 414 beyond it.",
      .min = 64,
-     .max = 1024 * 1024},
+     .max = 1024 * 1024,
+     .field = bind<&Settings::limits, &ParseLimits::max_request_line>()},
     {.name = "LimitRequestFieldSize",
      .type = ArgType::size,
      .default_value = "8190",
      .help = "Longest single header field line; 431 beyond it.",
      .min = 64,
-     .max = 1024 * 1024},
+     .max = 1024 * 1024,
+     .field = bind<&Settings::limits, &ParseLimits::max_field_size>()},
     {.name = "LimitRequestFields",
      .type = ArgType::integer,
      .default_value = "100",
      .help = "Most header fields in one request; 431 beyond it.",
      .min = 1,
-     .max = 10000},
+     .max = 10000,
+     .field = bind<&Settings::limits, &ParseLimits::max_fields>()},
     {.name = "LimitRequestHeaders",
      .type = ArgType::size,
      .default_value = "64k",
      .help = "Largest request head (request line plus all fields); 431 beyond it.",
      .min = 1024,
-     .max = 16 * 1024 * 1024},
+     .max = 16 * 1024 * 1024,
+     .field = bind<&Settings::max_head_size>()},
 };
 
 class Http1Protocol final : public Protocol {
@@ -83,17 +93,8 @@ class Http1Protocol final : public Protocol {
 };
 
 std::unique_ptr<Protocol> make_protocol(const Scope& server, ConfigErrors& errors) {
-  Settings s;
-  s.keep_alive = server.flag("KeepAlive");
-  s.keep_alive_timeout = server.duration("KeepAliveTimeout");
-  s.max_keep_alive_requests = static_cast<std::uint64_t>(server.integer("MaxKeepAliveRequests"));
-  s.header_timeout = server.duration("RequestHeaderTimeout");
-  s.body_timeout = server.duration("RequestBodyTimeout");
-  s.send_timeout = server.duration("SendTimeout");
-  s.limits.max_request_line = server.size("LimitRequestLine");
-  s.limits.max_field_size = server.size("LimitRequestFieldSize");
-  s.limits.max_fields = static_cast<std::size_t>(server.integer("LimitRequestFields"));
-  s.max_head_size = server.size("LimitRequestHeaders");
+  Settings s = server.read<Settings>(kDirectives);
+  s.body_timeout = server_settings(server).request_body_timeout;
   if (s.max_head_size < s.limits.max_request_line) {
     errors.add(server.where("LimitRequestHeaders"),
                "LimitRequestHeaders must be at least LimitRequestLine");

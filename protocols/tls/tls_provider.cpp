@@ -1,5 +1,7 @@
 #include "tls_provider.h"
 
+#include "collage/core_settings.h"
+
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
@@ -70,7 +72,8 @@ int select_host(SSL* ssl, int* /*alert*/, void* arg) {
 }
 
 std::unique_ptr<asio::ssl::context> make_context(const Scope& scope, ConfigErrors& errors) {
-  if (!scope.is_set("TLSCertificateFile") || !scope.is_set("TLSCertificateKeyFile")) {
+  const TlsConfig tls = scope.read<TlsConfig>(tls_directives());
+  if (!tls.certificate_file || !tls.key_file) {
     errors.add(scope.where(), "TLS needs TLSCertificateFile and TLSCertificateKeyFile");
     return nullptr;
   }
@@ -78,7 +81,7 @@ std::unique_ptr<asio::ssl::context> make_context(const Scope& scope, ConfigError
   auto context = std::make_unique<asio::ssl::context>(ctx);
   int min_version = 0;
   int max_version = 0;
-  for (const std::string& word : scope.list("TLSProtocols")) {
+  for (const std::string& word : tls.protocols) {
     const int version = word == "TLSv1.2" ? TLS1_2_VERSION : word == "TLSv1.3" ? TLS1_3_VERSION : 0;
     if (version == 0) {
       errors.add(scope.where("TLSProtocols"),
@@ -95,7 +98,7 @@ std::unique_ptr<asio::ssl::context> make_context(const Scope& scope, ConfigError
   SSL_CTX_set_min_proto_version(ctx, min_version);
   SSL_CTX_set_max_proto_version(ctx, max_version);
   long options = SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION;
-  if (!scope.flag("TLSSessionTickets")) {
+  if (!tls.session_tickets) {
     options |= SSL_OP_NO_TICKET;
   }
   SSL_CTX_set_options(ctx, options);
@@ -103,11 +106,11 @@ std::unique_ptr<asio::ssl::context> make_context(const Scope& scope, ConfigError
   static const unsigned char kSessionContext[] = "collage";
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);  // idle TLS connections hold no buffers
-  if (SSL_CTX_set_cipher_list(ctx, scope.text("TLSCiphers").c_str()) != 1) {
+  if (SSL_CTX_set_cipher_list(ctx, tls.ciphers.c_str()) != 1) {
     errors.add(scope.where("TLSCiphers"), "TLSCiphers: " + openssl_error());
   }
-  const std::string& certificate = scope.text("TLSCertificateFile");
-  const std::string& key = scope.text("TLSCertificateKeyFile");
+  const std::string& certificate = *tls.certificate_file;
+  const std::string& key = *tls.key_file;
   if (SSL_CTX_use_certificate_chain_file(ctx, certificate.c_str()) != 1) {
     errors.add(scope.where("TLSCertificateFile"),
                "cannot load certificate " + certificate + ": " + openssl_error());
@@ -137,9 +140,12 @@ std::unique_ptr<Provider> Provider::build(const ServerConfig& config, ConfigErro
   const Scope& server = *config.scope;
   // The default certificate: the server's, or else the first virtual host that has one.
   const Scope* default_scope = &server;
-  if (!server.is_set("TLSCertificateFile")) {
+  auto has_certificate = [](const Scope& scope) {
+    return scope.read<TlsConfig>(tls_directives()).certificate_file.has_value();
+  };
+  if (!has_certificate(server)) {
     for (const VirtualHostConfig& host : config.virtual_hosts) {
-      if (host.scope->is_set("TLSCertificateFile")) {
+      if (has_certificate(*host.scope)) {
         default_scope = host.scope.get();
         break;
       }
@@ -151,9 +157,8 @@ std::unique_ptr<Provider> Provider::build(const ServerConfig& config, ConfigErro
   }
   for (const VirtualHostConfig& host : config.virtual_hosts) {
     const Scope& scope = *host.scope;
-    const bool own =
-        scope.is_set("TLSCertificateFile") &&
-        scope.where("TLSCertificateFile").line != server.where("TLSCertificateFile").line;
+    // Its own certificate: one set in this virtual host, not inherited from the server.
+    const bool own = scope.set_here("TLSCertificateFile") != nullptr;
     SSL_CTX* ctx = provider->default_context_->native_handle();
     if (own && &scope != default_scope) {
       auto context = make_context(scope, errors);
@@ -164,13 +169,11 @@ std::unique_ptr<Provider> Provider::build(const ServerConfig& config, ConfigErro
       provider->host_contexts_.push_back(std::move(context));
     }
     provider->by_name_.emplace(host.name, ctx);
-    if (scope.is_set("ServerAlias")) {
-      for (std::string alias : scope.list("ServerAlias")) {
-        for (char& c : alias) {
-          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
-        provider->by_name_.emplace(alias, ctx);
+    for (std::string alias : place_settings(scope).server_alias) {
+      for (char& c : alias) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       }
+      provider->by_name_.emplace(alias, ctx);
     }
   }
   SSL_CTX_set_tlsext_servername_callback(provider->default_context_->native_handle(), select_host);

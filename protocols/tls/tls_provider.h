@@ -5,6 +5,8 @@
 #include <asio/ssl.hpp>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,16 @@
 #include "collage/tls.h"
 
 namespace collage::tls {
+
+// The TLS directives of one scope (server or virtual host), as tls_directives() binds them.
+struct TlsConfig {
+  std::optional<std::string> certificate_file;
+  std::optional<std::string> key_file;
+  std::vector<std::string> protocols;
+  std::string ciphers;
+  bool session_tickets = true;
+};
+std::span<const Directive> tls_directives();
 
 class Provider final : public TlsProvider {
  public:

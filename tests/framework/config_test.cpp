@@ -181,6 +181,91 @@ TEST_F(ConfigTest, DuplicateDirectiveDeclarationIsABug) {
   EXPECT_THROW(registry.add("again", kTestDirectives), std::logic_error);
 }
 
+// Configuration as data: each row says which field its value goes to.
+struct Nested {
+  std::uint16_t count = 0;
+};
+struct Bound {
+  bool flag = false;
+  Nested nested;
+  std::uint64_t bytes = 0;
+  std::chrono::seconds wait{0};
+  std::string colour;
+  std::optional<std::vector<std::string>> words;
+  std::optional<std::string> name;
+  int untouched = 42;
+};
+
+const Directive kBound[] = {
+    {.name = "Flag",
+     .type = ArgType::flag,
+     .contexts = kAnyContext,
+     .default_value = "off",
+     .field = bind<&Bound::flag>()},
+    {.name = "Count",
+     .type = ArgType::integer,
+     .contexts = kAnyContext,
+     .default_value = "3",
+     .field = bind<&Bound::nested, &Nested::count>()},
+    {.name = "Bytes",
+     .type = ArgType::size,
+     .contexts = kAnyContext,
+     .default_value = "1k",
+     .field = bind<&Bound::bytes>()},
+    {.name = "Wait",
+     .type = ArgType::duration,
+     .contexts = kServerContext,
+     .default_value = "5s",
+     .field = bind<&Bound::wait>()},
+    {.name = "Colour",
+     .type = ArgType::enumeration,
+     .contexts = kAnyContext,
+     .default_value = "red",
+     .choices = kColours,
+     .field = bind<&Bound::colour>()},
+    {.name = "Words",
+     .type = ArgType::list,
+     .contexts = kAnyContext,
+     .field = bind<&Bound::words>()},
+    {.name = "Name",
+     .type = ArgType::string,
+     .contexts = kLocationContext,
+     .field = bind<&Bound::name>()},
+    {.name = "Other",
+     .type = ArgType::string,
+     .contexts = kAnyContext,
+     .field = bind<&Nested::count>()},  // another struct's: fill<Bound> leaves it alone
+};
+
+TEST(ConfigAsData, FieldsAreFilledFromScopesAndDefaults) {
+  DirectiveRegistry directives;
+  directives.add("bound", kBound);
+  ConfigErrors errors;
+  LoadOptions options;
+  options.use_environment = false;
+  auto config = load_config_text(
+      "<Collage><Count>7</Count><Wait>90s</Wait><Bytes>2m</Bytes>\n"
+      "<Location path=\"/a\"><Flag>on</Flag><Words>x y</Words><Name>n</Name></Location>"
+      "</Collage>",
+      "t.xml", directives, options, errors);
+  ASSERT_TRUE(config) << errors.messages().front();
+  const Bound server = config->scope->read<Bound>(kBound);
+  EXPECT_FALSE(server.flag);
+  EXPECT_EQ(server.nested.count, 7);
+  EXPECT_EQ(server.bytes, 2u * 1024 * 1024);
+  EXPECT_EQ(server.wait, std::chrono::seconds(90));
+  EXPECT_EQ(server.colour, "red");                      // the default
+  EXPECT_EQ(server.words, std::vector<std::string>{});  // a list's default is the empty list
+  EXPECT_FALSE(server.name);
+  EXPECT_EQ(server.untouched, 42);
+  const Scope& a = *config->virtual_hosts.at(0).locations.at(0).scope;
+  const Bound location = a.read<Bound>(kBound);
+  EXPECT_TRUE(location.flag);
+  EXPECT_EQ(location.nested.count, 7);  // inherited
+  EXPECT_EQ(location.words, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(location.name, "n");
+}
+
 TEST(ConfigLoaderTest, ADirectiveGivenTwiceInOneScopeIsAnError) {
   DirectiveRegistry directives;
   static const Directive kTable[] = {{.name = "Colour", .default_value = "red"},

@@ -98,9 +98,23 @@ class StreamingStore final : public Store {
   std::string name_;
 };
 
-const Directive kDirectives[] = {
-    {.name = "Answer", .type = ArgType::string, .contexts = kAnyContext, .default_value = "none"},
+struct TestConfig {
+  std::string answer;
 };
+
+std::string answer_of(const Scope& scope);
+
+const Directive kDirectives[] = {
+    {.name = "Answer",
+     .type = ArgType::string,
+     .contexts = kAnyContext,
+     .default_value = "none",
+     .field = bind<&TestConfig::answer>()},
+};
+
+std::string answer_of(const Scope& scope) {
+  return scope.read<TestConfig>(kDirectives).answer;
+}
 
 FilterRegistration tag_filter(std::string_view name, FilterStage stage, bool on_by_default) {
   FilterRegistration f;
@@ -118,10 +132,10 @@ class MiddleEndTest : public ::testing::Test {
   MiddleEndTest() {
     registry.add_module({"test", ModuleKind::store, "test store"}, kDirectives);
     registry.add_store("name", [](const Scope& scope, ConfigErrors&) -> std::unique_ptr<Store> {
-      return std::make_unique<NameStore>(scope.text("Answer"), MethodSet{Method::get, Method::put});
+      return std::make_unique<NameStore>(answer_of(scope), MethodSet{Method::get, Method::put});
     });
     registry.add_store("stream", [](const Scope& scope, ConfigErrors&) -> std::unique_ptr<Store> {
-      return std::make_unique<StreamingStore>(scope.text("Answer"));
+      return std::make_unique<StreamingStore>(answer_of(scope));
     });
     registry.add_mpm("event", [](const Scope&, ConfigErrors&) { return nullptr; });
     ProtocolRegistration http1;
@@ -487,7 +501,7 @@ class RefuseCheck final : public AccessCheck {
 TEST_F(PipelineTest, AccessChecksRunBeforeTheStore) {
   registry.add_access("refuse",
                       [](const Scope& scope, ConfigErrors&) -> std::unique_ptr<AccessCheck> {
-                        if (scope.text("Answer") != "guarded") {
+                        if (answer_of(scope) != "guarded") {
                           return nullptr;
                         }
                         return std::make_unique<RefuseCheck>(403);
@@ -511,6 +525,12 @@ TEST(HeaderAllowsToken, QValuesAndStar) {
   EXPECT_FALSE(header_allows_token("*, gzip;q=0", "gzip"));
   EXPECT_FALSE(header_allows_token("br, *;q=0", "gzip"));
   EXPECT_FALSE(header_allows_token("gzip;q=x", "gzip"));
+}
+
+TEST(ModuleRegistry, ADirectiveWithoutAFieldIsABug) {
+  static const Directive kLoose[] = {{.name = "Loose", .type = ArgType::flag}};
+  Registry registry;
+  EXPECT_THROW(registry.add_module({"loose", ModuleKind::store, "test"}, kLoose), std::logic_error);
 }
 
 TEST(FilterOrdering, CycleIsRefused) {

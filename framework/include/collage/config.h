@@ -18,6 +18,9 @@ struct ListenConfig {
   // Virtual host for requests that carry no host of their own (Gopher, FTP); empty = default.
   std::string host;
   bool tls = false;  // tls="on": TLS handshake first, then the front end (or one ALPN picks)
+  // The port clients reach this listener at, when port forwarding makes it differ (0: the same);
+  // what generated menus and links give.
+  std::uint16_t public_port = 0;
   SourceLocation where;
 };
 

@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -37,6 +39,87 @@ enum ContextBits : unsigned {
 };
 inline constexpr unsigned kAnyContext = kServerContext | kVirtualHostContext | kLocationContext;
 
+// A parsed value. size → bytes, duration → milliseconds, enumeration/path/string/address → text.
+using DirectiveValue = std::variant<bool, std::int64_t, std::string, std::vector<std::string>>;
+
+// Where a directive's value goes: a typed field of a module's configuration struct. Made with
+// bind<&Config::field>(); Scope::fill() writes every bound field of one struct at once, so a
+// module never looks a value up by name and a misspelt name cannot reach a running server.
+struct FieldBinding {
+  const void* config_type = nullptr;  // which struct (config_type_tag<Config>())
+  void (*assign)(void* config, const DirectiveValue& value) = nullptr;
+};
+
+template <typename Config>
+const void* config_type_tag() {
+  static const char tag = 0;
+  return &tag;
+}
+
+namespace detail {
+
+template <typename T>
+struct is_optional : std::false_type {};
+template <typename T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <typename T>
+struct is_duration : std::false_type {};
+template <typename R, typename P>
+struct is_duration<std::chrono::duration<R, P>> : std::true_type {};
+
+template <typename T>
+void assign_value(T& field, const DirectiveValue& value) {
+  if constexpr (is_optional<T>::value) {
+    typename T::value_type inner{};
+    assign_value(inner, value);
+    field = std::move(inner);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    field = std::get<bool>(value);
+  } else if constexpr (std::is_integral_v<T>) {
+    field = static_cast<T>(std::get<std::int64_t>(value));
+  } else if constexpr (is_duration<T>::value) {
+    field = std::chrono::duration_cast<T>(std::chrono::milliseconds(std::get<std::int64_t>(value)));
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    field = std::get<std::string>(value);
+  } else {
+    static_assert(std::is_same_v<T, std::vector<std::string>>, "unsupported field type");
+    field = std::get<std::vector<std::string>>(value);
+  }
+}
+
+template <typename M>
+struct member_of;
+template <typename C, typename T>
+struct member_of<T C::*> {
+  using config = C;
+  using type = T;
+};
+
+template <auto First, auto... Rest, typename C>
+auto& member_path(C& c) {
+  if constexpr (sizeof...(Rest) == 0) {
+    return c.*First;
+  } else {
+    return member_path<Rest...>(c.*First);
+  }
+}
+
+}  // namespace detail
+
+// bind<&Settings::keep_alive_timeout>(): the directive's value goes to that field; a path of
+// members reaches into nested structs (bind<&Settings::limits, &Limits::max_fields>()). Field
+// types: bool (flag), integral types (integer, size), std::chrono durations (duration),
+// std::string (enumeration, path, string, address), std::vector<std::string> (list), and
+// std::optional of any of them (left empty when the directive is unset and has no default).
+template <auto First, auto... Rest>
+FieldBinding bind() {
+  using Config = typename detail::member_of<decltype(First)>::config;
+  return {config_type_tag<Config>(), [](void* config, const DirectiveValue& value) {
+            detail::assign_value(detail::member_path<First, Rest...>(*static_cast<Config*>(config)),
+                                 value);
+          }};
+}
+
 struct Directive {
   std::string_view name;
   ArgType type = ArgType::string;
@@ -46,10 +129,8 @@ struct Directive {
   std::int64_t min = 0;            // integer/size/duration (in ms) lower bound
   std::int64_t max = std::numeric_limits<std::int64_t>::max();
   std::span<const std::string_view> choices = {};  // enumeration values
+  FieldBinding field = {};                         // where the value goes (bind<&C::f>())
 };
-
-// A parsed value. size → bytes, duration → milliseconds, enumeration/path/string/address → text.
-using DirectiveValue = std::variant<bool, std::int64_t, std::string, std::vector<std::string>>;
 
 // Parses text for directive d; on failure returns false and sets error to a message that names
 // the expected form.
@@ -97,6 +178,20 @@ class Scope {
   // Appends to a list directive, starting from an empty list in this scope.
   void append(const Directive& d, std::vector<std::string> words, SourceLocation where);
 
+  // Writes every field that `table` binds into Config: the value set here or in an enclosing
+  // scope, else the directive's default; fields of unset directives without a default keep
+  // what they had.
+  template <typename Config>
+  void fill(Config& config, std::span<const Directive> table) const {
+    fill_fields(&config, config_type_tag<Config>(), table);
+  }
+  template <typename Config>
+  Config read(std::span<const Directive> table) const {
+    Config config{};
+    fill(config, table);
+    return config;
+  }
+
   bool flag(std::string_view name) const;
   std::int64_t integer(std::string_view name) const;
   std::uint64_t size(std::string_view name) const;
@@ -121,6 +216,7 @@ class Scope {
   };
   const DirectiveValue& lookup(std::string_view name) const;
   const Entry* find(std::string_view name) const;
+  void fill_fields(void* config, const void* type, std::span<const Directive> table) const;
 
   const DirectiveRegistry* registry_;
   const Scope* parent_;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "collage/config.h"
+#include "collage/core_settings.h"
 #include "collage/filter.h"
 #include "collage/log.h"
 #include "collage/protocol.h"
@@ -26,6 +27,7 @@ struct FilterSlot {
 struct Location {
   std::string prefix;  // "/" or "/docs" (no trailing slash except for the root)
   const Scope* scope = nullptr;
+  PlaceSettings place;  // the core directives as they apply here
   std::unique_ptr<Store> store;
   std::vector<FilterSlot> filters;                   // candidates, already in chain order
   std::vector<std::unique_ptr<AccessCheck>> access;  // the access phase, in order
@@ -57,6 +59,8 @@ class Generation {
 
   const ServerConfig& config() const { return *config_; }
   const Scope& server_scope() const { return *config_->scope; }
+  // The core server-wide directives (ErrorLog, AccessLog, timeouts, …).
+  const ServerSettings& settings() const { return settings_; }
   const std::vector<Listener>& listeners() const { return listeners_; }
   const std::vector<VirtualHost>& virtual_hosts() const { return virtual_hosts_; }
   const std::string& mpm_name() const { return mpm_name_; }
@@ -88,6 +92,7 @@ class Generation {
   std::string mpm_name_;
   MethodSet all_methods_;
   std::unique_ptr<AccessLog> access_log_;
+  ServerSettings settings_;
 };
 
 }  // namespace collage

@@ -26,8 +26,8 @@ void append_menu_line(const MenuItem& item, std::string& out);
 // An info ('i') line carrying text only.
 void append_menu_info(std::string_view text, std::string& out);
 
-// The host and port that menus should give for items on this server: GopherServerName and
-// GopherServerPort where set, else the address and port the request arrived at.
+// The host and port that menus should give for items on this server: ServerName where set, else
+// the address the request arrived at; the port it arrived at, or its listener's public_port.
 struct MenuOrigin {
   std::string host;
   std::string port;

@@ -240,7 +240,7 @@ class Loader {
   }
 
   void load_listen(const XMLElement* e, ServerConfig& config) {
-    check_attributes(e, {"protocol", "address", "port", "host", "tls"});
+    check_attributes(e, {"protocol", "address", "port", "host", "tls", "public_port"});
     no_children(e);
     ListenConfig listen;
     listen.where = at(e->GetLineNum());
@@ -268,6 +268,16 @@ class Loader {
       }
     } else {
       listen.port = static_cast<std::uint16_t>(number);
+    }
+    if (const auto public_port = attribute(e, "public_port", false)) {
+      char* public_end = nullptr;
+      const long value = std::strtol(public_port->c_str(), &public_end, 10);
+      if (public_port->empty() || *public_end != '\0' || value < 1 || value > 65535) {
+        errors_.add(listen.where,
+                    "public_port must be a number from 1 to 65535, got '" + *public_port + "'");
+      } else {
+        listen.public_port = static_cast<std::uint16_t>(value);
+      }
     }
     config.listeners.push_back(std::move(listen));
   }

@@ -1,5 +1,7 @@
 #include "core_directives.h"
 
+#include "collage/core_settings.h"
+
 #include <array>
 
 namespace collage {
@@ -13,18 +15,21 @@ const Directive kCoreDirectives[] = {
      .type = ArgType::string,
      .contexts = kServerContext,
      .help = "The multi-processing module that carries connections: event, worker or prefork "
-             "(collage -l lists those compiled in). Required; exactly one."},
+             "(collage -l lists those compiled in). Required; exactly one.",
+     .field = bind<&ServerSettings::mpm>()},
     {.name = "ErrorLog",
      .type = ArgType::string,
      .contexts = kServerContext,
      .default_value = "stderr",
-     .help = "Where the error log goes: stderr or a file path."},
+     .help = "Where the error log goes: stderr or a file path.",
+     .field = bind<&ServerSettings::error_log>()},
     {.name = "LogLevel",
      .type = ArgType::enumeration,
      .contexts = kServerContext,
      .default_value = "info",
      .help = "Least severe error-log level that is written.",
-     .choices = kLogLevels},
+     .choices = kLogLevels,
+     .field = bind<&ServerSettings::log_level>()},
     {.name = "ListenBacklog",
      .type = ArgType::integer,
      .contexts = kServerContext,
@@ -32,35 +37,42 @@ const Directive kCoreDirectives[] = {
      .help = "Connections the kernel queues on each listening socket before they are accepted "
              "(capped by net.core.somaxconn).",
      .min = 1,
-     .max = 65535},
+     .max = 65535,
+     .field = bind<&ServerSettings::listen_backlog>()},
     {.name = "AccessLog",
      .type = ArgType::string,
      .contexts = kServerContext,
      .default_value = "off",
-     .help = "Access log file in Combined Log Format, or off."},
+     .help = "Access log file in Combined Log Format, or off.",
+     .field = bind<&ServerSettings::access_log>()},
     {.name = "ServerAlias",
      .type = ArgType::list,
      .contexts = kVirtualHostContext,
-     .help = "Further host names this virtual host answers to."},
+     .help = "Further host names this virtual host answers to.",
+     .field = bind<&PlaceSettings::server_alias>()},
     {.name = "Store",
      .type = ArgType::string,
      .contexts = kAnyContext,
      .default_value = "files",
-     .help = "The store that answers requests in this location (files, …)."},
+     .help = "The store that answers requests in this location (files, …).",
+     .field = bind<&PlaceSettings::store>()},
     {.name = "Protocols",
      .type = ArgType::list,
      .contexts = kAnyContext,
      .help = "Front ends (http1, h2, ftp, gopher) whose requests this place answers; others get "
-             "403. Unset: all."},
+             "403. Unset: all.",
+     .field = bind<&PlaceSettings::protocols>()},
     {.name = "Filters",
      .type = ArgType::list,
      .contexts = kAnyContext,
-     .help = "Filters to enable here by name; -name turns off one that is on by default."},
+     .help = "Filters to enable here by name; -name turns off one that is on by default.",
+     .field = bind<&PlaceSettings::filters>()},
     {.name = "LimitRequestBody",
      .type = ArgType::size,
      .contexts = kAnyContext,
      .default_value = "1g",
-     .help = "Largest request body accepted (413 beyond it); 0 refuses every body."},
+     .help = "Largest request body accepted (413 beyond it); 0 refuses every body.",
+     .field = bind<&PlaceSettings::limit_request_body>()},
     {.name = "StreamBufferSize",
      .type = ArgType::size,
      .contexts = kAnyContext,
@@ -68,43 +80,49 @@ const Directive kCoreDirectives[] = {
      .help = "Most bytes of a streamed response held at once per request: a front end pulls "
              "the next part only after writing this one, so a slow client slows the producer.",
      .min = 1024,
-     .max = 16 * 1024 * 1024},
+     .max = 16 * 1024 * 1024,
+     .field = bind<&PlaceSettings::stream_buffer_size>()},
     {.name = "FilterBufferLimit",
      .type = ArgType::size,
      .contexts = kAnyContext,
      .default_value = "1m",
      .help = "Most bytes of a streamed body buffered for a filter that must see the whole body "
              "(ranges, gopher menus as HTML); beyond it the filter does what it declares.",
-     .max = 1024LL * 1024 * 1024},
-    {.name = "GopherServerName",
+     .max = 1024LL * 1024 * 1024,
+     .field = bind<&PlaceSettings::filter_buffer_limit>()},
+    {.name = "ServerName",
      .type = ArgType::string,
      .contexts = kAnyContext,
-     .help = "Public host name that generated Gopher menus give for this server (default: the "
-             "address the request came to)."},
-    {.name = "GopherServerPort",
-     .type = ArgType::integer,
-     .contexts = kAnyContext,
-     .help = "Public port that generated Gopher menus give (default: the port the request came "
-             "to).",
-     .min = 1,
-     .max = 65535},
+     .help = "The host name this server gives for itself in what it generates (Gopher menus, "
+             "links); default: the address the request came to.",
+     .field = bind<&PlaceSettings::server_name>()},
     {.name = "RequestBodyTimeout",
      .type = ArgType::duration,
      .contexts = kServerContext,
      .default_value = "60s",
      .help = "Longest wait between two reads of a request body (HTTP/1.1 and HTTP/2).",
-     .min = 1},
+     .min = 1,
+     .field = bind<&ServerSettings::request_body_timeout>()},
     {.name = "GracefulShutdownTimeout",
      .type = ArgType::duration,
      .contexts = kServerContext,
      .default_value = "30s",
-     .help = "How long a stopping server lets running requests finish before closing them."},
+     .help = "How long a stopping server lets running requests finish before closing them.",
+     .field = bind<&ServerSettings::graceful_shutdown_timeout>()},
 };
 
 }  // namespace
 
 std::span<const Directive> core_directives() {
   return kCoreDirectives;
+}
+
+ServerSettings server_settings(const Scope& server) {
+  return server.read<ServerSettings>(kCoreDirectives);
+}
+
+PlaceSettings place_settings(const Scope& scope) {
+  return scope.read<PlaceSettings>(kCoreDirectives);
 }
 
 }  // namespace collage

@@ -242,6 +242,19 @@ const DirectiveValue& Scope::lookup(std::string_view name) const {
   return reg->default_value;
 }
 
+void Scope::fill_fields(void* config, const void* type, std::span<const Directive> table) const {
+  for (const Directive& d : table) {
+    if (d.field.config_type != type || d.field.assign == nullptr) {
+      continue;
+    }
+    if (const Entry* e = find(d.name)) {
+      d.field.assign(config, e->value);
+    } else if (const RegisteredDirective* reg = registry_->find(d.name); reg && reg->has_default) {
+      d.field.assign(config, reg->default_value);
+    }
+  }
+}
+
 bool Scope::flag(std::string_view name) const {
   return std::get<bool>(lookup(name));
 }

@@ -1,5 +1,7 @@
 #include "collage/generation.h"
 
+#include "collage/core_settings.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,9 +16,8 @@ namespace {
 
 // A file the server will create or append to (a log, the pid file): its directory must exist and
 // be writable, or the start fails after `-t` said all is well.
-void check_writable_file(const Scope& server, std::string_view directive, std::string_view off,
-                         ConfigErrors& errors) {
-  const std::string& path = server.text(directive);
+void check_writable_file(const Scope& server, std::string_view directive, const std::string& path,
+                         std::string_view off, ConfigErrors& errors) {
   if (path.empty() || path == off) {
     return;
   }
@@ -43,7 +44,8 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
   std::shared_ptr<Generation> gen(new Generation);
   const Scope& server = *config->scope;
 
-  gen->mpm_name_ = server.is_set("Mpm") ? server.text("Mpm") : std::string();
+  const ServerSettings settings = server_settings(server);
+  gen->mpm_name_ = settings.mpm.value_or(std::string());
   if (!gen->mpm_name_.empty() && registry.mpm(gen->mpm_name_) == nullptr) {
     errors.add(server.where("Mpm"), "unknown MPM '" + gen->mpm_name_ +
                                         "' (collage -l lists the compiled-in ones; others need "
@@ -116,29 +118,29 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
   for (VirtualHostConfig& host_config : config->virtual_hosts) {
     VirtualHost host;
     host.name = host_config.name;
-    if (host_config.scope->is_set("ServerAlias")) {
-      for (std::string alias : host_config.scope->list("ServerAlias")) {
-        std::transform(alias.begin(), alias.end(), alias.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        host.aliases.push_back(std::move(alias));
-      }
+    for (std::string alias : place_settings(*host_config.scope).server_alias) {
+      std::transform(alias.begin(), alias.end(), alias.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      host.aliases.push_back(std::move(alias));
     }
     for (LocationConfig& location_config : host_config.locations) {
       const Scope& scope = *location_config.scope;
       auto location = std::make_unique<Location>();
       location->prefix = location_config.path;
       location->scope = &scope;
-      location->max_body_size = scope.size("LimitRequestBody");
-      location->stream_part_limit = static_cast<std::size_t>(scope.size("StreamBufferSize"));
-      location->filter_buffer_limit = scope.size("FilterBufferLimit");
+      location->place = place_settings(scope);
+      const PlaceSettings& place = location->place;
+      location->max_body_size = place.limit_request_body;
+      location->stream_part_limit = place.stream_buffer_size;
+      location->filter_buffer_limit = place.filter_buffer_limit;
       for (const auto& [name, factory] : registry.access_checks()) {
         if (std::unique_ptr<AccessCheck> check = factory(scope, errors)) {
           location->access.push_back(std::move(check));
         }
       }
-      location->protocols = scope.list("Protocols");
+      location->protocols = place.protocols;
 
-      const std::string& store_name = scope.text("Store");
+      const std::string& store_name = place.store;
       if (const StoreFactory* factory = registry.store(store_name)) {
         location->store = (*factory)(scope, errors);
         if (location->store) {
@@ -151,7 +153,7 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
       // Filters: the defaults, plus those named, minus those named with a leading '-'.
       std::set<std::string, std::less<>> wanted;
       std::set<std::string, std::less<>> unwanted;
-      for (const std::string& name : scope.list("Filters")) {
+      for (const std::string& name : place.filters) {
         const bool remove = !name.empty() && name[0] == '-';
         const std::string bare = remove ? name.substr(1) : name;
         const bool known = std::any_of(registry.filters().begin(), registry.filters().end(),
@@ -181,12 +183,13 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
     gen->virtual_hosts_.push_back(std::move(host));
   }
 
-  if (server.text("AccessLog") != "off") {
+  if (settings.access_log != "off") {
     gen->access_log_ = std::make_unique<AccessLog>();
   }
-  check_writable_file(server, "AccessLog", "off", errors);
-  check_writable_file(server, "ErrorLog", "stderr", errors);
-  check_writable_file(server, "PidFile", "off", errors);
+  gen->settings_ = settings;
+  check_writable_file(server, "AccessLog", settings.access_log, "off", errors);
+  check_writable_file(server, "ErrorLog", settings.error_log, "stderr", errors);
+  check_writable_file(server, "PidFile", process_settings(server).pid_file, "off", errors);
   gen->config_ = std::move(config);
   if (!errors.empty()) {
     return nullptr;
@@ -201,7 +204,7 @@ const Protocol* Generation::protocol(std::string_view name) const {
 
 bool Generation::open_logs(std::string& error) const {
   if (access_log_) {
-    return access_log_->open(server_scope().text("AccessLog"), error);
+    return access_log_->open(settings_.access_log, error);
   }
   return true;
 }

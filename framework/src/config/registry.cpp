@@ -1,5 +1,7 @@
 #include "collage/registry.h"
 
+#include <stdexcept>
+
 #include "core_directives.h"
 #include "process_directives.h"
 
@@ -43,6 +45,13 @@ void Registry::mark_loaded(std::string_view name, const std::string& path) {
 }
 
 void Registry::add_module(const ModuleInfo& info, std::span<const Directive> directives) {
+  for (const Directive& d : directives) {
+    if (d.field.assign == nullptr) {
+      // Configuration is data: every value goes to a typed field, never looked up by name.
+      throw std::logic_error("directive " + std::string(d.name) + " of module " +
+                             std::string(info.name) + " binds no field (.field = bind<&...>())");
+    }
+  }
   modules_.push_back(info);
   directives_.add(info.name, directives);
 }

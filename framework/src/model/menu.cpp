@@ -32,17 +32,24 @@ void append_menu_info(std::string_view text, std::string& out) {
 }
 
 MenuOrigin menu_origin(const RequestContext& ctx) {
-  const Scope& scope = *ctx.location.scope;
   MenuOrigin origin;
-  if (scope.is_set("GopherServerName")) {
-    origin.host = scope.text("GopherServerName");
-  } else if (ctx.request.peer != nullptr) {
-    origin.host = ctx.request.peer->local_address;
+  const PeerInfo* peer = ctx.request.peer;
+  if (const auto& name = ctx.location.place.server_name) {
+    origin.host = *name;
+  } else if (peer != nullptr) {
+    origin.host = peer->local_address;
   }
-  if (scope.is_set("GopherServerPort")) {
-    origin.port = std::to_string(scope.integer("GopherServerPort"));
-  } else if (ctx.request.peer != nullptr) {
-    origin.port = std::to_string(ctx.request.peer->local_port);
+  if (peer != nullptr) {
+    std::uint16_t port = peer->local_port;
+    // A listener reached through port forwarding says which port clients use (public_port).
+    if (ctx.generation != nullptr) {
+      for (const Listener& l : ctx.generation->listeners()) {
+        if (l.config.port == peer->local_port && l.config.public_port != 0) {
+          port = l.config.public_port;
+        }
+      }
+    }
+    origin.port = std::to_string(port);
   }
   return origin;
 }

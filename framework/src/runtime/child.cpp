@@ -177,7 +177,7 @@ void ChildControl::stop(StopMode mode) {
     deadline = std::chrono::steady_clock::now() + 250ms;  // time for a GOAWAY or a last reply
   } else if (mode == StopMode::graceful_stop) {
     deadline = std::chrono::steady_clock::now() +
-               child_.server.generation()->server_scope().duration("GracefulShutdownTimeout");
+               child_.server.generation()->settings().graceful_shutdown_timeout;
   }
   asio::co_spawn(io_, finish_when_idle(deadline), asio::detached);
 }

@@ -31,7 +31,7 @@ void Server::close_listeners() {
 
 bool Server::bind_listeners(const Server* previous) {
   std::vector<bool> taken(previous != nullptr ? previous->bound_.size() : 0, false);
-  const int backlog = static_cast<int>(generation_->server_scope().integer("ListenBacklog"));
+  const int backlog = generation_->settings().listen_backlog;
   for (const Listener& listener : generation_->listeners()) {
     const ListenConfig& config = listener.config;
     std::string error;

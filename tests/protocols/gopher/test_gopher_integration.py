@@ -274,5 +274,54 @@ class RawTextGopherTest(ServerTestCase):
             self.assertEqual(recv_until_closed(s), b".dot\nplain\n")
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PublicNameTest(ServerTestCase):
+    """Menus name the server by ServerName and by the listener's public_port (port forwarding):
+    the name and port clients use, not the ones the server is bound to."""
+
+    GOPHER_PORT = free_port()
+    CONFIG = """
+<Listen protocol="gopher" address="127.0.0.1" port="%d" public_port="70"/>
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<ServerName>gopher.example.org</ServerName>
+<Store>gopher</Store>
+<GopherRoot>{root}</GopherRoot>
+""" % GOPHER_PORT
+
+    @classmethod
+    def prepare_site(cls, root):
+        os.makedirs(os.path.join(root, "sub"))
+        with open(os.path.join(root, "a.txt"), "w") as f:
+            f.write("a\n")
+
+    def test_gopher_menus_give_the_public_name_and_port(self):
+        with connect(self.GOPHER_PORT) as s:
+            s.sendall(b"/\r\n")
+            menu = recv_until_closed(s)
+        self.assertIn(b"0a.txt\t/a.txt\tgopher.example.org\t70\r\n", menu)
+        self.assertIn(b"1sub\t/sub/\tgopher.example.org\t70\r\n", menu)
+
+    def test_the_html_gateway_still_links_them_here(self):
+        result = subprocess.run(["curl", "-sS", self.server.url("/")], capture_output=True,
+                                check=True)
+        self.assertIn(b'href="/a.txt"', result.stdout)
+        self.assertNotIn(b"gopher://", result.stdout)
+
+    def test_a_bad_public_port_is_a_config_error(self):
+        config = os.path.join(self.workdir, "bad.xml")
+        with open(config, "w") as f:
+            f.write('<Collage><Mpm>event</Mpm><Listen protocol="gopher" port="0" '
+                    'public_port="70000"/></Collage>')
+        result = subprocess.run([os.environ["COLLAGE_BINARY"], "-t", "-f", config],
+                                capture_output=True, text=True)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("public_port must be a number from 1 to 65535, got '70000'", result.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -28,11 +28,16 @@
 namespace collage::test_stream {
 namespace {
 
+struct Written {
+  std::string report;
+};
+
 const Directive kDirectives[] = {
     {.name = "TestStreamReport",
      .type = ArgType::path,
      .contexts = kAnyContext,
-     .help = "File each test stream appends its outcome to (tests only)."},
+     .help = "File each test stream appends its outcome to (tests only).",
+     .field = bind<&Written::report>()},
 };
 
 std::uint64_t query_number(std::string_view query, std::string_view key, std::uint64_t fallback) {
@@ -158,8 +163,7 @@ void register_module(Registry& registry) {
   registry.add_module({"teststream", ModuleKind::store, "streamed test bodies (tests only)"},
                       kDirectives);
   registry.add_store("teststream", [](const Scope& scope, ConfigErrors&) -> std::unique_ptr<Store> {
-    return std::make_unique<StreamStore>(
-        scope.is_set("TestStreamReport") ? scope.text("TestStreamReport") : std::string());
+    return std::make_unique<StreamStore>(scope.read<Written>(kDirectives).report);
   });
 }
 
