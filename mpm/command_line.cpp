@@ -7,7 +7,8 @@
 namespace collage {
 
 const char* usage_text() {
-  return "Usage: collage [-f FILE] [-D NAME=VALUE]... [-k SIGNAL | -t | -M | -l | -L | -V | -h]\n"
+  return "Usage: collage [-f FILE] [-D NAME=VALUE]... [-k SIGNAL | -t | -T | -M | -l | -L | -V | "
+         "-h]\n"
          "  -f FILE         configuration file (default /etc/collage/collage.xml)\n"
          "  -D NAME=VALUE   define ${NAME} for the configuration (wins over the environment\n"
          "                  and <Define>); -D NAME alone defines it as 1\n"
@@ -15,6 +16,8 @@ const char* usage_text() {
          "  -k stop|restart|graceful|graceful-stop\n"
          "                  signal the running server named by the PidFile (as httpd -k)\n"
          "  -t              check the configuration and exit: file:line: message per error\n"
+         "  -T              check it, then print it as the server reads it (defines expanded,\n"
+         "                  values as written), as XML that loads back the same\n"
          "  -M              list the modules the configuration uses (compiled in and loaded)\n"
          "  -l              list the compiled-in modules\n"
          "  -L              print the directive reference (Markdown) from the registry\n"
@@ -64,6 +67,8 @@ CommandLine parse_command_line(int argc, char** argv) {
       cl.action = CommandLine::Action::list_loaded;
     } else if (arg == "-t") {
       cl.action = CommandLine::Action::check;
+    } else if (arg == "-T") {
+      cl.action = CommandLine::Action::dump;
     } else if (arg == "-l") {
       cl.action = CommandLine::Action::list_modules;
     } else if (arg == "-L") {

@@ -11,6 +11,7 @@ struct CommandLine {
     serve,
     signal,
     check,
+    dump,
     list_modules,
     list_loaded,
     directives_markdown,

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "collage/structure.h"
+
 namespace collage {
 namespace {
 
@@ -44,6 +46,25 @@ std::string directive_reference_markdown(const Registry& registry) {
       "Value types: *flag* on/off; *size* bytes with optional k, m, g; *duration* with ms, s, m,\n"
       "h (a bare number is seconds); *list* whitespace-separated words, and repeating the\n"
       "element appends.\n";
+  md +=
+      "\n## Structure\n\nElements that shape the file rather than set a value. Attributes are "
+      "written `name=\"value\"`.\n";
+  for (const ElementSpec& e : structural_elements()) {
+    md += fmt::format("\n### `<{}>`\n\n{} Allowed at {}{}.\n\n", e.name, e.help,
+                      contexts_text(e.contexts),
+                      e.has_children ? "; holds directives" : "; empty element");
+    md += "| Attribute | Type | Required | Default | Description |\n";
+    md += "| --- | --- | --- | --- | --- |\n";
+    for (const AttributeSpec& a : e.attributes) {
+      std::string type(arg_type_name(a.type));
+      if (a.type == ArgType::integer && a.max != std::numeric_limits<std::int64_t>::max()) {
+        type += fmt::format(" ({}–{})", a.min, a.max);
+      }
+      md +=
+          fmt::format("| `{}` | {} | {} | {} | {} |\n", a.name, type, a.required ? "yes" : "no",
+                      a.default_value.empty() ? "—" : fmt::format("`{}`", a.default_value), a.help);
+    }
+  }
   std::string_view module;
   for (const RegisteredDirective* reg : registry.directives().sorted()) {
     if (reg->module != module) {

@@ -20,6 +20,7 @@
 #include "collage/module_loader.h"
 #include "collage/registry.h"
 #include "collage/server.h"
+#include "collage/structure.h"
 #include "command_line.h"
 #include "control/control_process.h"
 #include "control/signal_command.h"
@@ -188,6 +189,11 @@ int main(int argc, char** argv) {
   }
   switch (cl.action) {
     case CommandLine::Action::check: std::fprintf(stderr, "Syntax OK\n"); return 0;
+    case CommandLine::Action::dump:
+      std::fprintf(stderr, "Syntax OK\n");
+      fmt::print("{}",
+                 collage::write_effective_config(generation->config(), registry.directives()));
+      return 0;
     case CommandLine::Action::list_loaded:
       fmt::print("Loaded modules (MPM: {}):\n", generation->mpm_name());
       print_modules(registry, true);

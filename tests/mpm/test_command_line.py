@@ -89,6 +89,51 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("Syntax OK", result.stderr)
 
+    def test_effective_configuration_is_written_back_exactly(self):
+        # -T prints what the server reads: defines expanded, values as written (units kept),
+        # and the output loads back to the same output.
+        path = self.write_config("""\
+            <Collage>
+              <Define name="PORT" value="0"/>
+              <Mpm>event</Mpm>
+              <Listen protocol="http1" address="127.0.0.1" port="${PORT}" public_port="8080"/>
+              <StreamBufferSize>64k</StreamBufferSize>
+              <KeepAliveTimeout>1500ms</KeepAliveTimeout>
+              <DocumentRoot>/tmp</DocumentRoot>
+              <Filters>-ranges</Filters>
+              <Filters>gopher-html</Filters>
+              <Location path="/a &amp; b"><AllowFrom>127.0.0.0/8</AllowFrom></Location>
+              <VirtualHost name="Example.org">
+                <ServerAlias>www.example.org</ServerAlias>
+                <Location path="/x/"><LimitRequestBody>10m</LimitRequestBody></Location>
+              </VirtualHost>
+            </Collage>""")
+        first = run("-T", "-f", path)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        out = first.stdout
+        self.assertIn('<Listen protocol="http1" address="127.0.0.1" port="0" public_port="8080"/>',
+                      out)
+        self.assertIn("<StreamBufferSize>64k</StreamBufferSize>", out)
+        self.assertIn("<KeepAliveTimeout>1500ms</KeepAliveTimeout>", out)
+        self.assertIn("<Filters>-ranges gopher-html</Filters>", out)
+        self.assertIn('<Location path="/a &amp; b">', out)
+        self.assertIn('<VirtualHost name="example.org">', out)
+        self.assertIn('<Location path="/x">', out)
+        self.assertIn("<!-- ${PORT} = 0 -->", out)
+        again = self.write_config(out)
+        second = run("-T", "-f", again)
+        self.assertEqual(second.returncode, 0, second.stderr)
+        # Comments name the file read and the defines used (expanded already, so gone the second
+        # time); everything else is the same.
+        strip = lambda text: [line for line in text.splitlines() if "<!--" not in line]
+        self.assertEqual(strip(second.stdout), strip(out))
+
+    def test_reference_lists_the_structural_elements(self):
+        reference = run("-L").stdout
+        for element in ("<Listen>", "<VirtualHost>", "<Location>", "<LoadModule>", "<Define>"):
+            self.assertIn("### `%s`" % element, reference)
+        self.assertIn("| `public_port` | integer (1–65535) | no |", reference)
+
     def test_defines_come_from_d_then_environment_then_define(self):
         path = self.write_config("""\
             <Collage>

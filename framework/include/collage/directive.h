@@ -174,9 +174,14 @@ class Scope {
   Scope(const DirectiveRegistry& registry, const Scope* parent, SourceLocation where)
       : registry_(&registry), parent_(parent), where_(std::move(where)) {}
 
-  void set(const Directive& d, DirectiveValue value, SourceLocation where);
+  // `text` is the value as written (after ${NAME} expansion), kept so the configuration can be
+  // written back out exactly, units and all.
+  void set(const Directive& d, DirectiveValue value, SourceLocation where, std::string text = {});
   // Appends to a list directive, starting from an empty list in this scope.
   void append(const Directive& d, std::vector<std::string> words, SourceLocation where);
+  // The text of a directive set in this very scope, or null.
+  const std::string* written_here(std::string_view name) const;
+  bool empty_here() const { return values_.empty(); }
 
   // Writes every field that `table` binds into Config: the value set here or in an enclosing
   // scope, else the directive's default; fields of unset directives without a default keep
@@ -213,6 +218,7 @@ class Scope {
   struct Entry {
     DirectiveValue value;
     SourceLocation where;
+    std::string text;
   };
   const DirectiveValue& lookup(std::string_view name) const;
   const Entry* find(std::string_view name) const;

@@ -11,6 +11,7 @@
 #include "collage/config.h"
 #include "collage/listen_address.h"
 #include "collage/metadata.h"
+#include "collage/structure.h"
 
 namespace collage {
 namespace {
@@ -140,7 +141,7 @@ class Loader {
   SourceLocation at(int line) const { return SourceLocation{name_, line}; }
 
   void load_module_element(const XMLElement* e, ServerConfig& config) {
-    check_attributes(e, {"name", "path"});
+    check_attributes(e);
     no_children(e);
     const std::optional<std::string> name = attribute(e, "name", true);
     const std::optional<std::string> path = attribute(e, "path", true);
@@ -152,7 +153,7 @@ class Loader {
   void collect_defines(const XMLElement* root) {
     for (const XMLElement* e = root->FirstChildElement("Define"); e;
          e = e->NextSiblingElement("Define")) {
-      check_attributes(e, {"name", "value"});
+      check_attributes(e);
       const char* name = e->Attribute("name");
       const char* value = e->Attribute("value");
       if (name == nullptr || value == nullptr) {
@@ -214,6 +215,21 @@ class Loader {
     return out;
   }
 
+  // Attributes of a structural element, as its row in structure.cpp declares them.
+  void check_attributes(const XMLElement* e) {
+    const ElementSpec* spec = find_structural_element(e->Name());
+    for (const XMLAttribute* a = e->FirstAttribute(); a; a = a->Next()) {
+      bool ok = false;
+      for (const AttributeSpec& allowed : spec->attributes) {
+        ok = ok || allowed.name == a->Name();
+      }
+      if (!ok) {
+        errors_.add(at(e->GetLineNum()),
+                    "unknown attribute '" + std::string(a->Name()) + "' on <" + e->Name() + ">");
+      }
+    }
+  }
+
   void check_attributes(const XMLElement* e, std::initializer_list<std::string_view> allowed) {
     for (const XMLAttribute* a = e->FirstAttribute(); a; a = a->Next()) {
       bool ok = false;
@@ -240,7 +256,7 @@ class Loader {
   }
 
   void load_listen(const XMLElement* e, ServerConfig& config) {
-    check_attributes(e, {"protocol", "address", "port", "host", "tls", "public_port"});
+    check_attributes(e);
     no_children(e);
     ListenConfig listen;
     listen.where = at(e->GetLineNum());
@@ -283,7 +299,7 @@ class Loader {
   }
 
   void load_virtual_host(const XMLElement* e, ServerConfig& config) {
-    check_attributes(e, {"name"});
+    check_attributes(e);
     VirtualHostConfig host;
     host.name = attribute(e, "name", true).value_or("");
     for (char& c : host.name) {
@@ -308,7 +324,7 @@ class Loader {
   }
 
   void load_location(const XMLElement* e, VirtualHostConfig& host) {
-    check_attributes(e, {"path"});
+    check_attributes(e);
     LocationConfig location;
     location.path = attribute(e, "path", true).value_or("/");
     if (location.path.empty() || location.path.front() != '/') {
@@ -359,8 +375,7 @@ class Loader {
   void load_directive(const XMLElement* e, Scope& scope, unsigned context) {
     const std::string_view name = e->Name();
     const SourceLocation where = at(e->GetLineNum());
-    if (name == "Listen" || name == "VirtualHost" || name == "Location" || name == "Define" ||
-        name == "LoadModule") {
+    if (find_structural_element(name) != nullptr) {
       errors_.add(where, "<" + std::string(name) + "> is not allowed inside " +
                              std::string(context_name(context)));
       return;
@@ -398,7 +413,7 @@ class Loader {
     if (d.type == ArgType::list) {
       scope.append(d, std::get<std::vector<std::string>>(std::move(value)), where);
     } else {
-      scope.set(d, std::move(value), where);
+      scope.set(d, std::move(value), where, text);
     }
   }
 

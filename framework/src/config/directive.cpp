@@ -203,15 +203,31 @@ bool parse_directive_value(const Directive& d, std::string_view raw, DirectiveVa
   return false;
 }
 
-void Scope::set(const Directive& d, DirectiveValue value, SourceLocation where) {
-  values_.insert_or_assign(std::string(d.name), Entry{std::move(value), std::move(where)});
+void Scope::set(const Directive& d, DirectiveValue value, SourceLocation where, std::string text) {
+  values_.insert_or_assign(std::string(d.name),
+                           Entry{std::move(value), std::move(where), std::move(text)});
+}
+
+const std::string* Scope::written_here(std::string_view name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? nullptr : &it->second.text;
 }
 
 void Scope::append(const Directive& d, std::vector<std::string> words, SourceLocation where) {
+  std::string text;
+  for (const std::string& word : words) {
+    text += text.empty() ? "" : " ";
+    text += word;
+  }
   auto it = values_.find(d.name);
   if (it == values_.end()) {
-    values_.emplace(std::string(d.name), Entry{std::move(words), std::move(where)});
+    values_.emplace(std::string(d.name),
+                    Entry{std::move(words), std::move(where), std::move(text)});
     return;
+  }
+  if (!text.empty()) {
+    it->second.text += it->second.text.empty() ? "" : " ";
+    it->second.text += text;
   }
   auto& list = std::get<std::vector<std::string>>(it->second.value);
   list.insert(list.end(), std::make_move_iterator(words.begin()),

@@ -1,0 +1,180 @@
+#include "collage/structure.h"
+
+#include <fmt/format.h>
+
+namespace collage {
+namespace {
+
+const AttributeSpec kListenAttributes[] = {
+    {.name = "protocol",
+     .required = true,
+     .help = "The front end on this socket: http1, h2, ftp, gopher (collage -l lists them)."},
+    {.name = "address",
+     .type = ArgType::address,
+     .default_value = "0.0.0.0",
+     .help = "IP address or host name to bind; a name binds every address it resolves to."},
+    {.name = "port",
+     .type = ArgType::integer,
+     .required = true,
+     .help = "TCP port; 0 lets the kernel pick one (the bound port is logged).",
+     .min = 0,
+     .max = 65535},
+    {.name = "host",
+     .help = "Virtual host for requests that carry no host name of their own (Gopher, FTP)."},
+    {.name = "tls",
+     .type = ArgType::flag,
+     .default_value = "off",
+     .help = "on: a TLS handshake first, then the front end (or the one ALPN picks)."},
+    {.name = "public_port",
+     .type = ArgType::integer,
+     .help = "The port clients reach this listener at when port forwarding makes it differ; "
+             "what generated menus and links give.",
+     .min = 1,
+     .max = 65535},
+};
+
+const AttributeSpec kVirtualHostAttributes[] = {
+    {.name = "name",
+     .required = true,
+     .help = "Host name this virtual host answers (ServerAlias adds more); * for any."},
+};
+
+const AttributeSpec kLocationAttributes[] = {
+    {.name = "path",
+     .required = true,
+     .help = "URL prefix, matched on whole path segments; the longest match wins."},
+};
+
+const AttributeSpec kLoadModuleAttributes[] = {
+    {.name = "name", .required = true, .help = "The module's name (collage -M lists loaded ones)."},
+    {.name = "path", .type = ArgType::path, .required = true, .help = "The shared object."},
+};
+
+const AttributeSpec kDefineAttributes[] = {
+    {.name = "name", .required = true, .help = "Variable name, used as ${name} in any value."},
+    {.name = "value",
+     .required = true,
+     .help = "Its value; -D NAME=VALUE and the environment take precedence."},
+};
+
+const ElementSpec kElements[] = {
+    {.name = "Listen",
+     .help = "A listening socket and the front end that serves it.",
+     .attributes = kListenAttributes},
+    {.name = "VirtualHost",
+     .help = "Directives and locations for one host name.",
+     .attributes = kVirtualHostAttributes,
+     .has_children = true},
+    {.name = "Location",
+     .contexts = kServerContext | kVirtualHostContext,
+     .help = "Directives for a URL prefix (and every protocol's paths below it).",
+     .attributes = kLocationAttributes,
+     .has_children = true},
+    {.name = "LoadModule",
+     .help = "Loads a module built as a shared object before the rest of the file is read.",
+     .attributes = kLoadModuleAttributes},
+    {.name = "Define",
+     .help = "A variable for ${NAME} substitution.",
+     .attributes = kDefineAttributes},
+};
+
+// XML-escaped text for element content and attribute values.
+std::string escaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+void write_scope(const Scope& scope, const DirectiveRegistry& registry, std::string_view indent,
+                 std::string& out) {
+  for (const RegisteredDirective* reg : registry.sorted()) {
+    const std::string_view name = reg->directive->name;
+    if (const std::string* text = scope.written_here(name)) {
+      fmt::format_to(std::back_inserter(out), "{}<{}>{}</{}>\n", indent, name, escaped(*text),
+                     name);
+    }
+  }
+}
+
+void write_location(const LocationConfig& location, const DirectiveRegistry& registry,
+                    std::string_view indent, std::string& out) {
+  std::string body;
+  write_scope(*location.scope, registry, std::string(indent) + "  ", body);
+  if (body.empty() && location.path == "/") {
+    return;  // the implicit root location
+  }
+  fmt::format_to(std::back_inserter(out), "{}<Location path=\"{}\">\n{}{}</Location>\n", indent,
+                 escaped(location.path), body, indent);
+}
+
+}  // namespace
+
+std::span<const ElementSpec> structural_elements() {
+  return kElements;
+}
+
+const ElementSpec* find_structural_element(std::string_view name) {
+  for (const ElementSpec& e : kElements) {
+    if (e.name == name) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+std::string write_effective_config(const ServerConfig& config, const DirectiveRegistry& registry) {
+  std::string out = "<?xml version=\"1.0\"?>\n";
+  fmt::format_to(std::back_inserter(out), "<!-- {} as the server reads it (collage -T) -->\n",
+                 escaped(config.file));
+  out += "<Collage>\n";
+  for (const auto& [name, value] : config.defines) {
+    fmt::format_to(std::back_inserter(out), "  <!-- ${{{}}} = {} -->\n", escaped(name),
+                   escaped(value));
+  }
+  for (const ModuleToLoad& m : config.modules) {
+    fmt::format_to(std::back_inserter(out), "  <LoadModule name=\"{}\" path=\"{}\"/>\n",
+                   escaped(m.name), escaped(m.path));
+  }
+  for (const ListenConfig& l : config.listeners) {
+    fmt::format_to(std::back_inserter(out), "  <Listen protocol=\"{}\" address=\"{}\" port=\"{}\"",
+                   escaped(l.protocol), escaped(l.address), l.port);
+    if (!l.host.empty()) {
+      fmt::format_to(std::back_inserter(out), " host=\"{}\"", escaped(l.host));
+    }
+    if (l.tls) {
+      out += " tls=\"on\"";
+    }
+    if (l.public_port != 0) {
+      fmt::format_to(std::back_inserter(out), " public_port=\"{}\"", l.public_port);
+    }
+    out += "/>\n";
+  }
+  write_scope(*config.scope, registry, "  ", out);
+  for (const VirtualHostConfig& host : config.virtual_hosts) {
+    if (host.name == "*" && host.scope->empty_here()) {
+      // Locations written outside any <VirtualHost>.
+      for (const LocationConfig& location : host.locations) {
+        write_location(location, registry, "  ", out);
+      }
+      continue;
+    }
+    fmt::format_to(std::back_inserter(out), "  <VirtualHost name=\"{}\">\n", escaped(host.name));
+    write_scope(*host.scope, registry, "    ", out);
+    for (const LocationConfig& location : host.locations) {
+      write_location(location, registry, "    ", out);
+    }
+    out += "  </VirtualHost>\n";
+  }
+  out += "</Collage>\n";
+  return out;
+}
+
+}  // namespace collage
