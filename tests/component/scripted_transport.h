@@ -1,0 +1,53 @@
+#pragma once
+// The component tier's transport: a connection with no socket traffic. The client's bytes are a
+// script of chunks given up front (each read returns at most one chunk); what the front end
+// writes is collected. Faults: the Nth read fails (a reset), the Nth write fails (the peer went
+// away), or the script ends in a reset instead of a clean end.
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "collage/transport.h"
+
+namespace collage::testing {
+
+// What happened on the wire; outlives the transport, which the front end destroys at the end.
+struct WireRecord {
+  std::string output;
+  int reads = 0;
+  int writes = 0;
+};
+
+class ScriptedTransport final : public Transport {
+ public:
+  ScriptedTransport(asio::io_context& io, std::deque<std::string> input,
+                    std::shared_ptr<WireRecord> record);
+
+  int fail_read_at = 0;   // 1-based; 0: never
+  int fail_write_at = 0;  // 1-based; 0: never
+  bool end_with_reset = false;
+
+  asio::ip::tcp::socket& socket() override { return socket_; }
+  Task<std::pair<asio::error_code, std::size_t>> read_some(asio::mutable_buffer into) override;
+  Task<asio::error_code> wait_readable() override;
+  Task<WireResult> write(std::string_view data, bool more) override;
+  Task<WireResult> write_file(const Bucket& file_bucket) override;
+  void try_send_now(std::string_view data) override { record_->output += data; }
+  void shutdown_send() override { send_shut_ = true; }
+  Task<void> close_gracefully(std::chrono::milliseconds) override {
+    close();
+    co_return;
+  }
+
+ private:
+  bool broken() const { return !socket_.is_open(); }
+
+  asio::ip::tcp::socket socket_;  // opened but never connected: options and close() work
+  std::deque<std::string> input_;
+  std::shared_ptr<WireRecord> record_;
+  bool send_shut_ = false;
+  bool write_failed_ = false;
+};
+
+}  // namespace collage::testing
