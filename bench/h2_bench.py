@@ -67,8 +67,22 @@ def collage(d, port, tls):
   <DocumentRoot>%s/www</DocumentRoot>
 </Collage>
 """ % (port, "on" if tls else "off", d, d, d))
-    return start([os.path.join(REPO, "build", "mpm", "collage"), "-f",
+    return start([COLLAGE_BINARY or os.path.join(REPO, "build", "mpm", "collage"), "-f",
                   os.path.join(d, "collage.xml")], port)
+
+
+COLLAGE_BINARY = None  # set for the "collage-before" run
+
+
+def collage_before(binary):
+    def starter(d, port, tls):
+        global COLLAGE_BINARY
+        COLLAGE_BINARY = binary
+        try:
+            return collage(d, port, tls)
+        finally:
+            COLLAGE_BINARY = None
+    return starter
 
 
 def h2o(d, port, tls):
@@ -134,6 +148,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--collage-before", metavar="BINARY",
+                        help="another collage binary, shown as collage-before")
     args = parser.parse_args()
     ensure_tools()
     d = tempfile.mkdtemp(prefix="collage-h2-bench-")
@@ -144,6 +160,8 @@ def main():
                     "-subj", "/CN=localhost", "-keyout", os.path.join(d, "key.pem"), "-out",
                     os.path.join(d, "cert.pem")], check=True, capture_output=True)
     servers = [("h2o", h2o), ("nginx", nginx), ("collage", collage)]
+    if args.collage_before:
+        servers.append(("collage-before", collage_before(args.collage_before)))
     workloads = [("h2c, 1 KiB, 50 conns x 10 streams", False),
                  ("TLS h2, 1 KiB, 50 conns x 10 streams", True)]
     results = {}

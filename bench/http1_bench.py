@@ -67,7 +67,7 @@ class Server:
             self.process.kill()
 
 
-def start_collage(workdir, docroot, port):
+def start_collage(workdir, docroot, port, binary=None, name="collage"):
     config = os.path.join(workdir, "collage.xml")
     with open(config, "w") as f:
         f.write("""<Collage>
@@ -85,8 +85,8 @@ def start_collage(workdir, docroot, port):
   <DocumentRoot>%s</DocumentRoot>
 </Collage>
 """ % (port, docroot))
-    binary = os.path.join(REPO, "build", "mpm", "collage")
-    return Server("collage", [binary, "-f", config], port)
+    binary = binary or os.path.join(REPO, "build", "mpm", "collage")
+    return Server(name, [binary, "-f", config], port)
 
 
 def start_nginx(workdir, docroot, port):
@@ -170,6 +170,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--servers", default="nginx,apache-event,h2o,lighttpd,collage",
+                        help="comma-separated subset to run (nginx is the baseline)")
+    parser.add_argument("--collage-before", metavar="BINARY",
+                        help="another collage binary (e.g. an older commit's build), shown as "
+                             "collage-before, for before/after comparisons in one run")
     args = parser.parse_args()
     ensure_tools()
     workdir = tempfile.mkdtemp(prefix="collage-bench-")
@@ -181,6 +186,13 @@ def main():
             f.write(os.urandom(size))
     starters = [("nginx", start_nginx), ("apache-event", start_apache), ("h2o", start_h2o),
                 ("lighttpd", start_lighttpd), ("collage", start_collage)]
+    wanted = args.servers.split(",")
+    starters = [(n, s) for n, s in starters if n in wanted or n == "nginx"]
+    if args.collage_before:
+        before_config = os.path.join(workdir, "before")
+        os.makedirs(before_config)
+        starters.append(("collage-before", lambda _w, root, port: start_collage(
+            before_config, root, port, args.collage_before, "collage-before")))
     results = {}  # (workload, server) -> list of (rps, cpu_us_per_request)
     memory = {}  # server -> list of (RSS KiB at rest, RSS KiB under MEMORY load)
     try:

@@ -296,16 +296,13 @@ void Connection::log_access(std::string_view selector, int status, std::uint64_t
   if (context_.score != nullptr) {
     context_.score->finish_request(bytes);
   }
-  AccessLog* log = context_.generation->access_log();
-  if (log == nullptr) {
+  if (!context_.generation->logs_requests()) {
     return;
   }
   std::string request_line = "GOPHER ";
   request_line += selector;
-  append_access_line(
-      *log,
-      AccessRecord{
-          .client = peer_.address, .request_line = request_line, .status = status, .bytes = bytes});
+  context_.generation->log_request(AccessRecord{
+      .client = peer_.address, .request_line = request_line, .status = status, .bytes = bytes});
 }
 
 }  // namespace collage::gopher_protocol

@@ -615,17 +615,17 @@ Task<void> Connection::linger_close() {
 }
 
 void Connection::log_access(std::uint64_t body_bytes) {
-  AccessLog* log = context_.generation->access_log();
-  if (log == nullptr) {
+  if (!context_.generation->logs_requests()) {
     return;
   }
-  append_access_line(*log, AccessRecord{.client = peer_.address,
-                                        .user = state_->request.user,
-                                        .request_line = state_->head.request_line,
-                                        .status = state_->entity.status,
-                                        .bytes = body_bytes,
-                                        .referer = state_->request.headers.get("Referer"),
-                                        .user_agent = state_->request.headers.get("User-Agent")});
+  context_.generation->log_request(
+      AccessRecord{.client = peer_.address,
+                   .user = state_->request.user,
+                   .request_line = state_->head.request_line,
+                   .status = state_->entity.status,
+                   .bytes = body_bytes,
+                   .referer = state_->request.headers.get("Referer"),
+                   .user_agent = state_->request.headers.get("User-Agent")});
 }
 
 }  // namespace collage::http1

@@ -479,8 +479,7 @@ void Connection::finish_unread_body(Stream& s) {
 }
 
 void Connection::log_access(const Stream& s) {
-  AccessLog* log = context_.generation->access_log();
-  if (log == nullptr) {
+  if (!context_.generation->logs_requests()) {
     return;
   }
   thread_local std::string request_line;
@@ -489,13 +488,13 @@ void Connection::log_access(const Stream& s) {
   request_line += ' ';
   request_line += s.path;
   request_line += " HTTP/2.0";
-  append_access_line(*log, AccessRecord{.client = peer_.address,
-                                        .user = s.request.user,
-                                        .request_line = request_line,
-                                        .status = s.entity.status,
-                                        .bytes = s.body_bytes_sent,
-                                        .referer = s.request.headers.get("referer"),
-                                        .user_agent = s.request.headers.get("user-agent")});
+  context_.generation->log_request(AccessRecord{.client = peer_.address,
+                                                .user = s.request.user,
+                                                .request_line = request_line,
+                                                .status = s.entity.status,
+                                                .bytes = s.body_bytes_sent,
+                                                .referer = s.request.headers.get("referer"),
+                                                .user_agent = s.request.headers.get("user-agent")});
 }
 
 }  // namespace collage::http2

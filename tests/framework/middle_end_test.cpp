@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <asio/io_context.hpp>
+#include <map>
 #include <optional>
 
 #include "collage/config.h"
@@ -513,6 +514,84 @@ TEST_F(PipelineTest, AccessChecksRunBeforeTheStore) {
   EXPECT_EQ(run(*gen, "/g", {}, &body).status, 403);
   EXPECT_EQ(run(*gen, "/g", {{"Pass", "1"}}, &body).status, 200);
   EXPECT_EQ(body, "guarded");
+}
+
+// A cache provider for the test: keeps ready bodies by path; counts what the store produced.
+struct CacheCounts {
+  int stored = 0;
+  int hits = 0;
+};
+CacheCounts cache_counts;
+
+class MapCache final : public CacheProvider {
+ public:
+  Task<bool> lookup(RequestContext& ctx, Entity& out) const override {
+    auto it = entries_.find(ctx.request.path);
+    if (it == entries_.end()) {
+      co_return false;
+    }
+    ++cache_counts.hits;
+    out.set_body(it->second, "text/plain");
+    co_return true;
+  }
+  Task<void> store(RequestContext& ctx, Entity& entity) const override {
+    std::string text;
+    if (entity.stream == nullptr && entity.body.copy_to(text)) {
+      entries_[ctx.request.path] = text;
+      ++cache_counts.stored;
+    }
+    co_return;
+  }
+
+ private:
+  mutable std::map<std::string, std::string> entries_;  // a test: one thread
+};
+
+TEST_F(MiddleEndTest, CachePhasesSitAroundTheStore) {
+  registry.add_cache(
+      "map", [](const Scope& scope, ConfigErrors&) -> std::unique_ptr<CacheProvider> {
+        return answer_of(scope) == "cache me" ? std::make_unique<MapCache>() : nullptr;
+      });
+  auto gen = build(R"(<Listen protocol="http1" port="0"/><Answer>cache me</Answer>
+    <Location path="/plain"><Answer>not cached</Answer></Location>)");
+  ASSERT_TRUE(gen);
+  cache_counts = {};
+  EXPECT_EQ(answer(*gen, "", "/"), "cache me");
+  EXPECT_EQ(cache_counts.stored, 1);
+  EXPECT_EQ(cache_counts.hits, 0);
+  EXPECT_EQ(answer(*gen, "", "/"), "cache me");  // from the cache: the store was not asked
+  EXPECT_EQ(cache_counts.stored, 1);
+  EXPECT_EQ(cache_counts.hits, 1);
+  int status = 0;
+  EXPECT_EQ(answer(*gen, "", "/", Method::get, &status, 6), "me");  // offset after a hit too
+  EXPECT_EQ(cache_counts.hits, 2);
+  EXPECT_EQ(answer(*gen, "", "/plain"), "not cached");
+  EXPECT_EQ(cache_counts.stored, 1);  // no provider in that location
+}
+
+// The log phase: every logger the generation built gets each record.
+struct LoggedLines {
+  std::vector<std::string> lines;
+};
+LoggedLines logged;
+
+class ListLogger final : public RequestLogger {
+ public:
+  void log(const AccessRecord& record) override {
+    logged.lines.push_back(std::string(record.request_line) + " " + std::to_string(record.status));
+  }
+};
+
+TEST_F(MiddleEndTest, LoggersAreModulesOfTheLogPhase) {
+  registry.add_logger("list", [](const Scope&, ConfigErrors&) -> std::unique_ptr<RequestLogger> {
+    return std::make_unique<ListLogger>();
+  });
+  auto gen = build(R"(<Listen protocol="http1" port="0"/>)");
+  ASSERT_TRUE(gen);
+  logged = {};
+  EXPECT_TRUE(gen->logs_requests());  // AccessLog is off; the test logger is on
+  gen->log_request(AccessRecord{.request_line = "GET / HTTP/1.1", .status = 200});
+  EXPECT_EQ(logged.lines, std::vector<std::string>{"GET / HTTP/1.1 200"});
 }
 
 TEST(HeaderAllowsToken, QValuesAndStar) {

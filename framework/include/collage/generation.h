@@ -29,11 +29,12 @@ struct Location {
   const Scope* scope = nullptr;
   PlaceSettings place;  // the core directives as they apply here
   std::unique_ptr<Store> store;
-  std::vector<FilterSlot> filters;                   // candidates, already in chain order
-  std::vector<std::unique_ptr<AccessCheck>> access;  // the access phase, in order
-  std::uint64_t max_body_size = 0;                   // LimitRequestBody
-  std::size_t stream_part_limit = 64 * 1024;         // StreamBufferSize
-  std::uint64_t filter_buffer_limit = 1024 * 1024;   // FilterBufferLimit
+  std::vector<FilterSlot> filters;                     // candidates, already in chain order
+  std::vector<std::unique_ptr<AccessCheck>> access;    // the access phase, in order
+  std::vector<std::unique_ptr<CacheProvider>> caches;  // the cache phases, in order
+  std::uint64_t max_body_size = 0;                     // LimitRequestBody
+  std::size_t stream_part_limit = 64 * 1024;           // StreamBufferSize
+  std::uint64_t filter_buffer_limit = 1024 * 1024;     // FilterBufferLimit
   std::vector<std::string> protocols;  // front ends allowed here; empty = all (Protocols)
 };
 
@@ -79,7 +80,14 @@ class Generation {
   // A front end built for this generation, by name; null if none.
   const Protocol* protocol(std::string_view name) const;
 
-  AccessLog* access_log() const { return access_log_.get(); }
+  // The log phase: whether any request logger is on, and one record to all of them.
+  bool logs_requests() const { return !loggers_.empty(); }
+  void log_request(const AccessRecord& record) const {
+    for (const auto& logger : loggers_) {
+      logger->log(record);
+    }
+  }
+  void flush_request_logs() const;
   // Opens log files named by the configuration; false with error filled when one cannot be opened.
   bool open_logs(std::string& error) const;
 
@@ -91,7 +99,7 @@ class Generation {
   std::vector<VirtualHost> virtual_hosts_;
   std::string mpm_name_;
   MethodSet all_methods_;
-  std::unique_ptr<AccessLog> access_log_;
+  std::vector<std::unique_ptr<RequestLogger>> loggers_;
   ServerSettings settings_;
 };
 

@@ -3,12 +3,14 @@
 //   route    listener → virtual host → location (route())
 //   access   Protocols, then the location's access checks (address rules, authentication)
 //   method   OPTIONS answered here, 405 with Allow for methods the store does not serve
+//   cache lookup  each cache provider of the location may answer instead of the store
 //   store    the location's store fills the entity (head, then a ready or streaming body)
+//   cache store   each cache provider sees the store's whole entity (and may tee its stream)
 //   offset   a resumed read (Request::read_offset) cut from whatever the store made
 //   filters  by stage: content, encoding, then the preconditions (If-*, against the head as it
 //            will be sent), then transform (ranges) and protocol
-//   log      the front end writes the access record once the body is out (access_line.h)
-// The cache phases (lookup before the store, store after it) are the cache issue's.
+//   log      the front end hands one record to the generation's request loggers once the body
+//            is out (Generation::log_request, logger.h)
 
 #include "collage/entity.h"
 #include "collage/generation.h"

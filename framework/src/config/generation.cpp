@@ -138,6 +138,11 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
           location->access.push_back(std::move(check));
         }
       }
+      for (const auto& [name, factory] : registry.caches()) {
+        if (std::unique_ptr<CacheProvider> cache = factory(scope, errors)) {
+          location->caches.push_back(std::move(cache));
+        }
+      }
       location->protocols = place.protocols;
 
       const std::string& store_name = place.store;
@@ -183,8 +188,10 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
     gen->virtual_hosts_.push_back(std::move(host));
   }
 
-  if (settings.access_log != "off") {
-    gen->access_log_ = std::make_unique<AccessLog>();
+  for (const auto& [name, factory] : registry.loggers()) {
+    if (std::unique_ptr<RequestLogger> logger = factory(server, errors)) {
+      gen->loggers_.push_back(std::move(logger));
+    }
   }
   gen->settings_ = settings;
   check_writable_file(server, "AccessLog", settings.access_log, "off", errors);
@@ -197,14 +204,22 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
   return gen;
 }
 
+void Generation::flush_request_logs() const {
+  for (const auto& logger : loggers_) {
+    logger->flush();
+  }
+}
+
 const Protocol* Generation::protocol(std::string_view name) const {
   auto it = protocols_.find(name);
   return it == protocols_.end() ? nullptr : it->second.get();
 }
 
 bool Generation::open_logs(std::string& error) const {
-  if (access_log_) {
-    return access_log_->open(settings_.access_log, error);
+  for (const auto& logger : loggers_) {
+    if (!logger->open(error)) {
+      return false;
+    }
   }
   return true;
 }

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "../runtime/access_logger.h"
 #include "core_directives.h"
 #include "process_directives.h"
 
@@ -14,6 +15,8 @@ std::string_view module_kind_name(ModuleKind kind) {
     case ModuleKind::store: return "store";
     case ModuleKind::filter: return "filter";
     case ModuleKind::access: return "access";
+    case ModuleKind::cache: return "cache";
+    case ModuleKind::logger: return "logger";
     case ModuleKind::mpm: return "mpm";
   }
   return "?";
@@ -34,6 +37,7 @@ Registry::Registry() {
              core_directives());
   add_module({"process", ModuleKind::core, "control process: pool sizes, user, pid file"},
              process_directives());
+  add_logger("access_log", make_access_logger);
 }
 
 void Registry::mark_loaded(std::string_view name, const std::string& path) {
@@ -70,6 +74,14 @@ void Registry::add_filter(FilterRegistration filter) {
 
 void Registry::add_access(std::string_view name, AccessFactory factory) {
   access_.emplace_back(name, std::move(factory));
+}
+
+void Registry::add_cache(std::string_view name, CacheFactory factory) {
+  caches_.emplace_back(name, std::move(factory));
+}
+
+void Registry::add_logger(std::string_view name, LoggerFactory factory) {
+  loggers_.emplace_back(name, std::move(factory));
 }
 
 std::string Registry::unknown_filter_constraint() const {

@@ -230,8 +230,21 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
     out.headers.add("Allow", std::move(allow));
     co_return;
   }
-  co_await location.store->handle(ctx, out);
-  out.stream_part_limit = location.stream_part_limit;  // the store may have reset the entity
+  bool cached = false;
+  for (const std::unique_ptr<CacheProvider>& cache : location.caches) {
+    if (co_await cache->lookup(ctx, out)) {
+      cached = true;  // cache lookup: a fresh stored response stands in for the store's
+      break;
+    }
+  }
+  if (!cached) {
+    co_await location.store->handle(ctx, out);
+    out.stream_part_limit = location.stream_part_limit;  // the store may have reset the entity
+    for (const std::unique_ptr<CacheProvider>& cache : location.caches) {
+      co_await cache->store(ctx, out);  // cache store: the whole entity, before any offset
+    }
+  }
+  out.stream_part_limit = location.stream_part_limit;
   if (request.read_offset && out.status == 200 && !apply_read_offset(*request.read_offset, out)) {
     co_return;
   }

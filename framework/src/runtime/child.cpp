@@ -109,9 +109,7 @@ ChildControl::ChildControl(asio::io_context& io, ChildContext& child, ChildListe
 
 ChildControl::~ChildControl() {
   // The child is done: what its connections logged since the last flush goes out now.
-  if (AccessLog* log = child_.server.generation()->access_log(); log != nullptr) {
-    log->flush();
-  }
+  child_.server.generation()->flush_request_logs();
 }
 
 ChildScore& ChildControl::score() const {
@@ -198,9 +196,7 @@ Task<void> ChildControl::flush_logs() {
   for (;;) {
     flush_timer_.expires_after(1s);
     auto [ec] = co_await flush_timer_.async_wait(kAsTuple);
-    if (AccessLog* log = child_.server.generation()->access_log(); log != nullptr) {
-      log->flush();
-    }
+    child_.server.generation()->flush_request_logs();
     if (ec) {
       co_return;
     }
