@@ -203,6 +203,7 @@ Task<std::unique_ptr<Transport>> Session::open_data() {
   }
   watchdog_.set_deadline(Watchdog::Clock::now() + settings_.data_timeout);
   if (data) {
+    data->set_services(context_.services);
     data->set_before_write_wait(
         [this] { watchdog_.set_deadline(Watchdog::Clock::now() + settings_.data_timeout); });
   }

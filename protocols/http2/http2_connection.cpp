@@ -1,5 +1,7 @@
 #include "http2_connection.h"
 
+#include "collage/file_read.h"
+
 #include <unistd.h>
 #include <charconv>
 
@@ -64,6 +66,15 @@ bool is_connection_specific(std::string_view name) {
 }  // namespace
 
 nghttp2_session_callbacks* make_callbacks();  // http2_callbacks.cpp
+
+static bool has_file_bucket(const Brigade& body) {
+  for (const Bucket& b : body.buckets()) {
+    if (b.kind == Bucket::Kind::file) {
+      return true;
+    }
+  }
+  return false;
+}
 
 Connection::Connection(std::unique_ptr<Transport> transport, ConnectionContext context,
                        const Settings& settings)
@@ -330,9 +341,19 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
     }
   }
   s.handler_done = true;
+  if (entity.stream == nullptr && entity.body.size() > entity.stream_part_limit &&
+      has_file_bucket(entity.body)) {
+    // A large file goes out part by part like a stream, each part read before nghttp2 frames
+    // it, so a read the disk must serve happens off this thread (file_read.h); small files are
+    // read in on_send_data, the fast path.
+    entity.stream = std::make_unique<BrigadeStream>(std::move(entity.body));
+    entity.body.clear();
+  }
   if (!s.closed && !closing_) {
     submit_response(s);
-    co_await stream_body(s);
+    if (entity.stream != nullptr) {
+      co_await stream_body(s);  // no coroutine frame for the common ready body
+    }
     // The store has finished: body bytes it left unread are dropped, and their window given back
     // so the client can finish sending (or is reset after the response: finish_unread_body).
     if (const std::size_t unread = s.drop_unread(); unread > 0) {
@@ -437,13 +458,19 @@ Task<void> Connection::stream_body(Stream& s) {
     e.body.clear();
     s.bucket_index = 0;
     s.bucket_offset = 0;
-    const StreamStatus status = co_await e.stream->next(e.body, e.stream_part_limit);
+    StreamStatus status = co_await e.stream->next(e.body, e.stream_part_limit);
     if (s.closed || closing_) {
       break;
     }
     if (status != StreamStatus::more) {
       e.stream.reset();
       s.source_ended = true;
+    }
+    if (status != StreamStatus::failed && !co_await read_file_buckets(context_.services, e.body)) {
+      status = StreamStatus::failed;  // the file shrank under us
+    }
+    if (s.closed || closing_) {
+      break;
     }
     if (status == StreamStatus::failed) {
       // The body broke off: the client must not take what it got as complete (RFC 9113 §8.1).

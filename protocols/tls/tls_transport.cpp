@@ -1,5 +1,7 @@
 #include "tls_transport.h"
 
+#include "collage/file_read.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,8 +33,9 @@ Task<WireResult> TlsTransport::write_file(const Bucket& file_bucket) {
   std::uint64_t left = file_bucket.length;
   while (left > 0) {
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kBlock));
-    const ssize_t n =
-        ::pread(file_bucket.file->fd(), file_buffer_.data(), want, static_cast<off_t>(offset));
+    // Cached data is read here; what the disk must bring in is read on the blocking pool.
+    const ssize_t n = co_await read_file_range(services_, file_bucket.file->fd(),
+                                               file_buffer_.data(), want, offset);
     if (n <= 0) {
       co_return WireResult::truncated;
     }

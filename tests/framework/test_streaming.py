@@ -148,6 +148,11 @@ class EveryProtocolGetsTheWholeStream(StreamingCase):
         sock.sendall(b"/whole/gopher/size=%d\r\n" % self.SIZE)
         self.assertEqual(recv_until_closed(sock, limit=2 * self.SIZE), expected(0, self.SIZE))
 
+    def test_a_media_type_made_at_run_time_survives_the_stream(self):
+        result = self.curl("-D", "-", "-o", "/dev/null",
+                           self.server.url("/whole/typed?size=100000&type=text"))
+        self.assertIn(b"Content-Type: text/plain; charset=utf-8\r\n", result.stdout)
+
     def test_head_cancels_the_producer(self):
         path = "/whole/head"
         raw = exchange(self.server.port, b"HEAD %s?size=%d HTTP/1.1\r\nHost: x\r\n"

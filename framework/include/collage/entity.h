@@ -19,7 +19,7 @@ namespace collage {
 
 struct Entity {
   int status = 200;
-  // Media type; must outlive the response (a MIME table entry, a literal, or a string in headers).
+  // Media type: a MIME table entry, a literal, or set_content_type() for one made at run time.
   std::string_view content_type;
   std::string etag;                          // with quotes, e.g. "\"5f-1a\"", empty if none
   std::optional<std::time_t> last_modified;  // seconds since the epoch
@@ -34,10 +34,12 @@ struct Entity {
   // Nonzero while the body is the shared error page of that status (set_error), which a front
   // end may give the request's ID (add_request_id).
   int error_page_of = 0;
+  std::shared_ptr<const std::string> content_type_keeper;  // see set_content_type()
 
   void reset() {
     status = 200;
     content_type = {};
+    content_type_keeper.reset();
     etag.clear();
     last_modified.reset();
     length.reset();
@@ -45,6 +47,13 @@ struct Entity {
     body.clear();
     stream.reset();
     error_page_of = 0;
+  }
+
+  // A media type made at run time (a CGI's Content-Type, a proxied one): owned by the entity, on
+  // the heap, so the view stays valid when the entity moves.
+  void set_content_type(std::string type) {
+    content_type_keeper = std::make_shared<const std::string>(std::move(type));
+    content_type = *content_type_keeper;
   }
 
   // Turns this entity into the standard error page for status (HTML, known length).

@@ -17,6 +17,8 @@
 
 namespace collage {
 
+class Services;
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -40,6 +42,9 @@ class Transport {
   virtual Task<WireResult> write_file(const Bucket& file_bucket) = 0;
   // Called before each wait for the peer to accept more data (to extend a send deadline).
   void set_before_write_wait(BeforeWait hook) { before_wait_ = std::move(hook); }
+  // Where reads of files that are not in the page cache may go instead of this thread
+  // (file_read.h); null: read in place.
+  void set_services(Services* services) { services_ = services; }
 
   // Sends bytes now if the socket takes them, never waiting (a last word before closing).
   // Does nothing where that is impossible (TLS).
@@ -63,6 +68,7 @@ class Transport {
 
  protected:
   BeforeWait before_wait_ = [] {};
+  Services* services_ = nullptr;
 };
 
 // Plain TCP. Puts the socket in non-blocking mode; writes use send() and sendfile() directly.

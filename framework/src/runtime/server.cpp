@@ -138,6 +138,7 @@ Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext cont
       }
     }
   }
+  transport->set_services(context.services);
   co_await protocol->serve(std::move(transport), std::move(context));
 }
 

@@ -8,6 +8,7 @@
 //   delay_ms=N  wait this long before each part (a slow producer)
 //   fail_at=N   fail the stream once N bytes are out (a producer that breaks off)
 //   type=menu   a Gopher menu of size bytes instead (for the gopher-html filter)
+//   type=text   text/plain, a media type the store makes at run time
 // Each stream appends one line to TestStreamReport when it goes away: "done|failed|cancelled <bytes
 // produced> <path>", so tests see that a client that left cancelled the producer.
 
@@ -142,6 +143,10 @@ class StreamStore final : public Store {
     const bool menu = query.find("type=menu") != std::string_view::npos;
     out.status = 200;
     out.content_type = menu ? kMenuContentType : "application/octet-stream";
+    if (query.find("type=text") != std::string_view::npos) {
+      // A media type made at run time, as a CGI's would be: owned by the entity.
+      out.set_content_type(std::string("text/plain; charset=") + "utf-8");
+    }
     if (query_number(query, "known", 0) == 1) {
       out.length = size;
     }
