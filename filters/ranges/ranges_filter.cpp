@@ -15,16 +15,6 @@ namespace {
 
 constexpr std::size_t kMaxRanges = 100;
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 bool parse_number(std::string_view text, std::uint64_t& out) {
   if (text.empty() || text.size() > 19) {
     return false;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "collage/metadata.h"
+
 namespace collage::http1 {
 namespace {
 
@@ -22,16 +24,6 @@ constexpr bool is_host_char(unsigned char c) {
          c == '.' || c == '_' || c == '~' || c == '%' || c == '!' || c == '$' || c == '&' ||
          c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' ||
          c == '=' || c == ':' || c == '[' || c == ']';
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 // Calls fn(element) for each non-empty element of a comma-separated list.

@@ -128,6 +128,21 @@ FilterRegistration tag_filter(std::string_view name, FilterStage stage, bool on_
   return f;
 }
 
+// Runs the pipeline, then pulls the whole body as a front end would: the ready part, then the
+// stream's parts.
+Task<void> respond_and_pull(RequestContext& ctx, Entity& entity, std::string& text) {
+  co_await respond(ctx, entity);
+  BodyWalk walk(entity);
+  Brigade part;
+  StreamStatus more = StreamStatus::more;
+  while (more == StreamStatus::more) {
+    more = co_await walk.next(part);
+    for (const Bucket& b : part.buckets()) {
+      text += b.bytes;
+    }
+  }
+}
+
 class MiddleEndTest : public ::testing::Test {
  protected:
   MiddleEndTest() {
@@ -174,21 +189,7 @@ class MiddleEndTest : public ::testing::Test {
     Entity entity;
     std::string text;
     // The whole body, as a front end would pull it: the ready part, then the stream's parts.
-    asio::co_spawn(
-        io,
-        [&]() -> Task<void> {
-          co_await respond(ctx, entity);
-          BodyWalk walk(entity);
-          Brigade part;
-          StreamStatus more = StreamStatus::more;
-          while (more == StreamStatus::more) {
-            more = co_await walk.next(part);
-            for (const Bucket& b : part.buckets()) {
-              text += b.bytes;
-            }
-          }
-        },
-        asio::detached);
+    asio::co_spawn(io, respond_and_pull(ctx, entity, text), asio::detached);
     io.run();
     if (status) {
       *status = entity.status;
@@ -363,21 +364,7 @@ class PipelineTest : public MiddleEndTest {
     RequestContext ctx = route(gen, request, services);
     Entity entity;
     std::string text;
-    asio::co_spawn(
-        io,
-        [&]() -> Task<void> {
-          co_await respond(ctx, entity);
-          BodyWalk walk(entity);
-          Brigade part;
-          StreamStatus more = StreamStatus::more;
-          while (more == StreamStatus::more) {
-            more = co_await walk.next(part);
-            for (const Bucket& b : part.buckets()) {
-              text += b.bytes;
-            }
-          }
-        },
-        asio::detached);
+    asio::co_spawn(io, respond_and_pull(ctx, entity, text), asio::detached);
     io.run();
     if (body != nullptr) {
       *body = text;

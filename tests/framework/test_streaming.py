@@ -20,6 +20,10 @@ from collage_server import (ServerTestCase, ResponseReader, connect, exchange,  
 TEST_MODULES = os.environ.get("COLLAGE_TEST_MODULE_DIR", "")
 PATTERN = bytes(range(ord("a"), ord("a") + 26))
 MiB = 1024 * 1024
+# Under AddressSanitizer freed memory sits in a quarantine (256 MiB by default) before it is
+# reused, so a server's RSS grows with everything it ever freed: memory bounds are measured on the
+# normal build only (the streams still run, and are checked, under the sanitizers).
+SANITIZED = "ASAN_OPTIONS" in os.environ
 # The long stream of the memory test; COLLAGE_LONG_STREAM_BYTES makes it longer or shorter.
 LONG_STREAM = int(os.environ.get("COLLAGE_LONG_STREAM_BYTES", str(1024 * MiB)))
 
@@ -199,6 +203,8 @@ class SlowClientHoldsMemoryFlat(StreamingCase):
             peak = max(peak, self.child_rss())
         self.assertEqual(received, LONG_STREAM)
         self.assertEqual(self.wait_for_report(path), ("done", LONG_STREAM))
+        if SANITIZED:
+            return
         # One 64 KiB part in flight, plus allocator slack: far below what was sent.
         self.assertLess(peak - baseline, 24 * 1024,
                         "server RSS grew from %d KiB to %d KiB" % (baseline, peak))
@@ -224,7 +230,8 @@ class SlowClientHoldsMemoryFlat(StreamingCase):
         out.stdout.close()
         self.assertEqual(out.wait(60), 0)
         self.assertEqual(got, size)
-        self.assertLess(peak - baseline, 24 * 1024)
+        if not SANITIZED:
+            self.assertLess(peak - baseline, 24 * 1024)
 
 
 class ClientThatLeavesCancelsTheProducer(StreamingCase):

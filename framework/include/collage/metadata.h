@@ -11,6 +11,8 @@ namespace collage {
 
 bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view text, std::string_view prefix);
+// Without leading and trailing spaces and tabs (HTTP's optional whitespace, RFC 9110 §5.6.3).
+std::string_view trim_ows(std::string_view text);
 
 // Views into storage that the owner keeps alive (a request's header block, a static table).
 class MetadataView {

@@ -2,18 +2,10 @@
 
 #include "collage/http_date.h"
 
+#include "collage/metadata.h"
+
 namespace collage {
 namespace {
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 bool is_weak(std::string_view tag) {
   return tag.size() >= 2 && tag[0] == 'W' && tag[1] == '/';

@@ -69,4 +69,14 @@ bool Metadata::contains(std::string_view key) const {
                      [&](const Field& f) { return iequals(f.first, key); });
 }
 
+std::string_view trim_ows(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
 }  // namespace collage

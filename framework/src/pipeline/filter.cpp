@@ -7,21 +7,11 @@
 namespace collage {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // The weight of one list member ("gzip;q=0.5" → 0.5); 1 without a q parameter.
 double weight_of(std::string_view parameters) {
   while (!parameters.empty()) {
     const std::size_t semicolon = parameters.find(';');
-    const std::string_view parameter = trim(parameters.substr(0, semicolon));
+    const std::string_view parameter = trim_ows(parameters.substr(0, semicolon));
     if (parameter.size() > 2 && (parameter[0] == 'q' || parameter[0] == 'Q') &&
         parameter[1] == '=') {
       double q = 0;
@@ -42,9 +32,9 @@ bool header_allows_token(std::string_view value, std::string_view token) {
   double star = -1;
   while (!value.empty()) {
     const std::size_t comma = value.find(',');
-    const std::string_view member = trim(value.substr(0, comma));
+    const std::string_view member = trim_ows(value.substr(0, comma));
     const std::size_t semicolon = member.find(';');
-    const std::string_view name = trim(member.substr(0, semicolon));
+    const std::string_view name = trim_ows(member.substr(0, semicolon));
     const double q =
         semicolon == std::string_view::npos ? 1 : weight_of(member.substr(semicolon + 1));
     if (iequals(name, token)) {

@@ -260,13 +260,7 @@ void add_vary(Entity& entity, std::string_view header) {
   std::string_view rest = current;
   while (!rest.empty()) {
     const std::size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
-      item.remove_prefix(1);
-    }
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
-      item.remove_suffix(1);
-    }
+    const std::string_view item = trim_ows(rest.substr(0, comma));
     if (item == "*" || iequals(item, header)) {
       return;
     }
