@@ -9,7 +9,7 @@ namespace collage::testing {
 
 ScriptedTransport::ScriptedTransport(asio::io_context& io, std::deque<std::string> input,
                                      std::shared_ptr<WireRecord> record)
-    : socket_(io), input_(std::move(input)), record_(std::move(record)) {
+    : socket_(io), input_(std::move(input)), record_(std::move(record)), wrote_(io) {
   asio::error_code ec;
   socket_.open(asio::ip::tcp::v4(), ec);
 }
@@ -19,6 +19,10 @@ Task<std::pair<asio::error_code, std::size_t>> ScriptedTransport::read_some(
   const int reads = ++record_->reads;
   if (broken() || (fail_read_at != 0 && reads == fail_read_at)) {
     co_return std::pair{asio::error_code(asio::error::connection_reset), std::size_t{0}};
+  }
+  while (input_.empty() && end_when && !end_when(record_->output) && !write_failed_ && !broken()) {
+    wrote_.expires_at(asio::steady_timer::time_point::max());
+    co_await wrote_.async_wait(kAsTuple);
   }
   if (input_.empty()) {
     co_return std::pair{end_with_reset ? asio::error_code(asio::error::connection_reset)
@@ -43,9 +47,11 @@ Task<WireResult> ScriptedTransport::write(std::string_view data, bool) {
   const int writes = ++record_->writes;
   if (broken() || send_shut_ || write_failed_ || (fail_write_at != 0 && writes == fail_write_at)) {
     write_failed_ = true;  // a peer that went away stays away
+    wrote_.cancel();
     co_return WireResult::closed;
   }
   record_->output += data;
+  wrote_.cancel();
   co_return WireResult::ok;
 }
 
@@ -53,6 +59,7 @@ Task<WireResult> ScriptedTransport::write_file(const Bucket& b) {
   const int writes = ++record_->writes;
   if (broken() || send_shut_ || write_failed_ || (fail_write_at != 0 && writes == fail_write_at)) {
     write_failed_ = true;
+    wrote_.cancel();
     co_return WireResult::closed;
   }
   std::string data(static_cast<std::size_t>(b.length), '\0');
@@ -61,6 +68,7 @@ Task<WireResult> ScriptedTransport::write_file(const Bucket& b) {
     co_return WireResult::truncated;
   }
   record_->output += data;
+  wrote_.cancel();
   co_return WireResult::ok;
 }
 

@@ -5,6 +5,7 @@
 // away), or the script ends in a reset instead of a clean end.
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,9 @@ class ScriptedTransport final : public Transport {
   int fail_read_at = 0;   // 1-based; 0: never
   int fail_write_at = 0;  // 1-based; 0: never
   bool end_with_reset = false;
+  // When set, the script's end waits until this holds for what the server wrote (a client that
+  // keeps the connection open until it has its answer); a failed write ends the wait.
+  std::function<bool(const std::string& output)> end_when;
 
   asio::ip::tcp::socket& socket() override { return socket_; }
   Task<std::pair<asio::error_code, std::size_t>> read_some(asio::mutable_buffer into) override;
@@ -46,6 +50,7 @@ class ScriptedTransport final : public Transport {
   asio::ip::tcp::socket socket_;  // opened but never connected: options and close() work
   std::deque<std::string> input_;
   std::shared_ptr<WireRecord> record_;
+  asio::steady_timer wrote_;  // cancelled by every write, to wake a read waiting on end_when
   bool send_shut_ = false;
   bool write_failed_ = false;
 };

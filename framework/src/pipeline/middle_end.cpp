@@ -239,12 +239,11 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
   }
   if (!cached) {
     co_await location.store->handle(ctx, out);
-    out.stream_part_limit = location.stream_part_limit;  // the store may have reset the entity
     for (const std::unique_ptr<CacheProvider>& cache : location.caches) {
       co_await cache->store(ctx, out);  // cache store: the whole entity, before any offset
     }
   }
-  out.stream_part_limit = location.stream_part_limit;
+  out.stream_part_limit = location.stream_part_limit;  // the store may have replaced the entity
   if (request.read_offset && out.status == 200 && !apply_read_offset(*request.read_offset, out)) {
     co_return;
   }
