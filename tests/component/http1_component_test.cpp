@@ -80,12 +80,6 @@ class ComponentStore final : public Store {
   static constexpr std::size_t kSize = 5000;
 };
 
-struct Fault {
-  int read_at = 0;   // the Nth read fails with a reset
-  int write_at = 0;  // the Nth write fails: the client went away
-  bool end_with_reset = false;
-};
-
 class Http1Component : public ::testing::Test {
  protected:
   Http1Component() {
@@ -107,45 +101,14 @@ class Http1Component : public ::testing::Test {
     outcomes = {};
   }
 
-  // Serves one scripted connection to its end; returns what happened on the wire.
-  WireRecord serve(std::deque<std::string> input, Fault fault = {}) {
-    asio::io_context io;
-    ConnectionTracker tracker;
-    Services services(io.get_executor(), tracker);
-    auto record = std::make_shared<WireRecord>();
-    auto transport = std::make_unique<ScriptedTransport>(io, std::move(input), record);
-    transport->fail_read_at = fault.read_at;
-    transport->fail_write_at = fault.write_at;
-    transport->end_with_reset = fault.end_with_reset;
-    PeerInfo peer{"192.0.2.1", 40000, "192.0.2.2", 80};
-    ConnectionContext context{generation, &generation->listeners().front(), &services, nullptr,
-                              &peer};
-    bool ended = false;
-    asio::co_spawn(
-        io,
-        [&]() -> Task<void> {
-          co_await generation->protocol("http1")->serve(std::move(transport), context);
-          ended = true;
-        },
-        asio::detached);
-    // Scripted input never waits, so the connection ends within this bound or it hangs.
-    io.run_for(std::chrono::seconds(20));
-    EXPECT_TRUE(ended) << "the connection did not end";
-    return *record;
+  WireRecord serve(std::deque<std::string> input, const Fault& fault = {}) {
+    return serve_scripted(generation, "http1", std::move(input), fault);
   }
 
   Registry registry;
   ConfigErrors errors;
   std::shared_ptr<const Generation> generation;
 };
-
-std::string pattern(std::size_t n) {
-  std::string out(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[i] = static_cast<char>('a' + i % 26);
-  }
-  return out;
-}
 
 // The body of a chunked response, de-chunked; empty if the framing is broken or unfinished.
 std::string dechunk(std::string_view body, bool& complete) {

@@ -139,48 +139,22 @@ class Http2Component : public ::testing::Test {
   }
 
   WireRecord serve(const std::string& input, int fail_write_at = 0) {
-    asio::io_context io;
-    ConnectionTracker tracker;
-    Services services(io.get_executor(), tracker);
-    auto record = std::make_shared<WireRecord>();
-    auto transport =
-        std::make_unique<ScriptedTransport>(io, std::deque<std::string>{input}, record);
-    transport->fail_write_at = fail_write_at;
+    Fault fault;
+    fault.write_at = fail_write_at;
     // The client stays until its stream has ended (or a write failed): then it goes away.
-    transport->end_when = [](const std::string& output) {
+    fault.end_when = [](const std::string& output) {
       Client observer;
       observer.request_bytes();  // the same stream id the real client used
       observer.read(output);
       return observer.closed;
     };
-    PeerInfo peer{"192.0.2.1", 40000, "192.0.2.2", 80};
-    ConnectionContext context{generation, &generation->listeners().front(), &services, nullptr,
-                              &peer};
-    bool ended = false;
-    asio::co_spawn(
-        io,
-        [&]() -> Task<void> {
-          co_await generation->protocol("h2")->serve(std::move(transport), context);
-          ended = true;
-        },
-        asio::detached);
-    io.run_for(std::chrono::seconds(20));
-    EXPECT_TRUE(ended) << "the connection did not end";
-    return *record;
+    return serve_scripted(generation, "h2", {input}, fault);
   }
 
   Registry registry;
   ConfigErrors errors;
   std::shared_ptr<const Generation> generation;
 };
-
-std::string pattern(std::size_t n) {
-  std::string out(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[i] = static_cast<char>('a' + i % 26);
-  }
-  return out;
-}
 
 TEST_F(Http2Component, AStreamedBodyArrivesWhole) {
   Client client;

@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include <gtest/gtest.h>
+
+#include "collage/services.h"
+
 namespace collage::testing {
 
 ScriptedTransport::ScriptedTransport(asio::io_context& io, std::deque<std::string> input,
@@ -70,6 +74,43 @@ Task<WireResult> ScriptedTransport::write_file(const Bucket& b) {
   record_->output += data;
   wrote_.cancel();
   co_return WireResult::ok;
+}
+
+WireRecord serve_scripted(const std::shared_ptr<const Generation>& generation,
+                          std::string_view protocol, std::deque<std::string> input,
+                          const Fault& fault) {
+  asio::io_context io;
+  ConnectionTracker tracker;
+  Services services(io.get_executor(), tracker);
+  auto record = std::make_shared<WireRecord>();
+  auto transport = std::make_unique<ScriptedTransport>(io, std::move(input), record);
+  transport->fail_read_at = fault.read_at;
+  transport->fail_write_at = fault.write_at;
+  transport->end_with_reset = fault.end_with_reset;
+  transport->end_when = fault.end_when;
+  PeerInfo peer{"192.0.2.1", 40000, "192.0.2.2", 80};
+  ConnectionContext context{generation, &generation->listeners().front(), &services, nullptr,
+                            &peer};
+  bool ended = false;
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        co_await generation->protocol(protocol)->serve(std::move(transport), context);
+        ended = true;
+      },
+      asio::detached);
+  // Scripted input never waits on a clock, so the connection ends within this bound or hangs.
+  io.run_for(std::chrono::seconds(20));
+  EXPECT_TRUE(ended) << "the connection did not end";
+  return *record;
+}
+
+std::string pattern(std::size_t n) {
+  std::string out(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = static_cast<char>('a' + i % 26);
+  }
+  return out;
 }
 
 }  // namespace collage::testing

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "collage/generation.h"
 #include "collage/transport.h"
 
 namespace collage::testing {
@@ -54,5 +55,22 @@ class ScriptedTransport final : public Transport {
   bool send_shut_ = false;
   bool write_failed_ = false;
 };
+
+// Scripted faults for serve_scripted().
+struct Fault {
+  int read_at = 0;   // the Nth read fails with a reset
+  int write_at = 0;  // the Nth write fails: the client went away
+  bool end_with_reset = false;
+  std::function<bool(const std::string& output)> end_when;  // see ScriptedTransport
+};
+
+// Serves one scripted connection with the generation's front end `protocol` to its end (failing
+// the test if it does not end) and returns what happened on the wire.
+WireRecord serve_scripted(const std::shared_ptr<const Generation>& generation,
+                          std::string_view protocol, std::deque<std::string> input,
+                          const Fault& fault);
+
+// "abc…xyzabc…", n bytes: what the tests' stores stream.
+std::string pattern(std::size_t n);
 
 }  // namespace collage::testing
