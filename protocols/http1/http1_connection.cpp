@@ -386,10 +386,11 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
   RequestContext ctx = route(generation, state_->request, *context_.services);
   const bool has_body = state_->head.chunked || state_->head.content_length.value_or(0) > 0;
   if (has_body) {
-    if (state_->head.content_length && *state_->head.content_length > ctx.location.max_body_size) {
+    if (state_->head.content_length &&
+        *state_->head.content_length > ctx.location.place.limit_request_body) {
       co_return co_await send_error(413, "declared body larger than LimitRequestBody");
     }
-    state_->body.start(state_->head, ctx.location.max_body_size);
+    state_->body.start(state_->head, ctx.location.place.limit_request_body);
     state_->request.body = &state_->body;
   } else if (!state_->head.content_length &&
              (state_->request.method == Method::put || state_->request.method == Method::post)) {

@@ -326,7 +326,7 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
   } else {
     RequestContext ctx = route(*context_.generation, request, *context_.services);
     if (!s.body_complete || !s.body_chunks.empty()) {
-      s.body_limit = ctx.location.max_body_size;
+      s.body_limit = ctx.location.place.limit_request_body;
       if (const std::string_view cl = request.headers.get("content-length"); !cl.empty()) {
         s.content_length = std::strtoull(std::string(cl).c_str(), nullptr, 10);
       }

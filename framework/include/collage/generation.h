@@ -32,10 +32,6 @@ struct Location {
   std::vector<FilterSlot> filters;                     // candidates, already in chain order
   std::vector<std::unique_ptr<AccessCheck>> access;    // the access phase, in order
   std::vector<std::unique_ptr<CacheProvider>> caches;  // the cache phases, in order
-  std::uint64_t max_body_size = 0;                     // LimitRequestBody
-  std::size_t stream_part_limit = 64 * 1024;           // StreamBufferSize
-  std::uint64_t filter_buffer_limit = 1024 * 1024;     // FilterBufferLimit
-  std::vector<std::string> protocols;  // front ends allowed here; empty = all (Protocols)
 };
 
 struct VirtualHost {

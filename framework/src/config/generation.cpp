@@ -130,9 +130,6 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
       location->scope = &scope;
       location->place = place_settings(scope);
       const PlaceSettings& place = location->place;
-      location->max_body_size = place.limit_request_body;
-      location->stream_part_limit = place.stream_buffer_size;
-      location->filter_buffer_limit = place.filter_buffer_limit;
       for (const auto& [name, factory] : registry.access_checks()) {
         if (std::unique_ptr<AccessCheck> check = factory(scope, errors)) {
           location->access.push_back(std::move(check));
@@ -143,7 +140,6 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
           location->caches.push_back(std::move(cache));
         }
       }
-      location->protocols = place.protocols;
 
       const std::string& store_name = place.store;
       if (const StoreFactory* factory = registry.store(store_name)) {

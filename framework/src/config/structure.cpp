@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "collage/path.h"
+
 namespace collage {
 namespace {
 
@@ -78,18 +80,10 @@ const ElementSpec kElements[] = {
      .attributes = kDefineAttributes},
 };
 
-// XML-escaped text for element content and attribute values.
+// Text for element content and attribute values (HTML escaping is valid XML escaping).
 std::string escaped(std::string_view text) {
   std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
+  append_html_escaped(text, out);
   return out;
 }
 

@@ -158,7 +158,7 @@ Task<void> run_filters(RequestContext& ctx, Entity& out) {
       continue;
     }
     if (caps.needs_whole_body && out.stream != nullptr) {
-      switch (co_await buffer_whole_body(out, ctx.location.filter_buffer_limit)) {
+      switch (co_await buffer_whole_body(out, ctx.location.place.filter_buffer_limit)) {
         case Buffered::complete: break;
         case Buffered::over_limit:
           if (caps.over_limit == OverLimit::skip) {
@@ -168,7 +168,7 @@ Task<void> run_filters(RequestContext& ctx, Entity& out) {
                       "{}: the {} filter needs the whole body, which is larger than "
                       "FilterBufferLimit ({} bytes)",
                       printable(request.path), slot.registration->name,
-                      ctx.location.filter_buffer_limit);
+                      ctx.location.place.filter_buffer_limit);
           out.set_error(500);
           co_return;
         case Buffered::failed: out.set_error(502); co_return;
@@ -203,9 +203,10 @@ RequestContext route(const Generation& generation, Request& request, Services& s
 Task<void> respond(RequestContext& ctx, Entity& out) {
   const Request& request = ctx.request;
   const Location& location = ctx.location;
-  out.stream_part_limit = location.stream_part_limit;
-  if (!location.protocols.empty() && std::find(location.protocols.begin(), location.protocols.end(),
-                                               request.protocol) == location.protocols.end()) {
+  const std::vector<std::string>& protocols = location.place.protocols;
+  out.stream_part_limit = location.place.stream_buffer_size;
+  if (!protocols.empty() &&
+      std::find(protocols.begin(), protocols.end(), request.protocol) == protocols.end()) {
     out.set_error(403);  // e.g. a writable place meant for FTP accounts only
     co_return;
   }
@@ -243,7 +244,7 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
       co_await cache->store(ctx, out);  // cache store: the whole entity, before any offset
     }
   }
-  out.stream_part_limit = location.stream_part_limit;  // the store may have replaced the entity
+  out.stream_part_limit = location.place.stream_buffer_size;  // the store may have replaced it
   if (request.read_offset && out.status == 200 && !apply_read_offset(*request.read_offset, out)) {
     co_return;
   }
