@@ -31,6 +31,10 @@ class FilesStore final : public Store {
 
   MethodSet methods() const override;
   Task<void> handle(RequestContext& ctx, Entity& out) const override;
+  std::vector<std::string> writable_trees() const override {
+    return config_.writable ? std::vector<std::string>{config_.document_root}
+                            : std::vector<std::string>{};
+  }
 
  private:
   Task<void> get(RequestContext& ctx, Entity& out) const;

@@ -37,6 +37,17 @@ RequestContext route(const Generation& generation, Request& request, Services& s
 // still be streaming (out.stream), for the front end to pull.
 Task<void> respond(RequestContext& ctx, Entity& out);
 
+// Internal requests (a CGI's local redirect, an SSI `include virtual`) nest at most this deep;
+// deeper is a loop, answered 500 with a log line.
+inline constexpr std::uint8_t kMaxInternalDepth = 10;
+
+// Answers a GET of `target` ("/path?query", a URL path as a client would send it) that the
+// server makes to itself on behalf of ctx.request: same host, client, protocol and headers
+// (less conditional and range ones, which belong to the outer response), through route and
+// every phase. The body may still stream after this returns; the internal request's state lives
+// as long as the body does.
+Task<void> respond_internal(RequestContext& ctx, std::string_view target, Entity& out);
+
 // Orders filter registrations by stage and before/after constraints. Throws std::logic_error on
 // a cycle (a bug in module declarations, caught at startup).
 std::vector<const FilterRegistration*> order_filters(

@@ -84,6 +84,9 @@ struct Request {
   // Names this request where a person may quote it back (error pages); 16 hex digits, set by
   // assign_id(), unique across the server's processes and threads with high probability.
   std::array<char, 16> id{};
+  // How many internal requests deep this is: 0 for what a client sent, 1 for a CGI's local
+  // redirect or an SSI include made by it, and so on (respond_internal bounds it).
+  std::uint8_t depth = 0;
 
   void assign_id();
   std::string_view id_text() const { return {id.data(), id.size()}; }
@@ -102,6 +105,7 @@ struct Request {
     write_offset.reset();
     read_offset.reset();
     destination.clear();
+    depth = 0;
   }
 };
 

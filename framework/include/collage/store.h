@@ -3,6 +3,9 @@
 // One instance per location per configuration generation; immutable after construction and
 // shared by every thread, so per-request state lives on the coroutine's stack.
 
+#include <string>
+#include <vector>
+
 #include "collage/asio.h"
 #include "collage/entity.h"
 #include "collage/method.h"
@@ -24,6 +27,13 @@ class Store {
   // request body, waiting for blocking work it offloaded). Failures are statuses in `out`, never
   // exceptions. Bodies should be file buckets where the data is a file, so front ends can sendfile.
   virtual Task<void> handle(RequestContext& ctx, Entity& out) const = 0;
+
+  // Directories clients can write into through this store (uploads over FTP, HTTP PUT).
+  virtual std::vector<std::string> writable_trees() const { return {}; }
+  // Directories this store runs programs from (CGI scripts). The configuration is refused when
+  // one lies inside a writable tree of any store, or holds one: a client could upload a program
+  // and run it. A store that is told to allow that returns none.
+  virtual std::vector<std::string> program_trees() const { return {}; }
 };
 
 }  // namespace collage

@@ -37,6 +37,46 @@ void check_writable_file(const Scope& server, std::string_view directive, const 
   }
 }
 
+// Whether one directory is the other or lies beneath it.
+bool trees_overlap(std::string_view a, std::string_view b) {
+  auto beneath = [](std::string_view inner, std::string_view outer) {
+    return inner.starts_with(outer) &&
+           (inner.size() == outer.size() || outer.ends_with('/') || inner[outer.size()] == '/');
+  };
+  return beneath(a, b) || beneath(b, a);
+}
+
+// No store may run programs from a tree some store lets clients write (Store::program_trees).
+void check_program_trees(const Generation& gen, ConfigErrors& errors) {
+  std::vector<std::pair<std::string, const Location*>> writable;
+  for (const VirtualHost& host : gen.virtual_hosts()) {
+    for (const auto& location : host.locations) {
+      if (location->store != nullptr) {
+        for (std::string& tree : location->store->writable_trees()) {
+          writable.emplace_back(std::move(tree), location.get());
+        }
+      }
+    }
+  }
+  for (const VirtualHost& host : gen.virtual_hosts()) {
+    for (const auto& location : host.locations) {
+      if (location->store == nullptr) {
+        continue;
+      }
+      for (const std::string& tree : location->store->program_trees()) {
+        for (const auto& [written, by] : writable) {
+          if (trees_overlap(tree, written)) {
+            errors.add(location->scope->where(),
+                       "programs would run from " + tree + ", which clients can write to through " +
+                           "the location at " + by->scope->where().str() + " (" + written +
+                           "); move the scripts, or allow it with CgiAllowWritableTree on");
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> config,
@@ -183,6 +223,8 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
               [](const auto& a, const auto& b) { return a->prefix.size() > b->prefix.size(); });
     gen->virtual_hosts_.push_back(std::move(host));
   }
+
+  check_program_trees(*gen, errors);
 
   for (const auto& [name, factory] : registry.loggers()) {
     if (std::unique_ptr<RequestLogger> logger = factory(server, errors)) {
