@@ -61,7 +61,10 @@ struct FilterCapabilities {
   // FilterBufferLimit first, and does what over_limit says beyond it.
   bool needs_whole_body = false;
   OverLimit over_limit = OverLimit::skip;
-  bool needs_known_length = false;       // must know the body length up front
+  bool needs_known_length = false;  // must know the body length up front
+  // Applies only to the response the client gets, not to internal requests (a content coding
+  // on an SSI include would land inside the page).
+  bool outermost_only = false;
   std::vector<std::string_view> after;   // filters (by name) that must run earlier
   std::vector<std::string_view> before;  // filters (by name) that must run later
 };
@@ -70,6 +73,9 @@ enum class FilterStatus : std::uint8_t {
   pass,    // the head (or this part of the body) is done; the chain continues
   error,   // start(): the filter set an error status on the entity; the chain stops there
   failed,  // process(): the body cannot be completed; the response is cut off (and logged)
+  // process(): more output is waiting (an SSI include streaming in): call again with an empty
+  // `in` and the same `last` before any more input, so the output goes out in bounded parts.
+  again,
 };
 
 // One request's use of a filter. Sees the body as it streams, in order, one brigade at a time.
@@ -93,8 +99,10 @@ class Filter {
                              std::unique_ptr<FilterInstance>& instance) const = 0;
 };
 
-// Helpers for predicates: whether a list header (Accept-Encoding) allows `token` with a nonzero
-// q-value, counting "*" (RFC 9110 §12.5.3).
+// Helpers for predicates: the q-value a list header (Accept-Encoding) gives `token`, counting "*"
+// (RFC 9110 §12.5.3): 0 when refused or not mentioned.
+double token_weight(std::string_view value, std::string_view token);
+// Whether the header allows `token` with a nonzero q-value.
 bool header_allows_token(std::string_view value, std::string_view token);
 
 }  // namespace collage

@@ -27,7 +27,7 @@ double weight_of(std::string_view parameters) {
 
 }  // namespace
 
-bool header_allows_token(std::string_view value, std::string_view token) {
+double token_weight(std::string_view value, std::string_view token) {
   // An explicit entry for the token wins over "*" (RFC 9110 §12.5.3).
   double star = -1;
   while (!value.empty()) {
@@ -38,14 +38,18 @@ bool header_allows_token(std::string_view value, std::string_view token) {
     const double q =
         semicolon == std::string_view::npos ? 1 : weight_of(member.substr(semicolon + 1));
     if (iequals(name, token)) {
-      return q > 0;
+      return q;
     }
     if (name == "*") {
       star = q;
     }
     value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
   }
-  return star > 0;
+  return star > 0 ? star : 0;
+}
+
+bool header_allows_token(std::string_view value, std::string_view token) {
+  return token_weight(value, token) > 0;
 }
 
 }  // namespace collage

@@ -24,22 +24,26 @@ Task<StreamStatus> ReadyThenStream::next(Brigade& out, std::size_t limit) {
 
 Task<StreamStatus> FilteredStream::next(Brigade& out, std::size_t limit) {
   while (true) {
-    if (inner_ == nullptr) {
-      co_return StreamStatus::end;  // asked again after the end
-    }
     in_.clear();
-    const StreamStatus status = co_await inner_->next(in_, limit);
-    if (status == StreamStatus::failed) {
-      co_return status;
+    if (!again_) {
+      if (inner_ == nullptr) {
+        co_return StreamStatus::end;  // asked again after the end
+      }
+      const StreamStatus status = co_await inner_->next(in_, limit);
+      if (status == StreamStatus::failed) {
+        co_return status;
+      }
+      last_ = status == StreamStatus::end;
+      if (last_) {
+        inner_.reset();  // the producer is done: let it go before the filter's last call
+      }
     }
-    const bool last = status == StreamStatus::end;
-    if (last) {
-      inner_.reset();  // the producer is done: let it go before the filter's last call
-    }
-    if (co_await filter_->process(in_, last, out) == FilterStatus::failed) {
+    const FilterStatus result = co_await filter_->process(in_, last_, out);
+    if (result == FilterStatus::failed) {
       co_return StreamStatus::failed;
     }
-    if (last) {
+    again_ = result == FilterStatus::again;
+    if (last_ && !again_) {
       co_return StreamStatus::end;
     }
     if (!out.empty()) {

@@ -25,14 +25,21 @@ class ReadyThenStream final : public BodyStream {
 // Pulls parts from `inner` and passes each through the filter instance until it yields output.
 class FilteredStream final : public BodyStream {
  public:
-  FilteredStream(std::unique_ptr<BodyStream> inner, std::unique_ptr<FilterInstance> filter)
-      : inner_(std::move(inner)), filter_(std::move(filter)) {}
+  // `again_last`: the filter already said `again` to its last call (the whole body was given).
+  FilteredStream(std::unique_ptr<BodyStream> inner, std::unique_ptr<FilterInstance> filter,
+                 bool again_last = false)
+      : inner_(std::move(inner)),
+        filter_(std::move(filter)),
+        again_(again_last),
+        last_(again_last) {}
   Task<StreamStatus> next(Brigade& out, std::size_t limit) override;
 
  private:
   std::unique_ptr<BodyStream> inner_;
   std::unique_ptr<FilterInstance> filter_;
   Brigade in_;
+  bool again_ = false;  // the filter has output waiting: call it before pulling more input
+  bool last_ = false;   // the input has ended
 };
 
 }  // namespace collage

@@ -41,6 +41,9 @@ bool filter_is_candidate(const FilterCapabilities& caps, const Request& request,
       })) {
     return false;
   }
+  if (caps.outermost_only && request.depth > 0) {
+    return false;
+  }
   return caps.protocols.empty() || std::find(caps.protocols.begin(), caps.protocols.end(),
                                              request.protocol) != caps.protocols.end();
 }
@@ -109,6 +112,11 @@ Task<FilterStatus> attach_instance(Entity& entity, std::unique_ptr<FilterInstanc
     Brigade out;
     const FilterStatus status = co_await instance->process(entity.body, /*last=*/true, out);
     entity.body = std::move(out);
+    if (status == FilterStatus::again) {
+      // More is coming (an include): the rest streams, the part made so far goes first.
+      entity.stream = std::make_unique<FilteredStream>(nullptr, std::move(instance), true);
+      co_return FilterStatus::pass;
+    }
     co_return status;
   }
   std::unique_ptr<BodyStream> inner = std::move(entity.stream);
