@@ -57,6 +57,8 @@ class Brigade {
   // The whole body as one string, file ranges read in (for small generated bodies a consumer
   // parses: listings, menus); false if a file could not be read.
   bool copy_to(std::string& out) const;
+  // The same, appended to what `out` holds already.
+  bool append_to(std::string& out) const;
   bool empty() const { return buckets_.empty(); }
   void clear() { buckets_.clear(); }
   const std::vector<Bucket>& buckets() const { return buckets_; }

@@ -46,7 +46,9 @@ inline constexpr std::uint8_t kMaxInternalDepth = 10;
 // (less conditional and range ones, which belong to the outer response), through route and
 // every phase. The body may still stream after this returns; the internal request's state lives
 // as long as the body does.
-Task<void> respond_internal(RequestContext& ctx, std::string_view target, Entity& out);
+// With `store_only`, the filters are left out (Request::store_only).
+Task<void> respond_internal(RequestContext& ctx, std::string_view target, Entity& out,
+                            bool store_only = false);
 
 // Orders filter registrations by stage and before/after constraints. Throws std::logic_error on
 // a cycle (a bug in module declarations, caught at startup).

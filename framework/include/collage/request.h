@@ -87,6 +87,9 @@ struct Request {
   // How many internal requests deep this is: 0 for what a client sent, 1 for a CGI's local
   // redirect or an SSI include made by it, and so on (respond_internal bounds it).
   std::uint8_t depth = 0;
+  // An internal lookup of what a store holds (SSI fsize, flastmod): the store's head as it made
+  // it, without the filters.
+  bool store_only = false;
 
   void assign_id();
   std::string_view id_text() const { return {id.data(), id.size()}; }
@@ -106,6 +109,7 @@ struct Request {
     read_offset.reset();
     destination.clear();
     depth = 0;
+    store_only = false;
   }
 };
 

@@ -91,6 +91,10 @@ std::uint64_t Brigade::size() const {
 
 bool Brigade::copy_to(std::string& out) const {
   out.clear();
+  return append_to(out);
+}
+
+bool Brigade::append_to(std::string& out) const {
   for (const Bucket& b : buckets_) {
     if (b.kind == Bucket::Kind::memory) {
       out += b.bytes;

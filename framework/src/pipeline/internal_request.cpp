@@ -39,7 +39,8 @@ bool belongs_to_outer_request(std::string_view name) {
 
 }  // namespace
 
-Task<void> respond_internal(RequestContext& ctx, std::string_view target, Entity& out) {
+Task<void> respond_internal(RequestContext& ctx, std::string_view target, Entity& out,
+                            bool store_only) {
   const Request& parent = ctx.request;
   if (parent.depth >= kMaxInternalDepth || ctx.generation == nullptr) {
     COLLAGE_LOG(LogLevel::error, "COL-CORE-0007",
@@ -66,6 +67,7 @@ Task<void> respond_internal(RequestContext& ctx, std::string_view target, Entity
   request.received = parent.received;
   request.id = parent.id;
   request.depth = static_cast<std::uint8_t>(parent.depth + 1);
+  request.store_only = store_only;
   for (const auto& [name, value] : parent.headers.fields()) {
     if (!belongs_to_outer_request(name)) {
       request.headers.add(name, value);

@@ -256,7 +256,9 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
   if (request.read_offset && out.status == 200 && !apply_read_offset(*request.read_offset, out)) {
     co_return;
   }
-  co_await run_filters(ctx, out);
+  if (!request.store_only) {
+    co_await run_filters(ctx, out);
+  }
 }
 
 void add_vary(Entity& entity, std::string_view header) {
