@@ -10,17 +10,11 @@
 #include "collage/middle_end.h"
 #include "collage/path.h"
 #include "collage/registry.h"
+#include "ssi_filter.h"
 #include "ssi_syntax.h"
 
 namespace collage::ssi {
 namespace {
-
-struct SsiSettings {
-  bool legacy_expressions = false;
-  bool exec = false;
-  std::string error_message = "[an error occurred while processing this directive]";
-  std::string time_format = "%A, %d-%b-%Y %H:%M:%S %Z";
-};
 
 const Directive kDirectives[] = {
     {.name = "SsiLegacyExpressions",
@@ -527,6 +521,11 @@ class SsiFilter final : public Filter {
 };
 
 }  // namespace
+
+std::unique_ptr<FilterInstance> make_ssi_instance(RequestContext& ctx,
+                                                  const SsiSettings& settings) {
+  return std::make_unique<SsiInstance>(ctx, settings, std::nullopt);
+}
 
 void register_module(Registry& registry) {
   registry.add_module({"ssi", ModuleKind::filter, "server-side includes (mod_include)"},
