@@ -292,6 +292,9 @@ Task<void> CgiStore::run(RequestContext& ctx, const ScriptTarget& target, Entity
     }
   } else {
     input.fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (request.headers.contains("Content-Length")) {
+      length = 0;  // "Content-Length: 0": an empty body, which scripts are told of
+    }
   }
 
   SpawnRequest spawn;
