@@ -78,17 +78,20 @@ const Directive kDirectives[] = {
      .contexts = kAnyContext,
      .default_value = "/usr/local/bin:/usr/bin:/bin",
      .help = "The PATH scripts run with.",
-     .field = bind<&Written::config, &CgiConfig::environment, &EnvironmentSettings::path>()},
+     .field =
+         bind<&Written::config, &CgiConfig::environment, &gateway::EnvironmentSettings::path>()},
     {.name = "CgiSetEnv",
      .type = ArgType::list,
      .contexts = kAnyContext,
      .help = "Extra environment variables for scripts, as NAME=value words.",
-     .field = bind<&Written::config, &CgiConfig::environment, &EnvironmentSettings::set>()},
+     .field =
+         bind<&Written::config, &CgiConfig::environment, &gateway::EnvironmentSettings::set>()},
     {.name = "CgiPassEnv",
      .type = ArgType::list,
      .contexts = kAnyContext,
      .help = "Names of the server's own environment variables to pass on to scripts.",
-     .field = bind<&Written::config, &CgiConfig::environment, &EnvironmentSettings::pass>()},
+     .field =
+         bind<&Written::config, &CgiConfig::environment, &gateway::EnvironmentSettings::pass>()},
     {.name = "CgiPassAuth",
      .type = ArgType::flag,
      .contexts = kAnyContext,
@@ -96,7 +99,7 @@ const Directive kDirectives[] = {
      .help = "Give scripts the Authorization header as HTTP_AUTHORIZATION (off: withheld, as "
              "Apache's CGIPassAuth).",
      .field = bind<&Written::config, &CgiConfig::environment,
-                   &EnvironmentSettings::pass_authorization>()},
+                   &gateway::EnvironmentSettings::pass_authorization>()},
 };
 
 // DocumentRoot belongs to the files store; read here to find scripts when CgiRoot is absent.

@@ -10,93 +10,21 @@
 #include <cstring>
 #include <span>
 
-#include "cgi_head.h"
 #include "child_process.h"
 #include "collage/http_date.h"
 #include "collage/log.h"
 #include "collage/safe_open.h"
 #include "collage/scoreboard.h"
+#include "request_spool.h"
+#include "script_head.h"
 #include "script_output.h"
 
 namespace collage::cgi {
 namespace {
 
-constexpr std::size_t kMaxHead = 64 * 1024;     // a longer header block is a broken script
-constexpr std::size_t kMemoryBody = 64 * 1024;  // request bodies up to this stay in memory
-constexpr int kNotAScript = -1;                 // resolve(): a file for the other store
+constexpr std::size_t kMaxHead = 64 * 1024;  // a longer header block is a broken script
+constexpr int kNotAScript = -1;              // resolve(): a file for the other store
 constexpr std::string_view kProcessesKey = "cgi.processes";
-
-// Closes the descriptor it holds.
-struct OwnedFd {
-  int fd = -1;
-  OwnedFd() = default;
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  ~OwnedFd() {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
-};
-
-bool write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-// Reads the whole request body into a file the script gets as its stdin: in memory (memfd) when
-// small, in the spool directory when not, so a large upload never sits in memory and the script
-// never waits on the client. Returns 0, or the status to answer.
-Task<int> spool_body(BodySource& body, const std::string& spool_directory, OwnedFd& file,
-                     std::uint64_t& length) {
-  std::string buffer(kMemoryBody, '\0');
-  std::size_t used = 0;
-  for (;;) {
-    if (used == buffer.size()) {
-      if (file.fd < 0) {
-        file.fd = ::open(spool_directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (file.fd < 0) {
-          COLLAGE_LOG(LogLevel::error, "COL-CGI-0009",
-                      "cannot spool a request body in {} (CgiSpoolDirectory): {}", spool_directory,
-                      std::strerror(errno));
-          co_return 500;
-        }
-      }
-      if (!write_all(file.fd, buffer.data(), used)) {
-        co_return status_for_file_error(errno);
-      }
-      used = 0;
-    }
-    const BodyRead read = co_await body.read(std::span(buffer.data() + used, buffer.size() - used));
-    if (read.error != BodyError::none) {
-      const int status = body_error_status(read.error);
-      co_return status != 0 ? status : 400;
-    }
-    if (read.bytes == 0) {
-      break;
-    }
-    used += read.bytes;
-    length += read.bytes;
-  }
-  if (file.fd < 0) {
-    file.fd = ::memfd_create("cgi-request-body", MFD_CLOEXEC);
-  }
-  if (file.fd < 0 || !write_all(file.fd, buffer.data(), used) ||
-      ::lseek(file.fd, 0, SEEK_SET) != 0) {
-    co_return 500;
-  }
-  co_return 0;
-}
 
 // The script's stderr, line by line, into the error log under its name. Ends when every process
 // holding the pipe is gone.
@@ -128,26 +56,6 @@ Task<void> log_stderr(asio::posix::stream_descriptor err, std::string name) {
   }
   if (!pending.empty()) {
     emit(pending);
-  }
-}
-
-// The script's header fields onto the response head.
-void apply_head(CgiHead& head, Entity& out) {
-  out.status = head.status != 0 ? head.status : (head.location.empty() ? 200 : 302);
-  if (!head.location.empty()) {
-    out.headers.set("Location", std::move(head.location));
-  }
-  if (!head.content_type.empty()) {
-    out.set_content_type(std::move(head.content_type));
-  }
-  for (auto& [name, value] : head.fields) {
-    if (iequals(name, "ETag")) {
-      out.etag = std::move(value);
-    } else if (iequals(name, "Last-Modified")) {
-      out.last_modified = parse_http_date(value);
-    } else {
-      out.headers.add(std::move(name), std::move(value));
-    }
   }
 }
 
@@ -192,7 +100,8 @@ bool CgiStore::is_script_name(std::string_view name) const {
   return false;
 }
 
-int CgiStore::resolve(const RequestContext& ctx, ScriptTarget& target, struct stat& st) const {
+int CgiStore::resolve(const RequestContext& ctx, gateway::ScriptTarget& target,
+                      struct stat& st) const {
   std::string_view path = ctx.request.path;
   std::string_view url_base;
   if (config_.maps_prefix && ctx.location.prefix != "/") {
@@ -241,7 +150,7 @@ int CgiStore::resolve(const RequestContext& ctx, ScriptTarget& target, struct st
 }
 
 Task<void> CgiStore::handle(RequestContext& ctx, Entity& out) const {
-  ScriptTarget target;
+  gateway::ScriptTarget target;
   struct stat st {};
   const int status = resolve(ctx, target, st);
   if (status == kNotAScript) {
@@ -265,7 +174,8 @@ Task<void> CgiStore::handle(RequestContext& ctx, Entity& out) const {
   co_await run(ctx, target, out);
 }
 
-Task<void> CgiStore::run(RequestContext& ctx, const ScriptTarget& target, Entity& out) const {
+Task<void> CgiStore::run(RequestContext& ctx, const gateway::ScriptTarget& target,
+                         Entity& out) const {
   const Request& request = ctx.request;
   const std::string& name = target.script_name;
   ChildScore* row = ctx.services.child_score();
@@ -279,12 +189,12 @@ Task<void> CgiStore::run(RequestContext& ctx, const ScriptTarget& target, Entity
     co_return;
   }
   // From here the reaper gives the place back; until the spawn, each failure does.
-  OwnedFd input;
+  gateway::OwnedFd input;
   std::optional<std::uint64_t> length;
   if (request.body != nullptr) {
     length = 0;
-    if (const int status =
-            co_await spool_body(*request.body, config_.spool_directory, input, *length);
+    if (const int status = co_await gateway::spool_request_body(
+            *request.body, config_.spool_directory, input, *length);
         status != 0) {
       release_connection(row, std::span(&cap, 1));
       out.set_error(status);
@@ -300,10 +210,10 @@ Task<void> CgiStore::run(RequestContext& ctx, const ScriptTarget& target, Entity
   SpawnRequest spawn;
   spawn.program = target.filename;
   spawn.argv.push_back(target.filename);
-  for (std::string& word : search_words(query_string(request))) {
+  for (std::string& word : gateway::search_words(gateway::query_string(request))) {
     spawn.argv.push_back(std::move(word));
   }
-  spawn.env = build_environment(ctx, target, config_.environment, length);
+  spawn.env = gateway::build_environment(ctx, target, config_.environment, length);
   spawn.working_directory = target.filename.substr(0, target.filename.rfind('/'));
   spawn.stdin_fd = input.fd;
   SpawnedProcess process;
@@ -342,19 +252,20 @@ Task<void> CgiStore::run(RequestContext& ctx, const ScriptTarget& target, Entity
   const bool nph =
       std::string_view(target.filename).substr(target.filename.rfind('/') + 1).starts_with("nph-");
   std::string head_bytes;
-  CgiHead head;
+  gateway::ScriptHead head;
   std::size_t consumed = 0;
   for (;;) {
     const ReadResult result = co_await output->read_some(head_bytes, 16 * 1024);
     if (result == ReadResult::data) {
-      const HeadResult parsed = parse_cgi_head(head_bytes, nph, head, consumed, error);
-      if (parsed == HeadResult::complete) {
+      const gateway::HeadResult parsed =
+          gateway::parse_script_head(head_bytes, nph, head, consumed, error);
+      if (parsed == gateway::HeadResult::complete) {
         break;
       }
-      if (parsed == HeadResult::incomplete && head_bytes.size() < kMaxHead) {
+      if (parsed == gateway::HeadResult::incomplete && head_bytes.size() < kMaxHead) {
         continue;
       }
-      if (parsed == HeadResult::incomplete) {
+      if (parsed == gateway::HeadResult::incomplete) {
         error = "its header is larger than 64 KiB";
       }
       COLLAGE_LOG(LogLevel::error, "COL-CGI-0008", "{}: bad output: {}; answered 502",
@@ -381,7 +292,7 @@ Task<void> CgiStore::run(RequestContext& ctx, const ScriptTarget& target, Entity
     co_await respond_internal(ctx, head.location, out);
     co_return;
   }
-  apply_head(head, out);
+  gateway::apply_script_head(head, out);
   out.body.clear();
   out.length.reset();
   out.stream = std::make_unique<ScriptBody>(head_bytes.substr(consumed), std::move(output), name);

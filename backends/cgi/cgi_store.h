@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "cgi_environment.h"
 #include "collage/store.h"
+#include "meta_variables.h"
 
 namespace collage::cgi {
 
@@ -23,7 +23,7 @@ struct CgiConfig {
   std::uint32_t max_processes = 64;  // at once, across every child of the server
   std::string spool_directory = "/tmp";
   bool allow_writable_tree = false;
-  EnvironmentSettings environment;
+  gateway::EnvironmentSettings environment;
 };
 
 class CgiStore final : public Store {
@@ -41,9 +41,9 @@ class CgiStore final : public Store {
  private:
   // Finds the script for a URL path: the longest leading part that is a file. 0 on success,
   // else the status to answer.
-  int resolve(const RequestContext& ctx, ScriptTarget& target, struct stat& st) const;
+  int resolve(const RequestContext& ctx, gateway::ScriptTarget& target, struct stat& st) const;
   bool is_script_name(std::string_view name) const;
-  Task<void> run(RequestContext& ctx, const ScriptTarget& target, Entity& out) const;
+  Task<void> run(RequestContext& ctx, const gateway::ScriptTarget& target, Entity& out) const;
 
   CgiConfig config_;
   int root_fd_;

@@ -2,29 +2,29 @@
 
 #include <gtest/gtest.h>
 
-#include "cgi_environment.h"
-#include "cgi_head.h"
+#include "meta_variables.h"
+#include "script_head.h"
 
-namespace collage::cgi {
+namespace collage::gateway {
 namespace {
 
-TEST(CgiHead, IncompleteUntilTheEmptyLineWhereverTheOutputIsCut) {
+TEST(ScriptHead, IncompleteUntilTheEmptyLineWhereverTheOutputIsCut) {
   const std::string output =
       "Status: 201 Made\r\nContent-Type: text/html\nX-One: a\r\nLocation: /x\r\n"
       "Connection: close\r\n\r\nbody";
   const std::size_t head_end = output.find("body");
   for (std::size_t n = 0; n < head_end; ++n) {
-    CgiHead head;
+    ScriptHead head;
     std::size_t consumed = 0;
     std::string error;
-    ASSERT_EQ(parse_cgi_head(output.substr(0, n), false, head, consumed, error),
+    ASSERT_EQ(parse_script_head(output.substr(0, n), false, head, consumed, error),
               HeadResult::incomplete)
         << n;
   }
-  CgiHead head;
+  ScriptHead head;
   std::size_t consumed = 0;
   std::string error;
-  ASSERT_EQ(parse_cgi_head(output, false, head, consumed, error), HeadResult::complete);
+  ASSERT_EQ(parse_script_head(output, false, head, consumed, error), HeadResult::complete);
   EXPECT_EQ(consumed, head_end);
   EXPECT_EQ(head.status, 201);
   EXPECT_EQ(head.content_type, "text/html");
@@ -33,26 +33,26 @@ TEST(CgiHead, IncompleteUntilTheEmptyLineWhereverTheOutputIsCut) {
   EXPECT_EQ(head.fields[0].first, "X-One");
 }
 
-TEST(CgiHead, MalformedOutputIsRefused) {
+TEST(ScriptHead, MalformedOutputIsRefused) {
   for (const char* bad :
        {"garbage\n\n", "\nbody", "Status: 99 Low\n\n", "Status: abc\n\n", "Bad Name: x\n\n",
         "X-Ok: a\x01z\n\n", "X-Only: 1\n\n", "Status: 1000\n\n"}) {
-    CgiHead head;
+    ScriptHead head;
     std::size_t consumed = 0;
     std::string error;
-    EXPECT_EQ(parse_cgi_head(bad, false, head, consumed, error), HeadResult::malformed) << bad;
+    EXPECT_EQ(parse_script_head(bad, false, head, consumed, error), HeadResult::malformed) << bad;
     EXPECT_FALSE(error.empty());
   }
 }
 
-TEST(CgiHead, NonParsedHeaderScriptsStartWithAStatusLine) {
-  CgiHead head;
+TEST(ScriptHead, NonParsedHeaderScriptsStartWithAStatusLine) {
+  ScriptHead head;
   std::size_t consumed = 0;
   std::string error;
-  ASSERT_EQ(parse_cgi_head("HTTP/1.1 203 Other\r\nX-A: b\r\n\r\n", true, head, consumed, error),
+  ASSERT_EQ(parse_script_head("HTTP/1.1 203 Other\r\nX-A: b\r\n\r\n", true, head, consumed, error),
             HeadResult::complete);
   EXPECT_EQ(head.status, 203);
-  EXPECT_EQ(parse_cgi_head("Status: 200\r\n\r\n", true, head, consumed, error),
+  EXPECT_EQ(parse_script_head("Status: 200\r\n\r\n", true, head, consumed, error),
             HeadResult::malformed);
 }
 
@@ -74,4 +74,4 @@ TEST(CgiEnvironment, GopherSearchesBecomeAFormQuery) {
 }
 
 }  // namespace
-}  // namespace collage::cgi
+}  // namespace collage::gateway

@@ -1,10 +1,10 @@
-#include "cgi_environment.h"
+#include "meta_variables.h"
 
 #include <cstdlib>
 
 #include "collage/metadata.h"
 
-namespace collage::cgi {
+namespace collage::gateway {
 namespace {
 
 std::string_view server_protocol(std::string_view front_end) {
@@ -190,4 +190,4 @@ std::vector<std::string> build_environment(const RequestContext& ctx, const Scri
   return env;
 }
 
-}  // namespace collage::cgi
+}  // namespace collage::gateway

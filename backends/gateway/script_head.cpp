@@ -1,10 +1,11 @@
-#include "cgi_head.h"
+#include "script_head.h"
 
 #include <cstdint>
 
+#include "collage/http_date.h"
 #include "collage/metadata.h"
 
-namespace collage::cgi {
+namespace collage::gateway {
 namespace {
 
 // RFC 9110 §5.6.2 token characters: what a field name may hold.
@@ -47,9 +48,9 @@ bool is_server_owned_field(std::string_view name) {
   return false;
 }
 
-HeadResult parse_cgi_head(std::string_view data, bool nph, CgiHead& head, std::size_t& consumed,
-                          std::string& error) {
-  head = CgiHead{};
+HeadResult parse_script_head(std::string_view data, bool nph, ScriptHead& head,
+                             std::size_t& consumed, std::string& error) {
+  head = ScriptHead{};
   std::size_t pos = 0;
   bool first = true;
   while (true) {
@@ -121,4 +122,23 @@ HeadResult parse_cgi_head(std::string_view data, bool nph, CgiHead& head, std::s
   return HeadResult::complete;
 }
 
-}  // namespace collage::cgi
+void apply_script_head(ScriptHead& head, Entity& out) {
+  out.status = head.status != 0 ? head.status : (head.location.empty() ? 200 : 302);
+  if (!head.location.empty()) {
+    out.headers.set("Location", std::move(head.location));
+  }
+  if (!head.content_type.empty()) {
+    out.set_content_type(std::move(head.content_type));
+  }
+  for (auto& [name, value] : head.fields) {
+    if (iequals(name, "ETag")) {
+      out.etag = std::move(value);
+    } else if (iequals(name, "Last-Modified")) {
+      out.last_modified = parse_http_date(value);
+    } else {
+      out.headers.add(std::move(name), std::move(value));
+    }
+  }
+}
+
+}  // namespace collage::gateway

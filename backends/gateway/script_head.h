@@ -9,9 +9,11 @@
 #include <utility>
 #include <vector>
 
-namespace collage::cgi {
+#include "collage/entity.h"
 
-struct CgiHead {
+namespace collage::gateway {
+
+struct ScriptHead {
   int status = 0;  // from "Status:" (or an nph status line); 0 when the script gave none
   std::string location;
   std::string content_type;
@@ -25,11 +27,15 @@ enum class HeadResult : std::uint8_t {
 };
 
 // Parses the head at the start of `data`. With `nph`, the first line is "HTTP/x.y NNN reason".
-HeadResult parse_cgi_head(std::string_view data, bool nph, CgiHead& head, std::size_t& consumed,
-                          std::string& error);
+HeadResult parse_script_head(std::string_view data, bool nph, ScriptHead& head,
+                             std::size_t& consumed, std::string& error);
+
+// The head onto the response: status (200, or 302 with a Location), type, the other fields
+// (ETag and Last-Modified into the entity's typed fields).
+void apply_script_head(ScriptHead& head, Entity& out);
 
 // Response fields a script may not set: they describe the connection or the framing, which the
 // server decides (RFC 9110 §7.6.1, and Content-Length, which the server checks itself).
 bool is_server_owned_field(std::string_view name);
 
-}  // namespace collage::cgi
+}  // namespace collage::gateway

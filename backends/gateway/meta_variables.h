@@ -9,7 +9,7 @@
 
 #include "collage/middle_end.h"
 
-namespace collage::cgi {
+namespace collage::gateway {
 
 // Where the request landed: the script and what follows it in the URL path.
 struct ScriptTarget {
@@ -38,4 +38,4 @@ std::string query_string(const Request& request);
 // '+' and percent-decoded ("search+words" → {"search", "words"}). Empty otherwise.
 std::vector<std::string> search_words(std::string_view query);
 
-}  // namespace collage::cgi
+}  // namespace collage::gateway
