@@ -178,7 +178,9 @@ std::vector<std::string> build_environment(const RequestContext& ctx, const Scri
       add(env, key, value);
     }
   }
-  add(env, "PATH", settings.path);
+  if (!settings.path.empty()) {
+    add(env, "PATH", settings.path);
+  }
   for (const std::string& name : settings.pass) {
     if (const char* value = std::getenv(name.c_str())) {
       add(env, name, value);
