@@ -9,6 +9,8 @@ namespace collage {
 const char* usage_text() {
   return "Usage: collage [-f FILE] [-D NAME=VALUE]... [-k SIGNAL | -t | -T | -M | -l | -L | -V | "
          "-h]\n"
+         "       collage [-f FILE] [-D NAME=VALUE]... --explain URL [--header 'Name: value']... "
+         "[--method M]\n"
          "  -f FILE         configuration file (default /etc/collage/collage.xml)\n"
          "  -D NAME=VALUE   define ${NAME} for the configuration (wins over the environment\n"
          "                  and <Define>); -D NAME alone defines it as 1\n"
@@ -22,7 +24,9 @@ const char* usage_text() {
          "  -l              list the compiled-in modules\n"
          "  -L              print the directive reference (Markdown) from the registry\n"
          "  -V              print version and build settings\n"
-         "  -h              this help\n";
+         "  -h              this help\n"
+         "  --explain URL   run one request for URL through the configuration and print the\n"
+         "                  host, location, store and each filter: applied, or left out and why\n";
 }
 
 CommandLine parse_command_line(int argc, char** argv) {
@@ -75,6 +79,19 @@ CommandLine parse_command_line(int argc, char** argv) {
       cl.action = CommandLine::Action::directives_markdown;
     } else if (arg == "-V" || arg == "-v") {
       cl.action = CommandLine::Action::version;
+    } else if (arg == "--explain") {
+      if (const char* v = value(arg)) {
+        cl.explain_url = v;
+        cl.action = CommandLine::Action::explain;
+      }
+    } else if (arg == "--header") {
+      if (const char* v = value(arg)) {
+        cl.explain_headers.emplace_back(v);
+      }
+    } else if (arg == "--method") {
+      if (const char* v = value(arg)) {
+        cl.explain_method = v;
+      }
     } else if (arg == "-h" || arg == "--help") {
       cl.action = CommandLine::Action::help;
     } else {

@@ -1,8 +1,10 @@
 #pragma once
-// The httpd-style command line: -f FILE, -k SIGNAL, -t, -M, -l, -L, -V, -h, -D NAME=VALUE.
+// The httpd-style command line: -f FILE, -k SIGNAL, -t, -M, -l, -L, -V, -h, -D NAME=VALUE, and
+// --explain URL.
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace collage {
 
@@ -12,6 +14,7 @@ struct CommandLine {
     signal,
     check,
     dump,
+    explain,
     list_modules,
     list_loaded,
     directives_markdown,
@@ -21,8 +24,11 @@ struct CommandLine {
   Action action = Action::serve;
   std::string config_file = "/etc/collage/collage.xml";
   std::map<std::string, std::string> defines;
-  std::string signal;  // -k: start, stop, restart, graceful, graceful-stop
-  std::string error;   // set when the arguments are wrong
+  std::string signal;                        // -k: start, stop, restart, graceful, graceful-stop
+  std::string error;                         // set when the arguments are wrong
+  std::string explain_url;                   // --explain
+  std::vector<std::string> explain_headers;  // --header, for --explain
+  std::string explain_method = "GET";        // --method, for --explain
 };
 
 CommandLine parse_command_line(int argc, char** argv);

@@ -25,6 +25,7 @@
 #include "control/control_process.h"
 #include "control/signal_command.h"
 #include "directive_reference.h"
+#include "explain.h"
 
 namespace {
 
@@ -194,6 +195,9 @@ int main(int argc, char** argv) {
       fmt::print("{}",
                  collage::write_effective_config(generation->config(), registry.directives()));
       return 0;
+    case CommandLine::Action::explain:
+      return collage::explain_request(*generation, cl.explain_url, cl.explain_headers,
+                                      cl.explain_method);
     case CommandLine::Action::list_loaded:
       fmt::print("Loaded modules (MPM: {}):\n", generation->mpm_name());
       print_modules(registry, true);

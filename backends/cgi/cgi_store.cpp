@@ -231,10 +231,13 @@ Task<void> CgiStore::run(RequestContext& ctx, const gateway::ScriptTarget& targe
   reap_when_exited(executor, process.pid, process.pidfd,
                    std::chrono::steady_clock::now() + config_.max_time,
                    [handle, row, name](int code, int status) {
-                     handle->reaped.store(true, std::memory_order_release);
+                     handle->mark_reaped();
                      const ConnectionCap released{kProcessesKey, 0};
                      release_connection(row, std::span(&released, 1));
-                     if (code != CLD_EXITED) {
+                     if (code != CLD_EXITED && handle->signalled.load()) {
+                       COLLAGE_LOG(LogLevel::info, "COL-CGI-0004", "{}: stopped by the server ({})",
+                                   printable(name), describe_exit(code, status));
+                     } else if (code != CLD_EXITED) {
                        COLLAGE_LOG(LogLevel::warn, "COL-CGI-0004", "{}: {}", printable(name),
                                    describe_exit(code, status));
                      } else if (status != 0) {

@@ -17,7 +17,16 @@ constexpr std::chrono::seconds kStopGrace{3};
 
 void ProcessHandle::signal_group(int signal) const {
   if (!reaped.load(std::memory_order_acquire)) {
+    signalled.store(true, std::memory_order_relaxed);
     ::kill(-pid, signal);
+  }
+}
+
+void ProcessHandle::mark_reaped() {
+  reaped.store(true, std::memory_order_release);
+  if (pending_kill != nullptr) {
+    pending_kill->cancel();
+    pending_kill.reset();
   }
 }
 
@@ -42,10 +51,16 @@ ScriptOutput::~ScriptOutput() {
   if (ended_ || timed_out_) {
     return;
   }
+  if (process_->reaped.load(std::memory_order_acquire)) {
+    return;
+  }
   process_->signal_group(SIGTERM);
-  auto timer = std::make_shared<asio::steady_timer>(out_.get_executor(), kStopGrace);
-  timer->async_wait(
-      [timer, process = process_](const asio::error_code&) { process->signal_group(SIGKILL); });
+  process_->pending_kill = std::make_shared<asio::steady_timer>(out_.get_executor(), kStopGrace);
+  process_->pending_kill->async_wait([process = process_](const asio::error_code& ec) {
+    if (!ec) {
+      process->signal_group(SIGKILL);
+    }
+  });
 }
 
 void ScriptOutput::abandon() {

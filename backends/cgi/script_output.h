@@ -22,8 +22,14 @@ namespace collage::cgi {
 struct ProcessHandle {
   explicit ProcessHandle(pid_t p) : pid(p) {}
   void signal_group(int signal) const;
+  // Called by the reaper: no more signals, and no kill pending.
+  void mark_reaped();
   const pid_t pid;
   std::atomic<bool> reaped{false};
+  mutable std::atomic<bool> signalled{false};  // the server stopped it (timeout, output not wanted)
+  // The kill that follows a SIGTERM when the script does not stop; cancelled once reaped, so a
+  // stopping event loop does not wait for it.
+  std::shared_ptr<asio::steady_timer> pending_kill;
 };
 
 enum class ReadResult : std::uint8_t { data, end, timed_out, failed };

@@ -27,6 +27,9 @@ struct RequestContext {
   // The generation the request runs in, for a filter that routes a sub-request; null only in
   // tests that build a context by hand.
   const Generation* generation = nullptr;
+  // When set, each phase adds a line saying what it decided and why (collage --explain; the
+  // error log at debug level for live requests).
+  std::vector<std::string>* trace = nullptr;
 };
 
 // Picks virtual host and location for request (host and path must be set).

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include "collage/access.h"
 #include "collage/conditional.h"
 #include "collage/log.h"
 #include "collage/metadata.h"
+
 #include "filtered_stream.h"
 
 namespace collage {
@@ -24,36 +27,52 @@ bool content_type_matches(std::string_view pattern, std::string_view type) {
   return iequals(pattern, type);
 }
 
-// Whether the response is one the filter is made for (method, status, type, protocol): then its
-// Vary headers belong on the response whether or not the request's headers let it apply.
-bool filter_is_candidate(const FilterCapabilities& caps, const Request& request,
-                         const Entity& entity) {
+// Why the response is not one the filter is made for (method, status, type, protocol, an
+// internal request), or empty when it is: then its Vary headers belong on the response whether
+// or not the request's headers let it apply.
+std::string_view not_a_candidate(const FilterCapabilities& caps, const Request& request,
+                                 const Entity& entity) {
   if (!caps.methods.contains(request.method)) {
-    return false;
+    return "not declared for this method";
   }
   if (!caps.statuses.empty() &&
       std::find(caps.statuses.begin(), caps.statuses.end(), entity.status) == caps.statuses.end()) {
-    return false;
+    return "not declared for this status";
   }
   if (!caps.content_types.empty() &&
       std::none_of(caps.content_types.begin(), caps.content_types.end(), [&](std::string_view p) {
         return content_type_matches(p, entity.content_type);
       })) {
-    return false;
+    return "not declared for this content type";
   }
   if (caps.outermost_only && request.depth > 0) {
-    return false;
+    return "declared for the client's response only, and this is an internal request";
   }
-  return caps.protocols.empty() || std::find(caps.protocols.begin(), caps.protocols.end(),
-                                             request.protocol) != caps.protocols.end();
+  if (!caps.protocols.empty() && std::find(caps.protocols.begin(), caps.protocols.end(),
+                                           request.protocol) == caps.protocols.end()) {
+    return "not declared for this protocol";
+  }
+  return {};
 }
 
-bool request_fits(const FilterCapabilities& caps, const Request& request) {
+// Why the request's headers keep the filter out, or empty when they let it apply.
+std::string_view request_does_not_fit(const FilterCapabilities& caps, const Request& request) {
   if (!caps.request_header.empty() && !request.headers.contains(caps.request_header)) {
-    return false;
+    return "the request has no header it needs";
   }
   const HeaderPredicate& p = caps.request_predicate;
-  return p.accepts == nullptr || p.accepts(request.headers.get(p.header));
+  if (p.accepts != nullptr && !p.accepts(request.headers.get(p.header))) {
+    return "the request's header does not meet its condition";
+  }
+  return {};
+}
+
+// One line of the explanation, when one is wanted.
+template <typename... Args>
+void note(RequestContext& ctx, fmt::format_string<Args...> format, Args&&... args) {
+  if (ctx.trace != nullptr) {
+    ctx.trace->push_back(fmt::format(format, std::forward<Args>(args)...));
+  }
 }
 
 enum class Buffered : std::uint8_t { complete, over_limit, failed };
@@ -156,13 +175,19 @@ Task<void> run_filters(RequestContext& ctx, Entity& out) {
         co_return;
       }
     }
-    if (!filter_is_candidate(caps, request, out)) {
+    const std::string_view name = slot.registration->name;
+    const std::string_view stage = filter_stage_name(caps.stage);
+    if (const std::string_view why = not_a_candidate(caps, request, out); !why.empty()) {
+      note(ctx, "filter {} [{}]: left out: {} ({} {}, {})", name, stage, why, request.method_token,
+           out.status, out.content_type.empty() ? "no type" : out.content_type);
       continue;
     }
     for (const std::string_view header : caps.vary) {
       add_vary(out, header);
     }
-    if (!request_fits(caps, request)) {
+    if (const std::string_view why = request_does_not_fit(caps, request); !why.empty()) {
+      note(ctx, "filter {} [{}]: left out: {} ({})", name, stage, why,
+           caps.request_header.empty() ? caps.request_predicate.header : caps.request_header);
       continue;
     }
     if (caps.needs_whole_body && out.stream != nullptr) {
@@ -170,6 +195,8 @@ Task<void> run_filters(RequestContext& ctx, Entity& out) {
         case Buffered::complete: break;
         case Buffered::over_limit:
           if (caps.over_limit == OverLimit::skip) {
+            note(ctx, "filter {} [{}]: left out: the body is larger than FilterBufferLimit", name,
+                 stage);
             continue;  // declared: this filter is left out of bodies this large
           }
           COLLAGE_LOG(LogLevel::error, "COL-CORE-0006",
@@ -183,8 +210,12 @@ Task<void> run_filters(RequestContext& ctx, Entity& out) {
       }
     }
     if (caps.needs_known_length && !out.length) {
+      note(ctx, "filter {} [{}]: left out: it needs a known length and the body has none", name,
+           stage);
       continue;  // declared: this filter is left out of bodies of unknown length
     }
+    note(ctx, "filter {} [{}]: applied: declared for {} {}, {}", name, stage, request.method_token,
+         out.status, out.content_type.empty() ? "any type" : out.content_type);
     std::unique_ptr<FilterInstance> instance;
     if (slot.filter->start(ctx, out, instance) == FilterStatus::error) {
       co_return;
@@ -200,6 +231,9 @@ Task<void> run_filters(RequestContext& ctx, Entity& out) {
   }
 }
 
+// Every phase after route (respond() adds the explanation around it).
+Task<void> respond_phases(RequestContext& ctx, Entity& out);
+
 }  // namespace
 
 RequestContext route(const Generation& generation, Request& request, Services& services) {
@@ -209,16 +243,38 @@ RequestContext route(const Generation& generation, Request& request, Services& s
 }
 
 Task<void> respond(RequestContext& ctx, Entity& out) {
+  // A live request is explained in the error log at debug level.
+  std::vector<std::string> lines;
+  const bool log_trace = ctx.trace == nullptr && error_log().enabled(LogLevel::debug);
+  if (log_trace) {
+    ctx.trace = &lines;
+  }
+  co_await respond_phases(ctx, out);
+  if (log_trace) {
+    ctx.trace = nullptr;
+    COLLAGE_LOG(LogLevel::debug, "COL-CORE-0009", "{} {}: {}", ctx.request.method_token,
+                printable(ctx.request.path), fmt::join(lines, "; "));
+  }
+}
+
+namespace {
+
+Task<void> respond_phases(RequestContext& ctx, Entity& out) {
   const Request& request = ctx.request;
   const Location& location = ctx.location;
+  note(ctx, "virtual host {}, location {} ({}), store {}", ctx.virtual_host.name, location.prefix,
+       location.scope != nullptr ? location.scope->where().str() : "built in",
+       location.place.store);
   const std::vector<std::string>& protocols = location.place.protocols;
   out.stream_part_limit = location.place.stream_buffer_size;
   if (!protocols.empty() &&
       std::find(protocols.begin(), protocols.end(), request.protocol) == protocols.end()) {
     out.set_error(403);  // e.g. a writable place meant for FTP accounts only
+    note(ctx, "refused: the location's Protocols do not include {}", request.protocol);
     co_return;
   }
   if (!location.access.empty() && !co_await check_access(ctx, out)) {
+    note(ctx, "refused by the access phase: {}", out.status);
     co_return;
   }
   MethodSet allowed = location.store->methods();
@@ -243,6 +299,7 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
   for (const std::unique_ptr<CacheProvider>& cache : location.caches) {
     if (co_await cache->lookup(ctx, out)) {
       cached = true;  // cache lookup: a fresh stored response stands in for the store's
+      note(ctx, "answered from the cache");
       break;
     }
   }
@@ -256,10 +313,15 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
   if (request.read_offset && out.status == 200 && !apply_read_offset(*request.read_offset, out)) {
     co_return;
   }
+  note(ctx, "the store answered {} {}{}", out.status,
+       out.content_type.empty() ? "(no type)" : out.content_type,
+       out.stream != nullptr ? ", streamed" : "");
   if (!request.store_only) {
     co_await run_filters(ctx, out);
   }
 }
+
+}  // namespace
 
 void add_vary(Entity& entity, std::string_view header) {
   const std::string_view current = entity.headers.get("Vary");

@@ -423,6 +423,39 @@ class CgiConfigTest(unittest.TestCase):
         allowed = self.check(body % "<CgiAllowWritableTree>on</CgiAllowWritableTree>")
         self.assertEqual(allowed.returncode, 0, allowed.stdout + allowed.stderr)
 
+    def test_explain_shows_the_store_and_each_filter_decision(self):
+        workdir = __import__("tempfile").mkdtemp(prefix="collage-test-")
+        write_scripts(workdir)
+        path = os.path.join(workdir, "c.xml")
+        with open(path, "w") as f:
+            f.write("<Collage><Mpm>event</Mpm>" +
+                    CONFIG.format(dir=workdir, root=workdir) +
+                    "</Collage>")
+
+        def explain(*args):
+            result = subprocess.run([BINARY, "-f", path, "--explain", *args], capture_output=True,
+                                    text=True)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            return result.stdout
+
+        out = explain("http://localhost/cgi-bin/ssi.py", "--header", "Accept-Encoding: br")
+        self.assertIn("location /cgi-bin (%s:" % path, out)
+        self.assertIn("store cgi", out)
+        self.assertIn("the store answered 200 text/html, streamed", out)
+        self.assertIn("filter ssi [content]: applied", out)
+        self.assertIn("filter compress [encoding]: applied", out)
+        self.assertIn("Content-Encoding: br", out)
+        out = explain("/cgi-bin/big.py", "--header", "Accept-Encoding: gzip")
+        self.assertIn("filter ssi [content]: left out: not declared for this content type", out)
+        self.assertIn("filter compress [encoding]: left out: not declared for this content type",
+                      out)
+        out = explain("/cgi-bin/ssi.py")
+        self.assertIn("filter compress [encoding]: left out: the request's header does not meet "
+                      "its condition (Accept-Encoding)", out)
+        bad = subprocess.run([BINARY, "-f", path, "--explain", "/a/../../b"], capture_output=True,
+                             text=True)
+        self.assertEqual(bad.returncode, 2)
+
     def test_missing_or_wrong_directives(self):
         for body, message in (
                 ("<Location path=\"/c\"><Store>cgi</Store></Location>", "needs a CgiRoot"),
