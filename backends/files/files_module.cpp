@@ -22,6 +22,7 @@ struct Written {
   std::chrono::milliseconds open_file_cache_valid{0};
   bool symlinks_outside_root = false;
   bool writable = false;
+  bool precompressed = false;
   std::string mime_types_file;
   std::vector<std::string> add_type;
   std::string default_type;
@@ -65,6 +66,13 @@ const Directive kDirectives[] = {
      .default_value = "off",
      .help = "Accept PUT and DELETE here; uploads are written to a temporary file and renamed.",
      .field = bind<&Written::writable>()},
+    {.name = "PrecompressedFiles",
+     .type = ArgType::flag,
+     .contexts = kAnyContext,
+     .default_value = "off",
+     .help = "Serve file.br or file.gz in place of file when the client accepts that coding and "
+             "the sibling is not older (nginx's gzip_static); Vary: Accept-Encoding follows.",
+     .field = bind<&Written::precompressed>()},
     {.name = "MimeTypesFile",
      .type = ArgType::path,
      .contexts = kServerContext,
@@ -110,6 +118,7 @@ std::unique_ptr<Store> make_store(const Scope& scope, ConfigErrors& errors) {
   config.open_file_cache_valid = written.open_file_cache_valid;
   config.symlinks_outside_root = written.symlinks_outside_root;
   config.writable = written.writable;
+  config.precompressed = written.precompressed;
 
   auto mime = std::make_shared<MimeTypes>();
   const std::string& mime_file = written.mime_types_file;

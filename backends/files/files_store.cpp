@@ -177,6 +177,43 @@ void FilesStore::serve_file(const Request& /*request*/, std::shared_ptr<const Fi
   out.body.append_file(std::move(file), 0, static_cast<std::uint64_t>(st.st_size));
 }
 
+void FilesStore::prefer_precompressed(const Request& request, std::string_view relative,
+                                      Entity& out) const {
+  if (!config_.precompressed || out.status != 200 || !out.last_modified) {
+    return;
+  }
+  // br first: smaller, and every browser that sends it prefers it.
+  const std::string_view accept = request.headers.get("Accept-Encoding");
+  bool any_sibling = false;
+  for (const auto& [suffix, coding] : {std::pair{".br", "br"}, std::pair{".gz", "gzip"}}) {
+    const int fd = open(std::string(relative) + suffix, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) {
+      continue;
+    }
+    struct stat st {};
+    // A sibling older than the file is stale: the file changed after it was compressed.
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_mtime < *out.last_modified) {
+      ::close(fd);
+      continue;
+    }
+    any_sibling = true;
+    if (!header_allows_token(accept, coding)) {
+      ::close(fd);
+      continue;
+    }
+    set_validators(st, out);
+    out.etag.insert(out.etag.size() - 1, std::string("-") + coding);
+    out.length = static_cast<std::uint64_t>(st.st_size);
+    out.body.clear();
+    out.body.append_file(std::make_shared<const FileHandle>(fd), 0, *out.length);
+    out.headers.set("Content-Encoding", coding);
+    break;
+  }
+  if (any_sibling) {
+    add_vary(out, "Accept-Encoding");
+  }
+}
+
 Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
   const Request& request = ctx.request;
   const std::string relative = relative_of(request.path);
@@ -184,6 +221,7 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
   if (cacheable) {
     if (const OpenFile* hit = cached_open_file(this, relative, config_.open_file_cache_valid)) {
       serve_file(request, hit->file, hit->st, request.path, out);
+      prefer_precompressed(request, relative, out);
       co_return;
     }
   }
@@ -215,6 +253,7 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
       cache_open_file(this, relative, OpenFile{file, st});
     }
     serve_file(request, std::move(file), st, request.path, out);
+    prefer_precompressed(request, relative, out);
     co_return;
   }
   FdGuard directory(fd);
@@ -240,6 +279,7 @@ Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
       struct stat index_stat {};
       if (::fstat(index_fd, &index_stat) == 0 && S_ISREG(index_stat.st_mode)) {
         serve_file(request, std::make_shared<const FileHandle>(index_fd), index_stat, index, out);
+        prefer_precompressed(request, candidate, out);
         co_return;
       }
       ::close(index_fd);

@@ -19,6 +19,7 @@ struct FilesConfig {
   bool directory_listing = false;
   bool symlinks_outside_root = false;
   bool writable = false;
+  bool precompressed = false;
   std::shared_ptr<const MimeTypes> mime_types;
   std::chrono::milliseconds open_file_cache_valid{0};  // 0: every request opens the file
 };
@@ -49,6 +50,9 @@ class FilesStore final : public Store {
   void serve_file(const Request& request, std::shared_ptr<const FileHandle> file,
                   const struct stat& st, std::string_view name, Entity& out) const;
   int open(std::string_view relative, int flags) const;
+  // PrecompressedFiles: serve file.br or file.gz instead, when the client takes that coding and
+  // the sibling is not older than the file (as nginx's gzip_static and brotli_static).
+  void prefer_precompressed(const Request& request, std::string_view relative, Entity& out) const;
 
   FilesConfig config_;
   int root_fd_;
