@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "collage/menu.h"
 #include "collage/metadata.h"
 
 namespace collage::gateway {
@@ -127,7 +128,10 @@ std::vector<std::string> build_environment(const RequestContext& ctx, const Scri
   if (request.protocol == "gopher" && !request.query.empty()) {
     add(env, "SEARCHREQUEST", request.query);  // Gophernicus's name for the raw search words
   }
-  std::string_view server_name = request.host;
+  // A Gopher request's host is the listener's routing name: scripts get what clients reach
+  // (ServerName or the local address, and the public port), as generated menus do.
+  const MenuOrigin origin = request.protocol == "gopher" ? menu_origin(ctx) : MenuOrigin{};
+  std::string_view server_name = request.protocol == "gopher" ? origin.host : request.host;
   if (const auto& name = ctx.location.place.server_name) {
     server_name = *name;
   }
@@ -136,7 +140,7 @@ std::vector<std::string> build_environment(const RequestContext& ctx, const Scri
     add(env, "REMOTE_HOST", peer->address);  // no reverse lookups, as Apache's HostnameLookups off
     add(env, "REMOTE_PORT", std::to_string(peer->port));
     add(env, "SERVER_ADDR", peer->local_address);
-    add(env, "SERVER_PORT", std::to_string(peer->local_port));
+    add(env, "SERVER_PORT", origin.port.empty() ? std::to_string(peer->local_port) : origin.port);
     if (server_name.empty()) {
       server_name = peer->local_address;
     }

@@ -536,6 +536,8 @@ void register_module(Registry& registry) {
   filter.capabilities.methods = MethodSet{Method::get, Method::head, Method::post};
   filter.capabilities.statuses = {200};
   filter.capabilities.content_types = {"text/html"};
+  // FTP downloads a page as it is stored, directives and all, as vsftpd would.
+  filter.capabilities.protocols = {"http1", "h2", "gopher"};
   filter.capabilities.after = {"gopher-html"};
   filter.factory = [](const Scope& scope, ConfigErrors&) {
     return std::make_unique<SsiFilter>(scope.read<SsiSettings>(kDirectives));

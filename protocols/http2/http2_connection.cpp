@@ -321,10 +321,12 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
   if (context_.score != nullptr) {
     context_.score->set_state(WorkerState::writing);
   }
+  // Lives until the body is out: a filter on a streamed body may refer to it (middle_end.h).
+  std::optional<RequestContext> routed;
   if (early_status != 0) {
     entity.set_error(early_status);
   } else {
-    RequestContext ctx = route(*context_.generation, request, *context_.services);
+    RequestContext& ctx = routed.emplace(route(*context_.generation, request, *context_.services));
     if (!s.body_complete || !s.body_chunks.empty()) {
       s.body_limit = ctx.location.place.limit_request_body;
       if (const std::string_view cl = request.headers.get("content-length"); !cl.empty()) {

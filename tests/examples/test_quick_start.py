@@ -86,6 +86,30 @@ class QuickStartTest(unittest.TestCase):
         status = self.curl(self.http("/server-status?auto")).decode()
         self.assertIn("Total Accesses:", status)
 
+    def test_cgi_with_ssi_gopher_search_and_compression(self):
+        # hello.py prints SSI directives; the page a browser gets has them expanded, over
+        # HTTP/1.1, h2c and HTTP/2 over TLS.
+        https = "https://127.0.0.1:%d/cgi-bin/hello.py?Ada" % self.ports["http1s"]
+        for page in (self.curl(self.http("/cgi-bin/hello.py?Ada")),
+                     self.curl("--http2-prior-knowledge", self.http("/cgi-bin/hello.py?Ada")),
+                     self.curl("-k", "--http2", "--compressed", https)):
+            self.assertIn(b"<h1>Hello, Ada!</h1>", page)
+            self.assertIn(b"made by hello.py for\n127.0.0.1", page)
+            self.assertIn(b"Included from examples/site/footer.html", page)
+            self.assertNotIn(b"<!--#", page)
+        # Text is compressed for clients that take it.
+        head = self.curl("-D", "-", "-o", "/dev/null", "-H", "Accept-Encoding: gzip",
+                         self.http("/"))
+        self.assertIn(b"Content-Encoding: gzip", head)
+        # The hole's main menu has a search item; it runs search.py with the words.
+        gopher = "gopher://127.0.0.1:%d" % self.ports["gopher"]
+        self.assertIn(b"7Search this hole and the web site\t/cgi-bin/search.py",
+                      self.curl(gopher + "/"))
+        results = self.curl(gopher + "/7/cgi-bin/search.py%09hello").decode()
+        self.assertIn("/site/docs/hello.txt\t127.0.0.1\t%d" % self.ports["gopher"], results)
+        # The same search over HTTP, as a page (the gopher-html filter renders the menu).
+        self.assertIn(b"hello.txt", self.curl(self.http("/cgi-bin/search.py?hello")))
+
     def test_status_page_and_log_speak_of_what_is_there(self):
         page = self.curl(self.http("/server-status")).decode()
         if os.environ.get("COLLAGE_TEST_MPM", "event") == "event":

@@ -19,6 +19,8 @@
 
 namespace collage {
 
+// A front end keeps the context (and the request it refers to) alive until the response's body
+// has been written: a filter instance or a body stream may refer to it while the body streams.
 struct RequestContext {
   Request& request;
   const VirtualHost& virtual_host;

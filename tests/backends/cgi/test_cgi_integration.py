@@ -226,6 +226,8 @@ class CgiTest(ServerTestCase):
             f.write("plain file\n")
         with open(os.path.join(root, "footer.html"), "w") as f:
             f.write("<footer>the footer</footer>\n")
+        with open(os.path.join(root, "page.shtml"), "w") as f:
+            f.write('<p>before</p><!--#include virtual="/footer.html" --><p>after</p>\n')
         with open(os.path.join(root, "loop.shtml"), "w") as f:
             f.write('<p>before</p><!--#include virtual="/loop.shtml" --><p>after</p>\n')
 
@@ -380,6 +382,37 @@ class CgiTest(ServerTestCase):
         self.assertEqual(decoded.stdout.decode(), plain)
         self.assertEqual(subprocess.run(["curl", "-s", "--compressed", url],
                                         capture_output=True).stdout.decode(), plain)
+        # The same over HTTP/2 (the streamed body outlives the handler's frame) and Gopher.
+        for extra in ([], ["-H", "Accept-Encoding: gzip", "--compressed"]):
+            h2 = subprocess.run(["curl", "-s", "--http2-prior-knowledge", *extra, url],
+                                capture_output=True, timeout=10)
+            self.assertEqual(h2.stdout.decode(), plain, extra)
+        sock = connect(self.server.ports["gopher"])
+        sock.sendall(b"/cgi-bin/ssi.py\r\n")
+        gopher = recv_until_closed(sock).decode()
+        sock.close()
+        self.assertIn("<footer>the footer</footer>", gopher)
+        self.assertIn("<p>hello /cgi-bin/ssi.py</p>", gopher)
+        self.assertTrue(self.server.alive())
+
+    def test_ssi_pages_over_every_protocol(self):
+        expanded = b"<p>before</p><footer>the footer</footer>\n<p>after</p>"
+        self.assertIn(expanded, get(self.server.url("/page.shtml"))[2])
+        h2 = subprocess.run(["curl", "-s", "--http2-prior-knowledge",
+                             self.server.url("/page.shtml")], capture_output=True, timeout=10)
+        self.assertIn(expanded, h2.stdout)
+        sock = connect(self.server.ports["gopher"])
+        sock.sendall(b"/page.shtml\r\n")
+        self.assertIn(expanded, recv_until_closed(sock))
+        sock.close()
+        # FTP downloads the page as stored, directives and all.
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", self.server.ports["ftp"], timeout=10)
+        ftp.login()
+        out = io.BytesIO()
+        ftp.retrbinary("RETR /page.shtml", out.write)
+        ftp.quit()
+        self.assertIn(b'<!--#include virtual="/footer.html" -->', out.getvalue())
 
     def test_include_loops_end_with_errmsg(self):
         status, _, body = get(self.server.url("/loop.shtml"))
