@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""CGI side by side: Collage's cgi store against Apache httpd (event MPM + mod_cgid) and nginx
++ fcgiwrap, all from Debian, on the same hello-world scripts (a shell one and a Python one).
+
+Each server runs pinned to CPU 0 (its scripts inherit that), wrk on CPU 1 with 8 connections.
+Rounds are interleaved (A B C A B C …) so machine noise hits all alike. Reports requests per
+second (median, min-max) and CPU per request counted over the server's processes and every
+script they ran (utime+stime of the processes and of their reaped children), with each figure's
+ratio to Apache's.
+
+Usage (as root, Debian 12): bench/cgi_bench.py [--rounds 3] [--seconds 5]
+Needs wrk, nginx, apache2 and fcgiwrap; installs them with apt-get if missing.
+"""
+
+import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import servers  # noqa: E402
+from benchlib import (cpu_seconds, ensure_packages, free_port, process_tree,  # noqa: E402
+                      wait_for_port)
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+SCRIPTS = {
+    "hello.sh": "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\nhello, world\\n'\n",
+    "hello.py": "#!/usr/bin/python3\nprint('Content-Type: text/plain')\nprint()\n"
+                "print('hello, world')\n",
+}
+
+
+def apache_cgid(workdir, scripts, port):
+    argv = servers.apache(workdir, scripts, port, mpm="event", threads=64)
+    config = argv[2]
+    with open(config, "a") as f:
+        f.write("""LoadModule alias_module %(mods)s/mod_alias.so
+LoadModule cgid_module %(mods)s/mod_cgid.so
+ScriptSock %(d)s/cgid.sock
+ScriptAlias /cgi-bin/ %(scripts)s/
+""" % {"mods": servers.APACHE_MODULES, "d": os.path.dirname(config), "scripts": scripts})
+    return argv
+
+
+def nginx_fcgiwrap(workdir, scripts, port):
+    sock = os.path.join(workdir, "fcgiwrap-%d.sock" % port)
+    config = os.path.join(workdir, "nginx-%d.conf" % port)
+    with open(config, "w") as f:
+        f.write("""worker_processes 1;
+user root;
+daemon off;
+pid %(d)s/nginx-%(port)d.pid;
+error_log %(d)s/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %(d)s/body;
+  fastcgi_temp_path %(d)s/fastcgi;
+  server {
+    listen 127.0.0.1:%(port)d;
+    location /cgi-bin/ {
+      fastcgi_pass unix:%(sock)s;
+      fastcgi_param SCRIPT_FILENAME %(scripts)s/$fastcgi_script_name;
+      fastcgi_param SCRIPT_NAME $fastcgi_script_name;
+      fastcgi_param QUERY_STRING $query_string;
+      fastcgi_param REQUEST_METHOD $request_method;
+      fastcgi_param SERVER_PROTOCOL $server_protocol;
+      fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+    }
+  }
+}
+""" % {"d": workdir, "port": port, "sock": sock, "scripts": scripts})
+    # fcgiwrap with as many workers as nginx has connections in flight.
+    return (["nginx", "-c", config],
+            ["/usr/sbin/fcgiwrap", "-c", "8", "-s", "unix:" + sock])
+
+
+def collage(workdir, scripts, port):
+    return servers.collage(workdir, scripts, port, extra="""
+  <Location path="/cgi-bin"><Store>cgi</Store><CgiRoot>%s</CgiRoot></Location>""" % scripts)
+
+
+class Running:
+    def __init__(self, name, argvs, port):
+        self.name = name
+        self.port = port
+        self.processes = [subprocess.Popen(["taskset", "-c", "0", *argv],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                           start_new_session=True) for argv in argvs]
+        wait_for_port(port)
+        time.sleep(0.5)
+
+    def pids(self):
+        return [pid for p in self.processes for pid in process_tree(p.pid)]
+
+    def stop(self):
+        for p in self.processes:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+def run_wrk(port, path, seconds):
+    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t", "1", "-c", "8", "-d",
+                          "%ds" % seconds, "http://127.0.0.1:%d%s" % (port, path)],
+                         capture_output=True, text=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError("%s: %s errors" % (path, errors.group(1)))
+    return requests
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    ensure_packages({"wrk": "wrk", "/usr/sbin/nginx": "nginx-light",
+                     "/usr/sbin/apache2": "apache2", "/usr/sbin/fcgiwrap": "fcgiwrap"})
+    for unit in ("nginx", "apache2", "fcgiwrap"):
+        subprocess.run(["systemctl", "stop", unit], capture_output=True)
+    workdir = tempfile.mkdtemp(prefix="cgi-bench-")
+    os.chmod(workdir, 0o755)
+    scripts = os.path.join(workdir, "cgi-bin")
+    os.makedirs(scripts)
+    for name, text in SCRIPTS.items():
+        path = os.path.join(scripts, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
+    makers = [("apache-cgid", lambda p: [apache_cgid(workdir, scripts, p)]),
+              ("nginx-fcgiwrap", lambda p: list(nginx_fcgiwrap(workdir, scripts, p))),
+              ("collage", lambda p: [collage(workdir, scripts, p)])]
+    results = {}
+    for _ in range(args.rounds):
+        for name, make in makers:
+            port = free_port()
+            server = Running(name, make(port), port)
+            try:
+                for script in SCRIPTS:
+                    path = "/cgi-bin/" + script
+                    run_wrk(port, path, 1)  # warm-up
+                    pids = server.pids()
+                    before = cpu_seconds(pids, include_children=True)
+                    requests = run_wrk(port, path, args.seconds)
+                    # Processes that appeared during the run (apache children) count too.
+                    used = cpu_seconds(server.pids(), include_children=True) - before
+                    results.setdefault((script, name), []).append(
+                        (requests / args.seconds, used / requests * 1e6))
+            finally:
+                server.stop()
+    print("CGI, %d rounds of %ds, 8 connections; CPU per request includes the scripts" %
+          (args.rounds, args.seconds))
+    print("%-10s %-16s %12s %18s %10s %12s" % ("script", "server", "req/s", "(min-max)",
+                                               "CPU µs/req", "vs apache"))
+    for script in SCRIPTS:
+        base = statistics.median(r[1] for r in results[(script, "apache-cgid")])
+        base_rate = statistics.median(r[0] for r in results[(script, "apache-cgid")])
+        for name, _ in makers:
+            rows = results[(script, name)]
+            rate = statistics.median(r[0] for r in rows)
+            cpu = statistics.median(r[1] for r in rows)
+            print("%-10s %-16s %12.0f %18s %10.0f %5.2fx req/s, %5.2fx CPU" % (
+                script, name, rate, "(%.0f-%.0f)" % (min(r[0] for r in rows),
+                                                     max(r[0] for r in rows)),
+                cpu, rate / base_rate, cpu / base))
+
+
+if __name__ == "__main__":
+    main()
