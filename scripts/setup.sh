@@ -51,7 +51,7 @@ compiler=clang++-19
 cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=$compiler)
 if [ "${1:-}" = "--sanitize" ]; then
   build_dir=build-sanitize
-  cmake_args+=(-DCOLLAGE_SANITIZE=ON)
+  cmake_args+=(-DCOLLAGE_SANITIZE=ON -DCOLLAGE_FUZZ=ON)
 fi
 # A build tree configured with another compiler is configured afresh.
 if [ -f "$build_dir/CMakeCache.txt" ] &&

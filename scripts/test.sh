@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 2: set up and build, then run every test (unit and integration).
 #   scripts/test.sh              the normal build (integration tests under every MPM)
-#   scripts/test.sh --sanitize   the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   scripts/test.sh --sanitize   the same tests under AddressSanitizer + UndefinedBehaviorSanitizer,
+#                                then every fuzz target for a bounded time (scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh "$@"
@@ -20,4 +21,7 @@ if [ "${1:-}" != "--sanitize" ]; then
     COLLAGE_TEST_MPM=$mpm ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 300 \
       -R '_integration$' -E '^mpm_integration$'
   done
+fi
+if [ "${1:-}" = "--sanitize" ]; then
+  scripts/fuzz.sh
 fi

@@ -1,6 +1,8 @@
 // The CGI store module: its directives and its registration.
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +19,8 @@ namespace {
 // The directives as written; make_store checks them and builds a CgiConfig.
 struct Written {
   std::optional<std::string> cgi_root;
+  std::optional<std::string> user;
+  std::optional<std::string> group;
   std::optional<std::string> document_root;
   CgiConfig config;
 };
@@ -73,6 +77,18 @@ const Directive kDirectives[] = {
      .help = "Allow scripts to run from a directory that clients can write to (a Writable "
              "location, FTP uploads). Off: such a configuration is refused.",
      .field = bind<&Written::config, &CgiConfig::allow_writable_tree>()},
+    {.name = "CgiUser",
+     .type = ArgType::string,
+     .contexts = kAnyContext,
+     .help = "Run scripts as this user (not root), through a helper each child starts before it "
+             "drops root's rights, as suexec does. Needs the server started as root. Unset: "
+             "scripts run as the child's User.",
+     .field = bind<&Written::user>()},
+    {.name = "CgiGroup",
+     .type = ArgType::string,
+     .contexts = kAnyContext,
+     .help = "Group for CgiUser's scripts (default: that user's own group).",
+     .field = bind<&Written::group>()},
     {.name = "CgiPath",
      .type = ArgType::string,
      .contexts = kAnyContext,
@@ -135,6 +151,26 @@ std::unique_ptr<Store> make_store(const Registry& registry, const Scope& scope,
     if (extension.size() < 2 || extension.front() != '.') {
       errors.add(scope.where("CgiExtensions"),
                  "CgiExtensions takes extensions with their dot (.cgi), not '" + extension + "'");
+    }
+  }
+  if (written.user) {
+    const passwd* user = ::getpwnam(written.user->c_str());
+    if (user == nullptr) {
+      errors.add(scope.where("CgiUser"), "no such user '" + *written.user + "'");
+    } else if (user->pw_uid == 0) {
+      errors.add(scope.where("CgiUser"), "CgiUser may not be root");
+    } else {
+      gid_t gid = user->pw_gid;
+      if (written.group) {
+        const group* named = ::getgrnam(written.group->c_str());
+        if (named == nullptr) {
+          errors.add(scope.where("CgiGroup"), "no such group '" + *written.group + "'");
+        } else {
+          gid = named->gr_gid;
+        }
+      }
+      config.run_as = std::make_pair(user->pw_uid, gid);
+      config.run_as_name = *written.user;
     }
   }
   char resolved[PATH_MAX];

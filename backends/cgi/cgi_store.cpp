@@ -88,6 +88,19 @@ std::vector<std::string> CgiStore::writable_trees() const {
   return others_ != nullptr ? others_->writable_trees() : std::vector<std::string>{};
 }
 
+void CgiStore::prepare_child() const {
+  if (!config_.run_as || launcher_ != nullptr) {
+    return;
+  }
+  std::string error;
+  launcher_ = Launcher::start(config_.run_as->first, config_.run_as->second, error);
+  if (launcher_ == nullptr) {
+    COLLAGE_LOG(LogLevel::error, "COL-CGI-0010",
+                "cannot start the helper that runs scripts as {} (CgiUser): {}; they answer 500",
+                config_.run_as_name, error);
+  }
+}
+
 bool CgiStore::is_script_name(std::string_view name) const {
   if (config_.extensions.empty()) {
     return true;
@@ -218,33 +231,45 @@ Task<void> CgiStore::run(RequestContext& ctx, const gateway::ScriptTarget& targe
   spawn.stdin_fd = input.fd;
   SpawnedProcess process;
   std::string error;
-  if (input.fd < 0 || !spawn_process(spawn, process, error)) {
+  if (config_.run_as && launcher_ == nullptr) {
+    error = "CgiUser " + config_.run_as_name +
+            " needs the server started as root (its helper is not running)";
+  }
+  const bool started = error.empty() && input.fd >= 0 &&
+                       (launcher_ != nullptr ? launcher_->spawn(spawn, process, error)
+                                             : spawn_process(spawn, process, error));
+  if (!started) {
     release_connection(row, std::span(&cap, 1));
     COLLAGE_LOG(LogLevel::error, "COL-CGI-0003", "{}: {}", printable(name),
-                input.fd < 0 ? std::string("cannot open its input") : error);
+                input.fd < 0 && error.empty() ? std::string("cannot open its input") : error);
     out.set_error(500);
     co_return;
   }
 
   const asio::any_io_executor executor = co_await asio::this_coro::executor;
-  auto handle = std::make_shared<ProcessHandle>(process.pid);
-  reap_when_exited(executor, process.pid, process.pidfd,
-                   std::chrono::steady_clock::now() + config_.max_time,
-                   [handle, row, name](int code, int status) {
-                     handle->mark_reaped();
-                     const ConnectionCap released{kProcessesKey, 0};
-                     release_connection(row, std::span(&released, 1));
-                     if (code != CLD_EXITED && handle->signalled.load()) {
-                       COLLAGE_LOG(LogLevel::info, "COL-CGI-0004", "{}: stopped by the server ({})",
-                                   printable(name), describe_exit(code, status));
-                     } else if (code != CLD_EXITED) {
-                       COLLAGE_LOG(LogLevel::warn, "COL-CGI-0004", "{}: {}", printable(name),
-                                   describe_exit(code, status));
-                     } else if (status != 0) {
-                       COLLAGE_LOG(LogLevel::notice, "COL-CGI-0004", "{}: {}", printable(name),
-                                   describe_exit(code, status));
-                     }
-                   });
+  auto handle = std::make_shared<ProcessHandle>(process.pid, launcher_);
+  reap_when_exited(
+      executor, process.pidfd, /*own_child=*/launcher_ == nullptr,
+      std::chrono::steady_clock::now() + config_.max_time,
+      [handle](int signal) { handle->signal_group(signal); },
+      [handle, row, name](int code, int status) {
+        handle->mark_reaped();
+        const ConnectionCap released{kProcessesKey, 0};
+        release_connection(row, std::span(&released, 1));
+        if (code == -1) {
+          return;  // the CgiUser helper reaped it; how it ended is not known here
+        }
+        if (code != CLD_EXITED && handle->signalled.load()) {
+          COLLAGE_LOG(LogLevel::info, "COL-CGI-0004", "{}: stopped by the server ({})",
+                      printable(name), describe_exit(code, status));
+        } else if (code != CLD_EXITED) {
+          COLLAGE_LOG(LogLevel::warn, "COL-CGI-0004", "{}: {}", printable(name),
+                      describe_exit(code, status));
+        } else if (status != 0) {
+          COLLAGE_LOG(LogLevel::notice, "COL-CGI-0004", "{}: {}", printable(name),
+                      describe_exit(code, status));
+        }
+      });
   asio::co_spawn(executor,
                  log_stderr(asio::posix::stream_descriptor(executor, process.stderr_fd), name),
                  asio::detached);

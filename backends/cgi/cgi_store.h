@@ -6,10 +6,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "collage/store.h"
+#include "launcher.h"
 #include "meta_variables.h"
 
 namespace collage::cgi {
@@ -23,6 +26,8 @@ struct CgiConfig {
   std::uint32_t max_processes = 64;  // at once, across every child of the server
   std::string spool_directory = "/tmp";
   bool allow_writable_tree = false;
+  std::optional<std::pair<uid_t, gid_t>> run_as;  // CgiUser (and CgiGroup)
+  std::string run_as_name;
   gateway::EnvironmentSettings environment;
 };
 
@@ -37,6 +42,7 @@ class CgiStore final : public Store {
   Task<void> handle(RequestContext& ctx, Entity& out) const override;
   std::vector<std::string> writable_trees() const override;
   std::vector<std::string> program_trees() const override;
+  void prepare_child() const override;
 
  private:
   // Finds the script for a URL path: the longest leading part that is a file. 0 on success,
@@ -48,6 +54,8 @@ class CgiStore final : public Store {
   CgiConfig config_;
   int root_fd_;
   std::unique_ptr<Store> others_;
+  // This child's helper for CgiUser (each child forks its own before dropping privileges).
+  mutable std::shared_ptr<const Launcher> launcher_;
 };
 
 }  // namespace collage::cgi

@@ -110,47 +110,45 @@ std::string describe_exit(int code, int status) {
   return text;
 }
 
-void kill_process_group(pid_t pid) {
-  if (pid > 0) {
-    ::kill(-pid, SIGKILL);
-  }
-}
-
 namespace {
 
-Task<void> reap(pid_t pid, asio::posix::stream_descriptor pidfd,
-                std::chrono::steady_clock::time_point deadline,
+Task<void> reap(asio::posix::stream_descriptor pidfd, bool own_child,
+                std::chrono::steady_clock::time_point deadline, std::function<void(int)> kill_group,
                 std::function<void(int, int)> on_exit) {
   // The timer kills the group at the deadline, which makes the pidfd readable. Its handler
   // holds nothing of this frame, so it may run after the frame is gone.
   asio::steady_timer timer(pidfd.get_executor());
   timer.expires_at(deadline);
-  timer.async_wait([pid](const asio::error_code& ec) {
+  timer.async_wait([kill_group](const asio::error_code& ec) {
     if (!ec) {
-      kill_process_group(pid);
+      kill_group(SIGKILL);
     }
   });
   auto [ec] = co_await pidfd.async_wait(asio::posix::descriptor_base::wait_read,
                                         asio::experimental::as_tuple(asio::use_awaitable));
   timer.cancel();
   if (ec) {
-    kill_process_group(pid);  // the loop is stopping: do not leave the script running
+    kill_group(SIGKILL);  // the loop is stopping: do not leave the script running
   }
-  // The pidfd said the process exited (or it was just killed), so this returns at once.
   siginfo_t info{};
-  ::waitid(P_PIDFD, static_cast<id_t>(pidfd.native_handle()), &info, WEXITED);
+  info.si_code = -1;
+  if (own_child) {
+    // The pidfd said the process exited (or it was just killed), so this returns at once.
+    ::waitid(P_PIDFD, static_cast<id_t>(pidfd.native_handle()), &info, WEXITED);
+  }
   on_exit(info.si_code, info.si_status);
 }
 
 }  // namespace
 
-void reap_when_exited(const asio::any_io_executor& executor, pid_t pid, int pidfd,
+void reap_when_exited(const asio::any_io_executor& executor, int pidfd, bool own_child,
                       std::chrono::steady_clock::time_point deadline,
+                      std::function<void(int signal)> kill_group,
                       std::function<void(int code, int status)> on_exit) {
-  asio::co_spawn(
-      executor,
-      reap(pid, asio::posix::stream_descriptor(executor, pidfd), deadline, std::move(on_exit)),
-      asio::detached);
+  asio::co_spawn(executor,
+                 reap(asio::posix::stream_descriptor(executor, pidfd), own_child, deadline,
+                      std::move(kill_group), std::move(on_exit)),
+                 asio::detached);
 }
 
 }  // namespace collage::cgi

@@ -39,14 +39,13 @@ bool spawn_process(const SpawnRequest& request, SpawnedProcess& out, std::string
 // How a reaped process ended, for the log: "exited with status 3", "killed by signal 11".
 std::string describe_exit(int code, int status);
 
-// Watches a started process until it exits, then reaps it. At `deadline` it kills the process
-// group. `on_exit` runs once after the reap, on the executor, with waitid's si_code/si_status.
-// Owns the pidfd. Runs detached: it outlives the request that started the process.
-void reap_when_exited(const asio::any_io_executor& executor, pid_t pid, int pidfd,
+// Watches a started process until it exits, then reaps it (when it is this process's child; a
+// CgiUser launcher reaps its own). At `deadline` it calls kill_group(SIGKILL). `on_exit` runs
+// once after the exit, on the executor, with waitid's si_code/si_status (code -1 when someone
+// else reaps). Owns the pidfd. Runs detached: it outlives the request that started the process.
+void reap_when_exited(const asio::any_io_executor& executor, int pidfd, bool own_child,
                       std::chrono::steady_clock::time_point deadline,
+                      std::function<void(int signal)> kill_group,
                       std::function<void(int code, int status)> on_exit);
-
-// Kills the process group of a started process (SIGKILL); harmless if it is already gone.
-void kill_process_group(pid_t pid);
 
 }  // namespace collage::cgi

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "collage/log.h"
+#include "launcher.h"
 
 namespace collage::cgi {
 namespace {
@@ -18,7 +19,11 @@ constexpr std::chrono::seconds kStopGrace{3};
 void ProcessHandle::signal_group(int signal) const {
   if (!reaped.load(std::memory_order_acquire)) {
     signalled.store(true, std::memory_order_relaxed);
-    ::kill(-pid, signal);
+    if (launcher != nullptr) {
+      launcher->signal_group(pid, signal);
+    } else {
+      ::kill(-pid, signal);
+    }
   }
 }
 

@@ -19,12 +19,17 @@ namespace collage::cgi {
 
 // The process as the reaper and the request both see it; signals go to its process group only
 // while it has not been reaped (after that the number may name someone else's process).
+class Launcher;
+
 struct ProcessHandle {
-  explicit ProcessHandle(pid_t p) : pid(p) {}
+  ProcessHandle(pid_t p, std::shared_ptr<const Launcher> through)
+      : pid(p), launcher(std::move(through)) {}
   void signal_group(int signal) const;
   // Called by the reaper: no more signals, and no kill pending.
   void mark_reaped();
   const pid_t pid;
+  // The CgiUser helper that started it, which also signals it (null: this process did).
+  const std::shared_ptr<const Launcher> launcher;
   std::atomic<bool> reaped{false};
   mutable std::atomic<bool> signalled{false};  // the server stopped it (timeout, output not wanted)
   // The kill that follows a SIGTERM when the script does not stop; cancelled once reaped, so a

@@ -193,6 +193,13 @@ void ControlProcess::spawn() {
     if (::getppid() != parent) {
       ::_exit(0);
     }
+    for (const VirtualHost& host : server_->generation()->virtual_hosts()) {
+      for (const auto& location : host.locations) {
+        if (location->store != nullptr) {
+          location->store->prepare_child();
+        }
+      }
+    }
     std::string error;
     if (!drop_privileges(process().user.value_or(""), process().group.value_or(""), error)) {
       COLLAGE_LOG(LogLevel::emerg, "COL-CONTROL-0008", "child cannot start: {}", error);

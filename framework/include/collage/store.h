@@ -34,6 +34,11 @@ class Store {
   // one lies inside a writable tree of any store, or holds one: a client could upload a program
   // and run it. A store that is told to allow that returns none.
   virtual std::vector<std::string> program_trees() const { return {}; }
+
+  // Called in each new child process while it still has the rights it started with, before it
+  // drops them (User, Group): a store that needs root later starts a helper here (CgiUser).
+  // Logs and carries on when it cannot; the store then answers what it can.
+  virtual void prepare_child() const {}
 };
 
 }  // namespace collage

@@ -98,6 +98,9 @@ for i in range(chunks):
         out.flush()
         time.sleep(0.005)  # a slow start: the server must wait, not spin
 """,
+    "whoami.sh": """#!/bin/sh
+printf 'Content-Type: text/plain\\n\\n%s %s\\n' "$(id -u)" "$(id -g)"
+""",
     "held.sh": """#!/bin/sh
 echo $$ > "$CGI_STATE/held.pid"
 while [ ! -e "$CGI_STATE/release" ]; do sleep 0.05; done
@@ -462,6 +465,78 @@ class CgiStreamingMemoryTest(ServerTestCase):
             return  # ASan's quarantine keeps freed memory resident (see test_streaming.py)
         self.assertLess(peak - baseline, 24 * 1024,
                         "server RSS grew from %d KiB to %d KiB" % (baseline, peak))
+
+
+@unittest.skipUnless(os.geteuid() == 0, "CgiUser needs the server started as root")
+class CgiUserTest(ServerTestCase):
+    """CgiUser: scripts run as another user through each child's helper, which also stops and
+    reaps them."""
+    CONFIG = """
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<LogLevel>info</LogLevel>
+<DocumentRoot>{root}</DocumentRoot>
+<Location path="/cgi-bin">
+  <Store>cgi</Store>
+  <CgiRoot>{dir}/cgi-bin</CgiRoot>
+  <CgiUser>nobody</CgiUser>
+  <CgiGroup>nogroup</CgiGroup>
+  <CgiTimeout>1s</CgiTimeout>
+  <CgiSetEnv>CGI_STATE={dir}/state</CgiSetEnv>
+</Location>
+"""
+
+    @classmethod
+    def prepare_site(cls, root):
+        workdir = os.path.dirname(root)
+        write_scripts(workdir)
+        # nobody must reach the scripts and write its pid files.
+        os.chmod(workdir, 0o755)
+        os.chmod(os.path.join(workdir, "state"), 0o777)
+
+    def test_scripts_run_as_the_configured_user(self):
+        import pwd
+        import grp
+        status, _, body = get(self.server.url("/cgi-bin/whoami.sh"))
+        self.assertEqual(status, 200)
+        self.assertEqual(body.decode().split(), [str(pwd.getpwnam("nobody").pw_uid),
+                                                 str(grp.getgrnam("nogroup").gr_gid)])
+        status, _, body = get(self.server.url("/cgi-bin/env.py/x?a"), data=b"payload")
+        self.assertEqual(json.loads(body)["body_length"], 7)
+
+    def test_timeouts_and_a_client_that_leaves_still_stop_the_script(self):
+        self.assertEqual(get(self.server.url("/cgi-bin/sleeper.sh"))[0], 504)
+        pid = int(read_file(os.path.join(self.workdir, "state", "sleeper.pid")))
+        wait_for(lambda: process_gone(pid), what="the sleeper to be killed")
+        sock = connect(self.server.port)
+        self.addCleanup(sock.close)
+        sock.sendall(b"GET /cgi-bin/endless.py HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b"200 OK", sock.recv(65536))
+        path = os.path.join(self.workdir, "state", "endless.pid")
+        pid = int(wait_for(lambda: os.path.exists(path) and read_file(path), what="endless.pid"))
+        sock.close()
+        wait_for(lambda: process_gone(pid), timeout=15, what="the endless script to stop")
+        helpers = [p for child in self.server.children() for p in children_of(child)]
+        wait_for(lambda: not zombies_under(set(helpers) | set(self.server.children())),
+                 what="no zombie scripts")
+
+    def test_root_is_refused(self):
+        workdir = __import__("tempfile").mkdtemp(prefix="collage-test-")
+        path = os.path.join(workdir, "c.xml")
+        with open(path, "w") as f:
+            f.write("<Collage><Mpm>event</Mpm><Listen protocol=\"http1\" address=\"127.0.0.1\" "
+                    "port=\"0\"/><Location path=\"/c\"><Store>cgi</Store><CgiRoot>%s</CgiRoot>"
+                    "<CgiUser>root</CgiUser></Location></Collage>" % workdir)
+        result = subprocess.run([BINARY, "-t", "-f", path], capture_output=True, text=True)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("CgiUser may not be root", result.stdout + result.stderr)
+
+
+def children_of(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
 
 
 class CgiCapTest(ServerTestCase):
