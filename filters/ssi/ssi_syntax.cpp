@@ -285,6 +285,10 @@ bool tokenize_legacy(std::string_view expr, const Lookup& lookup, std::vector<To
              std::string_view("=!<>&|()'").find(expr[i]) == std::string_view::npos) {
         i += expr[i] == '\\' && i + 1 < expr.size() ? 2 : 1;
       }
+      if (i == start) {
+        error = std::string("unexpected '") + expr[i] + "'";  // a lone '&' or '|'
+        return false;
+      }
       raw = expr.substr(start, i - start);
     }
     std::string value = substitute(raw, lookup);

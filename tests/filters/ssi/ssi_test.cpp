@@ -69,6 +69,9 @@ TEST(SsiSyntax, LegacyExpressions) {
   EXPECT_EQ(eval("!($who = world) || 'a b' = 'a b'", ExprSyntax::legacy), true);
   EXPECT_EQ(eval("a b = 'a b'", ExprSyntax::legacy), true);  // adjacent strings join
   EXPECT_FALSE(eval("$who = /open", ExprSyntax::legacy).has_value());
+  // A lone '|' or '&' is an error, not a token of no length read forever (found by ssi_fuzz).
+  EXPECT_FALSE(eval("a -g|  t3| m#x# !~ b", ExprSyntax::legacy).has_value());
+  EXPECT_FALSE(eval("a & b", ExprSyntax::legacy).has_value());
 }
 
 TEST(SsiSyntax, HostileInputHitsTheMatchLimitInsteadOfRunningAway) {
