@@ -94,19 +94,24 @@ def main():
         for t in threads:
             t.start()
         time.sleep(3)  # every stream under way
-        peak = 0
+        samples = []
         deadline = time.time() + args.seconds
         while time.time() < deadline:
-            peak = max(peak, rss_kib(collage_pids(server.pid)))
+            samples.append(rss_kib(collage_pids(server.pid)))
             time.sleep(0.2)
+        samples.sort()
+        median = samples[len(samples) // 2]
+        peak = samples[-1]
         stop.set()
         for t in threads:
             t.join(10)
         total = sum(counts)
         print("%d streams at %.1f MB/s each for %ds (%.0f MB read in all)" % (
             args.clients, args.rate / 1e6, args.seconds + 3, total / 1e6))
-        print("Collage RSS at rest %d KiB, peak while streaming %d KiB: %.1f KiB per stream" % (
-            idle, peak, (peak - idle) / args.clients))
+        print("Collage RSS at rest %d KiB; while streaming median %d KiB, peak %d KiB: "
+              "%.1f KiB per stream (median), %.1f (peak)" % (
+                  idle, median, peak, (median - idle) / args.clients,
+                  (peak - idle) / args.clients))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
