@@ -4,6 +4,7 @@
 
 #include "collage/menu.h"
 #include "collage/metadata.h"
+#include "collage/path.h"
 
 namespace collage::gateway {
 namespace {
@@ -26,19 +27,6 @@ void add(std::vector<std::string>& env, std::string_view name, std::string_view 
   entry += '=';
   entry += value;
   env.push_back(std::move(entry));
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 // Request headers a script must not see as HTTP_*: the body's own (given as CONTENT_*),
@@ -85,9 +73,9 @@ std::vector<std::string> search_words(std::string_view query) {
         words.push_back(std::move(word));
       }
       word.clear();
-    } else if (query[i] == '%' && i + 2 < query.size() && hex_value(query[i + 1]) >= 0 &&
-               hex_value(query[i + 2]) >= 0) {
-      word += static_cast<char>(hex_value(query[i + 1]) * 16 + hex_value(query[i + 2]));
+    } else if (query[i] == '%' && i + 2 < query.size() && hex_digit_value(query[i + 1]) >= 0 &&
+               hex_digit_value(query[i + 2]) >= 0) {
+      word += static_cast<char>(hex_digit_value(query[i + 1]) * 16 + hex_digit_value(query[i + 2]));
       i += 2;
     } else {
       word += query[i];

@@ -58,20 +58,6 @@ std::string_view attribute(const SsiDirective& d, std::string_view name) {
   return {};
 }
 
-void append_url_encoded(std::string_view text, std::string& out) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) != 0 || std::string_view("-_.~/").find(c) != std::string_view::npos) {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-}
-
 std::string format_size(std::uint64_t size, bool abbreviate) {
   if (!abbreviate) {
     std::string digits = std::to_string(size);
@@ -324,7 +310,7 @@ class SsiInstance final : public FilterInstance {
       if (encoding == "none") {
         text += shown;
       } else if (encoding == "url") {
-        append_url_encoded(shown, text);
+        append_url_encoded_path(shown, text);
       } else if (encoding.empty() || encoding == "entity") {
         append_html_escaped(shown, text);
       } else {

@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 from collage_server import (ServerTestCase, ResponseReader, connect, exchange,  # noqa: E402
-                            recv_until_closed)
+                            recv_until_closed, rss_kib)
 
 TEST_MODULES = os.environ.get("COLLAGE_TEST_MODULE_DIR", "")
 PATTERN = bytes(range(ord("a"), ord("a") + 26))
@@ -45,17 +45,6 @@ CONFIG = """
 def expected(offset, length):
     start = offset % 26
     return (PATTERN * (length // 26 + 2))[start:start + length]
-
-
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 class StreamingCase(ServerTestCase):

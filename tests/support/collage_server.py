@@ -155,6 +155,18 @@ def leftovers(directory, predicate, timeout=5):
         time.sleep(0.05)
 
 
+def rss_kib(pid):
+    """Resident memory of a process in KiB (0 once it is gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def connect(port, timeout=5):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s.settimeout(timeout)

@@ -23,6 +23,9 @@ enum class AboveRoot : std::uint8_t { refuse, stay };
 PathResult normalize_path(std::string_view raw, std::string& out,
                           AboveRoot above_root = AboveRoot::refuse);
 
+// The value of a hexadecimal digit (0-15), or -1 for any other character.
+int hex_digit_value(char c);
+
 // Percent-encodes what is not safe in a URL path segment (for generated links).
 void append_url_encoded_path(std::string_view path, std::string& out);
 // Escapes &, <, >, " and ' for HTML text and attribute values.

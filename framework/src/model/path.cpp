@@ -3,9 +3,8 @@
 #include <vector>
 
 namespace collage {
-namespace {
 
-int hex_value(char c) {
+int hex_digit_value(char c) {
   if (c >= '0' && c <= '9') {
     return c - '0';
   }
@@ -17,8 +16,6 @@ int hex_value(char c) {
   }
   return -1;
 }
-
-}  // namespace
 
 PathResult normalize_path(std::string_view raw, std::string& out, AboveRoot above_root) {
   out.clear();
@@ -66,8 +63,8 @@ PathResult normalize_path(std::string_view raw, std::string& out, AboveRoot abov
         if (i + 2 >= n) {
           return PathResult::bad_encoding;
         }
-        const int hi = hex_value(raw[i + 1]);
-        const int lo = hex_value(raw[i + 2]);
+        const int hi = hex_digit_value(raw[i + 1]);
+        const int lo = hex_digit_value(raw[i + 2]);
         if (hi < 0 || lo < 0) {
           return PathResult::bad_encoding;
         }

@@ -5,13 +5,15 @@ a client that leaves), the server-wide process cap, the same scripts over Gopher
 their output through the SSI and compression filters."""
 
 import ftplib
+import grp
 import gzip
 import hashlib
 import io
 import json
 import os
+import pwd
 import socket
-import stat
+import tempfile
 import subprocess
 import sys
 import threading
@@ -21,8 +23,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from collage_server import (BINARY, CollageServer, ServerTestCase, connect,  # noqa: E402
-                            recv_until_closed)
+from collage_server import (BINARY, ServerTestCase, connect,  # noqa: E402
+                            recv_until_closed, rss_kib)
 
 SCRIPTS = {
     "env.py": """#!/usr/bin/env python3
@@ -156,17 +158,6 @@ CONFIG = """
   <CgiSetEnv>CGI_STATE={dir}/state</CgiSetEnv>
 </Location>
 """
-
-
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def read_file(path, mode="r"):
@@ -494,8 +485,6 @@ class CgiUserTest(ServerTestCase):
         os.chmod(os.path.join(workdir, "state"), 0o777)
 
     def test_scripts_run_as_the_configured_user(self):
-        import pwd
-        import grp
         status, _, body = get(self.server.url("/cgi-bin/whoami.sh"))
         self.assertEqual(status, 200)
         self.assertEqual(body.decode().split(), [str(pwd.getpwnam("nobody").pw_uid),
@@ -520,7 +509,7 @@ class CgiUserTest(ServerTestCase):
                  what="no zombie scripts")
 
     def test_root_is_refused(self):
-        workdir = __import__("tempfile").mkdtemp(prefix="collage-test-")
+        workdir = tempfile.mkdtemp(prefix="collage-test-")
         path = os.path.join(workdir, "c.xml")
         with open(path, "w") as f:
             f.write("<Collage><Mpm>event</Mpm><Listen protocol=\"http1\" address=\"127.0.0.1\" "
@@ -576,7 +565,7 @@ class CgiCapTest(ServerTestCase):
 
 class CgiConfigTest(unittest.TestCase):
     def check(self, body):
-        workdir = __import__("tempfile").mkdtemp(prefix="collage-test-")
+        workdir = tempfile.mkdtemp(prefix="collage-test-")
         write_scripts(workdir)
         path = os.path.join(workdir, "c.xml")
         with open(path, "w") as f:
@@ -596,7 +585,7 @@ class CgiConfigTest(unittest.TestCase):
         self.assertEqual(allowed.returncode, 0, allowed.stdout + allowed.stderr)
 
     def test_explain_shows_the_store_and_each_filter_decision(self):
-        workdir = __import__("tempfile").mkdtemp(prefix="collage-test-")
+        workdir = tempfile.mkdtemp(prefix="collage-test-")
         write_scripts(workdir)
         path = os.path.join(workdir, "c.xml")
         with open(path, "w") as f:

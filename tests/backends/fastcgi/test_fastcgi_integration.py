@@ -6,6 +6,7 @@ down (502) and one that is slow (504), under every MPM."""
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -197,7 +198,7 @@ class FastCgiTest(unittest.TestCase):
         self.assertEqual((status, body), (404, b"none here"))
         status, _, body = get(self.server.url("/wrap/hello.sh?abc"))
         self.assertEqual((status, body), (200, b"hello via fcgiwrap abc\n"))
-        sock = __import__("socket").create_connection(("127.0.0.1", self.server.ports["gopher"]))
+        sock = socket.create_connection(("127.0.0.1", self.server.ports["gopher"]))
         sock.sendall(b"/php/index.php\tgopher words\r\n")
         data = b""
         while True:
