@@ -10,7 +10,7 @@
 
 namespace collage {
 
-int explain_request(const Generation& generation, const std::string& url,
+int explain_request(const Generation& generation, const Registry& registry, const std::string& url,
                     const std::vector<std::string>& headers, const std::string& method) {
   std::string_view rest = url;
   std::string_view protocol = "http1";
@@ -79,10 +79,12 @@ int explain_request(const Generation& generation, const std::string& url,
   Services services(io.get_executor(), tracker);
   std::vector<std::string> lines;
   Entity entity;
+  const Location* chosen = nullptr;
   asio::co_spawn(
       io,
       [&]() -> Task<void> {
         RequestContext ctx = route(generation, request, services);
+        chosen = &ctx.location;
         ctx.trace = &lines;
         co_await respond(ctx, entity);
         entity.stream.reset();  // the body is not wanted: a script making it is stopped
@@ -93,6 +95,17 @@ int explain_request(const Generation& generation, const std::string& url,
   fmt::print("request   {} {} ({}{})\n", method, url, protocol, secure ? ", TLS" : "");
   for (const std::string& line : lines) {
     fmt::print("  {}\n", line);
+  }
+  if (chosen != nullptr) {
+    for (const FilterRegistration& filter : registry.filters()) {
+      const bool enabled =
+          std::any_of(chosen->filters.begin(), chosen->filters.end(),
+                      [&](const FilterSlot& slot) { return slot.registration == &filter; });
+      if (!enabled) {
+        fmt::print("  filter {} [{}]: not enabled here (Filters)\n", filter.name,
+                   filter_stage_name(filter.capabilities.stage));
+      }
+    }
   }
   fmt::print("response  {} {}", entity.status,
              entity.content_type.empty() ? "(no type)" : entity.content_type);

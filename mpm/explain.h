@@ -12,7 +12,8 @@ namespace collage {
 
 // `url`: "http://host[:port]/path?query", "https://…", "gopher://…", "ftp://…" or "/path".
 // `headers`: "Name: value" lines. Returns the exit status (0, or 2 for a URL it cannot use).
-int explain_request(const Generation& generation, const std::string& url,
+// `registry`: for the filters that exist but are not enabled at the location chosen.
+int explain_request(const Generation& generation, const Registry& registry, const std::string& url,
                     const std::vector<std::string>& headers, const std::string& method);
 
 }  // namespace collage

@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
                  collage::write_effective_config(generation->config(), registry.directives()));
       return 0;
     case CommandLine::Action::explain:
-      return collage::explain_request(*generation, cl.explain_url, cl.explain_headers,
+      return collage::explain_request(*generation, registry, cl.explain_url, cl.explain_headers,
                                       cl.explain_method);
     case CommandLine::Action::list_loaded:
       fmt::print("Loaded modules (MPM: {}):\n", generation->mpm_name());

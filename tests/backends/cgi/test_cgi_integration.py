@@ -611,6 +611,7 @@ class CgiConfigTest(unittest.TestCase):
         self.assertIn("filter compress [encoding]: left out: not declared for this content type",
                       out)
         out = explain("/cgi-bin/ssi.py")
+        self.assertNotIn("not enabled here", out)  # every filter is enabled in this file
         self.assertIn("filter compress [encoding]: left out: the request's header does not meet "
                       "its condition (Accept-Encoding)", out)
         bad = subprocess.run([BINARY, "-f", path, "--explain", "/a/../../b"], capture_output=True,
