@@ -73,6 +73,7 @@ class CommandLineTest(unittest.TestCase):
         result = run("-t", "-f", os.path.join(REPO, "examples", "collage.xml"),
                      "-D", "DOCROOT=" + os.path.join(REPO, "examples", "site"),
                      "-D", "GOPHERROOT=" + os.path.join(REPO, "examples", "gopherhole"),
+                     "-D", "CGIROOT=" + os.path.join(REPO, "examples", "cgi-bin"),
                      "-D", "TLS_CERT=" + os.path.join(REPO, "examples", "tls", "cert.pem"),
                      "-D", "TLS_KEY=" + os.path.join(REPO, "examples", "tls", "key.pem"),
                      "-D", "FTP_USERS=" + os.path.join(REPO, "examples", "ftp-users"),
