@@ -77,7 +77,9 @@ class CommandLineTest(unittest.TestCase):
                      "-D", "TLS_CERT=" + os.path.join(REPO, "examples", "tls", "cert.pem"),
                      "-D", "TLS_KEY=" + os.path.join(REPO, "examples", "tls", "key.pem"),
                      "-D", "FTP_USERS=" + os.path.join(REPO, "examples", "ftp-users"),
-                     "-D", "LOGDIR=" + tempfile.gettempdir(),
+                     # A directory of its own: all of /tmp as the upload area would hold a checkout
+                     # under /tmp, and the server rightly refuses scripts in a writable tree.
+                     "-D", "LOGDIR=" + tempfile.mkdtemp(prefix="collage-logdir-"),
                      "-D", "MODULEDIR=" + os.environ["COLLAGE_MODULE_DIR"])
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("Syntax OK", result.stderr)
