@@ -162,6 +162,19 @@ int CgiStore::resolve(const RequestContext& ctx, gateway::ScriptTarget& target,
   return others_ != nullptr ? kNotAScript : 403;  // a directory is no script
 }
 
+std::string CgiStore::resource_key(const RequestContext& ctx) const {
+  // The script tree and the path under it, with the search words: what the script is run on.
+  std::string_view path = ctx.request.path;
+  if (config_.maps_prefix && ctx.location.prefix != "/") {
+    path.remove_prefix(std::min(path.size(), ctx.location.prefix.size()));
+  }
+  std::string key = "cgi:" + config_.root;
+  key += path;
+  key += '?';
+  key += ctx.request.query;
+  return key;
+}
+
 Task<void> CgiStore::handle(RequestContext& ctx, Entity& out) const {
   gateway::ScriptTarget target;
   struct stat st {};

@@ -40,6 +40,7 @@ class CgiStore final : public Store {
 
   MethodSet methods() const override;
   Task<void> handle(RequestContext& ctx, Entity& out) const override;
+  std::string resource_key(const RequestContext& ctx) const override;
   std::vector<std::string> writable_trees() const override;
   std::vector<std::string> program_trees() const override;
   void prepare_child() const override;

@@ -162,6 +162,11 @@ Task<void> FilesStore::handle(RequestContext& ctx, Entity& out) const {
   invalidate_open_files();
 }
 
+std::string FilesStore::resource_key(const RequestContext& ctx) const {
+  // The file's place on disk: every URL, account and protocol that reaches it shares its entry.
+  return "file:" + config_.document_root + "/" + relative_of(ctx.request.path);
+}
+
 void FilesStore::serve_file(const Request& /*request*/, std::shared_ptr<const FileHandle> file,
                             const struct stat& st, std::string_view name, Entity& out) const {
   if (!S_ISREG(st.st_mode)) {

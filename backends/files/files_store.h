@@ -32,6 +32,7 @@ class FilesStore final : public Store {
 
   MethodSet methods() const override;
   Task<void> handle(RequestContext& ctx, Entity& out) const override;
+  std::string resource_key(const RequestContext& ctx) const override;
   std::vector<std::string> writable_trees() const override {
     return config_.writable ? std::vector<std::string>{config_.document_root}
                             : std::vector<std::string>{};

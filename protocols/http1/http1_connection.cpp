@@ -379,7 +379,8 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
     case PathResult::nul_byte: co_return co_await send_error(400, "NUL in path");
     default: co_return co_await send_error(400, "bad percent-encoding in path");
   }
-  if (state_->request.method == Method::unknown) {
+  // PURGE goes on to the pipeline: a cache provider answers it where CachePurge allows it.
+  if (state_->request.method == Method::unknown && state_->request.method_token != "PURGE") {
     co_return co_await send_error(501, "unknown method");
   }
 

@@ -309,7 +309,8 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
   int early_status = 0;
   if (s.header_bytes > settings_.max_header_list_size) {
     early_status = 431;
-  } else if (request.method == Method::unknown || request.method == Method::connect) {
+  } else if ((request.method == Method::unknown && request.method_token != "PURGE") ||
+             request.method == Method::connect) {
     early_status = 501;
   } else {
     switch (normalize_path(target.substr(0, question), request.path)) {

@@ -1,8 +1,8 @@
 #pragma once
 // The cache phases of the pipeline: a cache provider (ModuleKind::cache) is asked for a stored
-// response before the store runs (cache lookup), and offered the store's response after it ran
-// (cache store), where it may keep it or tee a streamed body as it passes. One provider instance
-// per location that enables it, per generation; the cache issue builds the tiers behind this.
+// response before the store runs (cache lookup), and offered the response at its cache point
+// (cache store): right after the store, or after the content and encoding filters, where it may
+// keep it or tee a streamed body as it passes. One provider instance per location, per generation.
 
 #include <functional>
 #include <memory>
@@ -15,14 +15,23 @@ namespace collage {
 
 struct RequestContext;
 
+// Where a provider keeps responses: the store's output (shared by every protocol and location
+// that reach the same resource), or the output of the content and encoding filters (per URL).
+enum class CachePoint : std::uint8_t { store, filtered };
+
 class CacheProvider {
  public:
   virtual ~CacheProvider() = default;
-  // Fills `out` and returns true for a fresh stored response; the store is then skipped and the
-  // response goes on to the offset and filter phases like the store's would.
+  virtual CachePoint point() const { return CachePoint::store; }
+  // Before the method phase: a request the provider answers itself (PURGE). True when answered.
+  virtual Task<bool> intercept(RequestContext& /*ctx*/, Entity& /*out*/) const { co_return false; }
+  // Fills `out` and returns true for a stored response to send; the store (and, for the filtered
+  // point, the content and encoding filters) are then skipped.
   virtual Task<bool> lookup(RequestContext& ctx, Entity& out) const = 0;
-  // Sees the store's response (head final, body ready or streaming). May keep a copy, or wrap
-  // entity.stream in a tee that stores the body as the front end pulls it.
+  // Sees the response at the provider's cache point (head final, body ready or streaming), and
+  // the store's answer to an unsafe method. May keep a copy, wrap entity.stream in a tee that
+  // stores the body as the front end pulls it, or put a stored response in its place (a 304
+  // from the store that revalidated a stored one, a stale one when the store failed).
   virtual Task<void> store(RequestContext& ctx, Entity& entity) const = 0;
 };
 

@@ -3,9 +3,11 @@
 //   route    listener → virtual host → location (route())
 //   access   Protocols, then the location's access checks (address rules, authentication)
 //   method   OPTIONS answered here, 405 with Allow for methods the store does not serve
+//   (a cache provider may answer a request itself before this: PURGE)
 //   cache lookup  each cache provider of the location may answer instead of the store
 //   store    the location's store fills the entity (head, then a ready or streaming body)
-//   cache store   each cache provider sees the store's whole entity (and may tee its stream)
+//   cache store   each store-point cache provider sees the store's whole entity (and may tee
+//                 its stream); filtered-point providers see it after the encoding filters
 //   offset   a resumed read (Request::read_offset) cut from whatever the store made
 //   filters  by stage: content, encoding, then the preconditions (If-*, against the head as it
 //            will be sent), then transform (ranges) and protocol
@@ -32,6 +34,8 @@ struct RequestContext {
   // When set, each phase adds a line saying what it decided and why (collage --explain; the
   // error log at debug level for live requests).
   std::vector<std::string>* trace = nullptr;
+  // A cache provider's state for this request, from its lookup to its cache store phase.
+  std::shared_ptr<void> cache_state;
 };
 
 // Picks virtual host and location for request (host and path must be set).

@@ -10,7 +10,7 @@ namespace collage {
 class Registry;
 
 // Bumped whenever a public header changes in a way that breaks modules built against the old one.
-inline constexpr std::uint32_t kModuleAbiVersion = 3;
+inline constexpr std::uint32_t kModuleAbiVersion = 4;
 
 #define COLLAGE_STRINGIFY_(x) #x
 #define COLLAGE_STRINGIFY(x) COLLAGE_STRINGIFY_(x)

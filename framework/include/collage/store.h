@@ -39,6 +39,11 @@ class Store {
   // drops them (User, Group): a store that needs root later starts a helper here (CgiUser).
   // Logs and carries on when it cannot; the store then answers what it can.
   virtual void prepare_child() const {}
+
+  // What ctx.request resolves to in this store (a file's path, a script with its query), the
+  // same whichever protocol, location or host asked: the cache keys store-point entries by it, so
+  // they are shared by every front end. Empty when the store cannot say (the URL is used then).
+  virtual std::string resource_key(const RequestContext& /*ctx*/) const { return {}; }
 };
 
 }  // namespace collage

@@ -164,16 +164,35 @@ bool apply_read_offset(std::uint64_t offset, Entity& out) {
   return true;
 }
 
-Task<void> run_filters(RequestContext& ctx, Entity& out) {
+// Between the encoding and transform stages: the filtered cache point, then the preconditions.
+// False when the request is answered (304 or 412).
+Task<bool> enter_transform_stage(RequestContext& ctx, Entity& out, bool from_cache) {
+  const Method method = ctx.request.method;
+  if (!from_cache && (method == Method::get || method == Method::head)) {
+    for (const std::unique_ptr<CacheProvider>& cache : ctx.location.caches) {
+      if (cache->point() == CachePoint::filtered) {
+        co_await cache->store(ctx, out);
+      }
+    }
+  }
+  co_return check_preconditions(ctx.request, out);
+}
+
+// `filtered_hit`: the response came from a filtered-point cache entry, which holds the content
+// and encoding filters' output already.
+Task<void> run_filters(RequestContext& ctx, Entity& out, bool filtered_hit) {
   const Request& request = ctx.request;
   bool preconditions_checked = false;
   for (const FilterSlot& slot : ctx.location.filters) {
     const FilterCapabilities& caps = slot.registration->capabilities;
     if (!preconditions_checked && caps.stage >= FilterStage::transform) {
       preconditions_checked = true;
-      if (!check_preconditions(request, out)) {
+      if (!co_await enter_transform_stage(ctx, out, filtered_hit)) {
         co_return;
       }
+    }
+    if (filtered_hit && caps.stage < FilterStage::transform) {
+      continue;  // its output is what the cache entry holds
     }
     const std::string_view name = slot.registration->name;
     const std::string_view stage = filter_stage_name(caps.stage);
@@ -227,7 +246,7 @@ Task<void> run_filters(RequestContext& ctx, Entity& out) {
     }
   }
   if (!preconditions_checked) {
-    check_preconditions(request, out);
+    co_await enter_transform_stage(ctx, out, filtered_hit);
   }
 }
 
@@ -277,6 +296,12 @@ Task<void> respond_phases(RequestContext& ctx, Entity& out) {
     note(ctx, "refused by the access phase: {}", out.status);
     co_return;
   }
+  for (const std::unique_ptr<CacheProvider>& cache : location.caches) {
+    if (co_await cache->intercept(ctx, out)) {
+      note(ctx, "answered by the cache ({})", request.method_token);
+      co_return;
+    }
+  }
   MethodSet allowed = location.store->methods();
   allowed.add(Method::options);
   if (request.method == Method::options) {
@@ -295,18 +320,22 @@ Task<void> respond_phases(RequestContext& ctx, Entity& out) {
     out.headers.add("Allow", std::move(allow));
     co_return;
   }
-  bool cached = false;
+  const CacheProvider* answered_by = nullptr;
   for (const std::unique_ptr<CacheProvider>& cache : location.caches) {
     if (co_await cache->lookup(ctx, out)) {
-      cached = true;  // cache lookup: a fresh stored response stands in for the store's
-      note(ctx, "answered from the cache");
+      answered_by = cache.get();  // cache lookup: a stored response stands in for the store's
+      note(ctx, "answered from the cache ({} point)",
+           cache->point() == CachePoint::store ? "store" : "filtered");
       break;
     }
   }
-  if (!cached) {
+  if (answered_by == nullptr) {
     co_await location.store->handle(ctx, out);
+    const bool safe = request.method == Method::get || request.method == Method::head;
     for (const std::unique_ptr<CacheProvider>& cache : location.caches) {
-      co_await cache->store(ctx, out);  // cache store: the whole entity, before any offset
+      if (!safe || cache->point() == CachePoint::store) {
+        co_await cache->store(ctx, out);  // the whole entity, before any offset
+      }
     }
   }
   out.stream_part_limit = location.place.stream_buffer_size;  // the store may have replaced it
@@ -317,7 +346,8 @@ Task<void> respond_phases(RequestContext& ctx, Entity& out) {
        out.content_type.empty() ? "(no type)" : out.content_type,
        out.stream != nullptr ? ", streamed" : "");
   if (!request.store_only) {
-    co_await run_filters(ctx, out);
+    co_await run_filters(ctx, out,
+                         answered_by != nullptr && answered_by->point() == CachePoint::filtered);
   }
 }
 

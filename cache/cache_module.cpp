@@ -1,0 +1,196 @@
+// The cache module: its directives, and a provider for every location (one that only
+// invalidates where Cache is off, so an upload anywhere reaches the entries of what it changed).
+
+#include <unistd.h>
+
+#include "cache_provider.h"
+#include "collage/registry.h"
+
+namespace collage::cache {
+namespace {
+
+constexpr std::string_view kPoints[] = {"store", "filtered"};
+
+const Directive kDirectives[] = {
+    {.name = "Cache",
+     .type = ArgType::flag,
+     .contexts = kAnyContext,
+     .default_value = "off",
+     .help = "Keep this location's responses that RFC 9111 allows, and answer from them.",
+     .field = bind<&CacheSettings::enabled>()},
+    {.name = "CachePoint",
+     .type = ArgType::enumeration,
+     .contexts = kAnyContext,
+     .default_value = "store",
+     .help = "store: keep the store's output, keyed by the resource it resolved (shared by every "
+             "protocol); filtered: keep the output of the content and encoding filters, by URL.",
+     .choices = kPoints,
+     .field = bind<&CacheSettings::point>()},
+    {.name = "CacheTiers",
+     .type = ArgType::list,
+     .contexts = kAnyContext,
+     .default_value = "memory",
+     .help = "Where this location's entries live: memory, disk, memcached (any of them).",
+     .field = bind<&CacheSettings::tiers>()},
+    {.name = "CacheMemoryDirectory",
+     .type = ArgType::path,
+     .contexts = kServerContext,
+     .help = "The memory tier's directory on tmpfs; by default one under /dev/shm named after "
+             "the user and the configuration file.",
+     .field = bind<&CacheSettings::memory_directory>()},
+    {.name = "CacheMemorySize",
+     .type = ArgType::size,
+     .contexts = kServerContext,
+     .default_value = "64m",
+     .help = "Byte budget of the memory tier, shared by every process; least recently used "
+             "entries go first. 0 turns the tier off.",
+     .field = bind<&CacheSettings::memory_size>()},
+    {.name = "CacheDiskDirectory",
+     .type = ArgType::path,
+     .contexts = kServerContext,
+     .help = "The disk tier's directory (kept across restarts); no disk tier when unset.",
+     .field = bind<&CacheSettings::disk_directory>()},
+    {.name = "CacheDiskSize",
+     .type = ArgType::size,
+     .contexts = kServerContext,
+     .default_value = "1g",
+     .help = "Byte budget of the disk tier.",
+     .field = bind<&CacheSettings::disk_size>()},
+    {.name = "CacheMemcachedServers",
+     .type = ArgType::list,
+     .contexts = kServerContext,
+     .help = "host:port of each memcached server of the shared tier (consistent hashing).",
+     .field = bind<&CacheSettings::memcached_servers>()},
+    {.name = "CacheMemcachedTimeout",
+     .type = ArgType::duration,
+     .contexts = kServerContext,
+     .default_value = "200ms",
+     .help = "Connect and read timeout per memcached call; a server that fails is skipped 5 s.",
+     .min = 1,
+     .field = bind<&CacheSettings::memcached_timeout>()},
+    {.name = "CacheMemcachedMaxEntry",
+     .type = ArgType::size,
+     .contexts = kServerContext,
+     .default_value = "1m",
+     .help = "Entries larger than this are not sent to memcached (its item limit is 1 MiB).",
+     .field = bind<&CacheSettings::memcached_max_entry>()},
+    {.name = "CacheMaxEntrySize",
+     .type = ArgType::size,
+     .contexts = kAnyContext,
+     .default_value = "8m",
+     .help = "A response larger than this is passed on and not stored.",
+     .field = bind<&CacheSettings::max_entry_size>()},
+    {.name = "CacheValid",
+     .type = ArgType::list,
+     .contexts = kAnyContext,
+     .help = "Freshness for responses that give none, per status: \"200 301 10m 404 1m any 5s\".",
+     .field = bind<&CacheSettings::valid>()},
+    {.name = "CacheHeuristicMax",
+     .type = ArgType::duration,
+     .contexts = kAnyContext,
+     .default_value = "24h",
+     .help = "Bound on the freshness guessed from Last-Modified (10% of its age, RFC 9111 "
+             "§4.2.2).",
+     .field = bind<&CacheSettings::heuristic_max>()},
+    {.name = "CacheSetCookie",
+     .type = ArgType::flag,
+     .contexts = kAnyContext,
+     .default_value = "off",
+     .help = "Store responses that set cookies (the Set-Cookie field itself is never stored).",
+     .field = bind<&CacheSettings::store_set_cookie>()},
+    {.name = "CacheKey",
+     .type = ArgType::list,
+     .contexts = kAnyContext,
+     .default_value = "scheme host path query",
+     .help = "What the URL key holds: scheme, host, path, query, header:Name.",
+     .field = bind<&CacheSettings::key>()},
+    {.name = "CacheBypass",
+     .type = ArgType::list,
+     .contexts = kAnyContext,
+     .help = "Request header names whose presence skips the lookup (the response is still kept).",
+     .field = bind<&CacheSettings::bypass>()},
+    {.name = "CacheLockTimeout",
+     .type = ArgType::duration,
+     .contexts = kAnyContext,
+     .default_value = "5s",
+     .help = "How long concurrent misses for one key wait for the first one's store call.",
+     .min = 1,
+     .field = bind<&CacheSettings::lock_timeout>()},
+    {.name = "CachePurge",
+     .type = ArgType::flag,
+     .contexts = kAnyContext,
+     .default_value = "off",
+     .help = "Answer PURGE (a URL, or a prefix ending in *) here; guard it with access rules.",
+     .field = bind<&CacheSettings::purge>()},
+};
+
+std::string default_memory_directory(const Scope& scope) {
+  // One per user and configuration file, so two servers on one machine never share by accident.
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const unsigned char c : scope.where().file) {
+    hash = (hash ^ c) * 0x100000001b3ULL;
+  }
+  return fmt::format("/dev/shm/collage-cache-{}-{:08x}", ::getuid(), hash & 0xffffffffU);
+}
+
+std::unique_ptr<CacheProvider> make(const Scope& scope, ConfigErrors& errors) {
+  const CacheSettings settings = scope.read<CacheSettings>(kDirectives);
+  ProviderConfig config;
+  config.enabled = settings.enabled;
+  config.point = settings.point == "filtered" ? CachePoint::filtered : CachePoint::store;
+  config.choice = TierChoice{false, false, false};
+  for (const std::string& tier : settings.tiers) {
+    if (tier == "memory") {
+      config.choice.memory = true;
+    } else if (tier == "disk") {
+      config.choice.disk = true;
+    } else if (tier == "memcached") {
+      config.choice.memcached = true;
+    } else {
+      errors.add(scope.where("CacheTiers"),
+                 "unknown tier '" + tier + "' (expected memory, disk or memcached)");
+    }
+  }
+  if (settings.enabled && config.choice.disk && settings.disk_directory.empty()) {
+    errors.add(scope.where("CacheTiers"), "the disk tier needs CacheDiskDirectory");
+  }
+  if (settings.enabled && config.choice.memcached && settings.memcached_servers.empty()) {
+    errors.add(scope.where("CacheTiers"), "the memcached tier needs CacheMemcachedServers");
+  }
+  TierSettings tiers;
+  tiers.memory_directory = settings.memory_directory.empty() ? default_memory_directory(scope)
+                                                             : settings.memory_directory;
+  tiers.memory_size = settings.memory_size;
+  tiers.disk_directory = settings.disk_directory;
+  tiers.disk_size = settings.disk_size;
+  tiers.memcached_servers = settings.memcached_servers;
+  tiers.memcached_timeout = settings.memcached_timeout;
+  tiers.memcached_max_entry = settings.memcached_max_entry;
+  config.tiers = Tiers::shared(tiers);
+  std::string error;
+  if (!parse_key_spec(settings.key, config.key, error)) {
+    errors.add(scope.where("CacheKey"), error);
+  }
+  if (!parse_valid(settings.valid, config.valid, error)) {
+    errors.add(scope.where("CacheValid"), error);
+  }
+  config.policy.heuristic_max =
+      std::chrono::duration_cast<std::chrono::seconds>(settings.heuristic_max).count();
+  config.policy.store_set_cookie = settings.store_set_cookie;
+  config.max_entry_size = settings.max_entry_size;
+  config.bypass = settings.bypass;
+  config.lock_timeout = settings.lock_timeout;
+  config.purge = settings.purge;
+  return make_provider(std::move(config));
+}
+
+}  // namespace
+
+void register_module(Registry& registry) {
+  registry.add_module({"cache", ModuleKind::cache,
+                       "RFC 9111 cache: memory, disk and memcached tiers, PURGE, Cache-Status"},
+                      kDirectives);
+  registry.add_cache("cache", make);
+}
+
+}  // namespace collage::cache
