@@ -449,7 +449,7 @@ class Provider final : public CacheProvider {
     const std::int64_t staleness = times.current_age(now) - times.freshness_lifetime;
     const std::int64_t allowed =
         std::max(state.stale->head.stale_if_error(), state.request_cc.stale_if_error.value_or(0));
-    if (state.stale->head.must_revalidate() || staleness > allowed) {
+    if (state.stale->head.must_revalidate() || allowed <= 0 || staleness > allowed) {
       return false;
     }
     const int error_status = entity.status;

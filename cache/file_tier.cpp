@@ -329,7 +329,7 @@ void FileTier::evict() {
     return;  // another process is sweeping
   }
   struct Item {
-    std::uint32_t last_used;
+    std::uint64_t last_used;
     std::int64_t size;
     std::string name;
   };

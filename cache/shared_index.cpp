@@ -12,7 +12,7 @@
 namespace collage::cache {
 
 namespace {
-constexpr char kMagic[8] = {'C', 'L', 'G', 'I', 'D', 'X', '0', '1'};
+constexpr char kMagic[8] = {'C', 'L', 'G', 'I', 'D', 'X', '0', '2'};
 constexpr std::uint32_t kSlots = 1U << 16;
 }  // namespace
 
@@ -29,8 +29,7 @@ struct SharedIndex::Header {
 
 struct SharedIndex::Slot {
   std::atomic<std::uint64_t> version;
-  std::atomic<std::uint32_t> last_used;
-  std::atomic<std::uint32_t> unused;
+  std::atomic<std::uint64_t> last_used_ms;  // since base_time
   std::atomic<std::int64_t> fill_until_ms;  // a claim runs out then; 0: none
   std::atomic<std::int64_t> padding;
 };
@@ -111,15 +110,16 @@ void SharedIndex::bump_epoch() {
 }
 
 void SharedIndex::touch(std::uint64_t hash) {
-  const auto now = static_cast<std::uint32_t>(now_ms() / 1000 - header_->base_time.load());
+  const auto now = static_cast<std::uint64_t>(now_ms() - header_->base_time.load() * 1000);
   Slot& s = slot(hash);
-  if (s.last_used.load(std::memory_order_relaxed) != now) {
-    s.last_used.store(now, std::memory_order_relaxed);  // one store a second at most
+  // One store per 10 ms at most: hits on one hot entry do not fight over its cache line.
+  if (now - s.last_used_ms.load(std::memory_order_relaxed) >= 10) {
+    s.last_used_ms.store(now, std::memory_order_relaxed);
   }
 }
 
-std::uint32_t SharedIndex::last_used(std::uint64_t hash) const {
-  return slot(hash).last_used.load(std::memory_order_relaxed);
+std::uint64_t SharedIndex::last_used(std::uint64_t hash) const {
+  return slot(hash).last_used_ms.load(std::memory_order_relaxed);
 }
 
 bool SharedIndex::claim_fill(std::uint64_t hash, std::int64_t hold_ms, std::int64_t& token) {

@@ -28,7 +28,7 @@ class SharedIndex {
   void bump_epoch();
 
   void touch(std::uint64_t hash);
-  std::uint32_t last_used(std::uint64_t hash) const;
+  std::uint64_t last_used(std::uint64_t hash) const;
 
   // Claims the right to fill hash for `hold_ms` (a store call under way); false when another
   // process or request holds a claim that has not run out.

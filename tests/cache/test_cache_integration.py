@@ -1,0 +1,536 @@
+"""The cache against the real binary, with a CGI origin whose headers each test chooses
+(origin.py): RFC 9111 storage and freshness rules, Vary, revalidation with 304 merging,
+stale-if-error and stale-while-revalidate, request directives, Authorization and Set-Cookie,
+PURGE and invalidation, 50 concurrent misses coalesced into one store call, HEAD and ranges from
+a stored response, the entry limit, one entry for every protocol, the memory budget, the disk
+tier across a restart and a damaged entry, and two servers sharing a real memcached (killed
+mid-test)."""
+
+import ftplib
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from collage_server import CollageServer, recv_until_closed  # noqa: E402
+
+ORIGIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "origin.py")
+
+
+def wait_for(predicate, timeout=10, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def prepare(workdir):
+    os.makedirs(os.path.join(workdir, "cgi-bin"), exist_ok=True)
+    os.makedirs(os.path.join(workdir, "state"), exist_ok=True)
+    os.makedirs(os.path.join(workdir, "site"), exist_ok=True)
+    shutil.copy(ORIGIN, os.path.join(workdir, "cgi-bin", "origin.py"))
+    os.chmod(os.path.join(workdir, "cgi-bin", "origin.py"), 0o755)
+
+
+def config(workdir, extra_server="", extra_location="", origin_dir=None):
+    """Scripts and their state come from origin_dir (two nodes share one, so keys agree)."""
+    return """
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<Listen protocol="gopher" address="127.0.0.1" port="0"/>
+<Listen protocol="ftp" address="127.0.0.1" port="0"/>
+<LogLevel>info</LogLevel>
+<DocumentRoot>{origin}/site</DocumentRoot>
+<CacheMemoryDirectory>{dir}/memory-tier</CacheMemoryDirectory>
+{extra_server}
+<Location path="/cgi-bin">
+  <Store>cgi</Store>
+  <CgiRoot>{origin}/cgi-bin</CgiRoot>
+  <CgiSetEnv>CGI_STATE={origin}/state</CgiSetEnv>
+  <Cache>on</Cache>
+  <CachePurge>on</CachePurge>
+  {extra_location}
+</Location>
+<Location path="/cookies">
+  <Store>cgi</Store>
+  <CgiRoot>{origin}/cgi-bin</CgiRoot>
+  <CgiSetEnv>CGI_STATE={origin}/state</CgiSetEnv>
+  <Cache>on</Cache>
+  <CacheSetCookie>on</CacheSetCookie>
+</Location>
+<Location path="/shared">
+  <Store>cgi</Store>
+  <CgiRoot>{origin}/cgi-bin</CgiRoot>
+  <CgiSetEnv>CGI_STATE={origin}/state</CgiSetEnv>
+  <Cache>on</Cache>
+  <CacheValid>200 10m</CacheValid>
+</Location>
+<Location path="/small">
+  <Store>cgi</Store>
+  <CgiRoot>{origin}/cgi-bin</CgiRoot>
+  <CgiSetEnv>CGI_STATE={origin}/state</CgiSetEnv>
+  <Cache>on</Cache>
+  <CacheMaxEntrySize>100k</CacheMaxEntrySize>
+</Location>
+""".format(dir=workdir, origin=origin_dir or workdir, extra_server=extra_server,
+           extra_location=extra_location)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        return self.headers.get(name.lower(), "")
+
+    @property
+    def cache_status(self):
+        return self.header("Cache-Status")
+
+
+def fetch(port, path, method="GET", headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    connection.request(method, path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    result = Response(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
+    connection.close()
+    return result
+
+
+def origin_path(tag, prefix="/cgi-bin", **params):
+    return "%s/origin.py?%s" % (prefix, urllib.parse.urlencode(dict(tag=tag, **params)))
+
+
+class CacheCase(unittest.TestCase):
+    EXTRA_SERVER = ""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="collage-cache-")
+        prepare(cls.workdir)
+        cls.server = CollageServer(config(cls.workdir, cls.EXTRA_SERVER), workdir=cls.workdir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def tearDown(self):
+        self.assertTrue(self.server.alive(), "server died:\n" + self.server.log())
+
+    def runs(self, tag):
+        try:
+            with open(os.path.join(self.workdir, "state", "count-" + tag)) as f:
+                return len(f.read())
+        except FileNotFoundError:
+            return 0
+
+    def get(self, path, **kwargs):
+        return fetch(self.server.port, path, **kwargs)
+
+    def state_file(self, name, text=""):
+        with open(os.path.join(self.workdir, "state", name), "w") as f:
+            f.write(text)
+
+
+class StorageAndFreshness(CacheCase):
+    def test_fresh_response_is_stored_then_served_without_the_store(self):
+        path = origin_path("fresh", cc="max-age=60")
+        first = self.get(path)
+        self.assertEqual(first.status, 200)
+        self.assertIn("fwd=uri-miss", first.cache_status)
+        self.assertIn("stored", first.cache_status)
+        for _ in range(3):
+            again = self.get(path)
+            self.assertEqual(again.body, first.body)
+            self.assertIn("hit", again.cache_status)
+            self.assertTrue(again.header("Age").isdigit(), again.headers)
+        self.assertEqual(self.runs("fresh"), 1)
+
+    def test_each_kind_of_response_that_must_not_be_stored(self):
+        cases = {
+            "nostore": dict(cc="no-store"),
+            "private": dict(cc="private, max-age=60"),
+            "varystar": dict(cc="max-age=60", vary="*"),
+            "cookie": dict(cc="max-age=60", cookie="1"),
+            "servererror": dict(cc="", status="500 Broken"),
+            "nothing": dict(),  # no freshness, no validators: nothing to gain by keeping it
+        }
+        for tag, params in cases.items():
+            with self.subTest(tag=tag):
+                first = self.get(origin_path(tag, **params))
+                self.assertNotIn("stored", first.cache_status)
+                second = self.get(origin_path(tag, **params))
+                self.assertNotIn("hit", second.cache_status)
+                self.assertEqual(self.runs(tag), 2)
+
+    def test_set_cookie_responses_are_stored_only_where_allowed_and_without_the_cookie(self):
+        path = origin_path("cookieok", prefix="/cookies", cc="max-age=60", cookie="1")
+        first = self.get(path)
+        self.assertIn("session=secret", first.header("Set-Cookie"))
+        second = self.get(path)
+        self.assertIn("hit", second.cache_status)
+        self.assertEqual(second.header("Set-Cookie"), "")
+        self.assertEqual(self.runs("cookieok"), 1)
+
+    def test_expires_and_s_maxage(self):
+        future = self.get(origin_path("expires", expires="Thu, 01 Jan 2099 00:00:00 GMT"))
+        self.assertIn("stored", future.cache_status)
+        self.assertIn("hit", self.get(origin_path(
+            "expires", expires="Thu, 01 Jan 2099 00:00:00 GMT")).cache_status)
+        # s-maxage wins over max-age for a shared cache; an invalid Expires is already stale.
+        self.get(origin_path("smax", cc="max-age=0, s-maxage=60"))
+        self.assertIn("hit", self.get(origin_path("smax", cc="max-age=0, s-maxage=60")).cache_status)
+        self.get(origin_path("badexpires", expires="0", etag="e"))
+        self.assertNotIn("hit", self.get(origin_path("badexpires", expires="0",
+                                                     etag="e")).cache_status)
+        self.assertEqual(self.runs("badexpires"), 2)
+
+    def test_heuristic_freshness_from_last_modified(self):
+        path = origin_path("heuristic", lm="Mon, 01 Jan 2024 00:00:00 GMT")
+        self.get(path)
+        second = self.get(path)
+        self.assertIn("hit", second.cache_status)
+        ttl = int(second.cache_status.split("ttl=")[1].split(";")[0])
+        self.assertLessEqual(ttl, 86400)  # CacheHeuristicMax's default bounds it
+        self.assertEqual(self.runs("heuristic"), 1)
+
+    def test_cache_valid_gives_freshness_to_responses_without_any(self):
+        path = "/shared/origin.py?tag=valid"
+        self.get(path)
+        self.assertIn("hit", self.get(path).cache_status)
+        self.assertEqual(self.runs("valid"), 1)
+
+
+class VariantsAndRequests(CacheCase):
+    def test_vary_keeps_variants_apart(self):
+        path = origin_path("vary", cc="max-age=60", vary="Accept-Language")
+        bodies = {}
+        for lang in ("en", "de", "en", "de", "en"):
+            response = self.get(path, headers={"Accept-Language": lang})
+            self.assertIn(b"lang=" + lang.encode(), response.body)
+            bodies.setdefault(lang, response.body)
+            self.assertEqual(response.body, bodies[lang])
+        self.assertEqual(self.runs("vary"), 2)
+        # Whitespace is normalized (RFC 9111 §4.1): the same variant.
+        self.assertIn("hit", self.get(path, headers={"Accept-Language": "  en "}).cache_status)
+
+    def test_request_directives(self):
+        path = origin_path("reqcc", cc="max-age=60")
+        self.get(path)
+        self.assertIn("fwd=request", self.get(path, headers={"Cache-Control": "no-cache"})
+                      .cache_status)
+        self.assertIn("fwd=request", self.get(path, headers={"Pragma": "no-cache"}).cache_status)
+        self.assertNotIn("hit", self.get(path, headers={"Cache-Control": "max-age=0"})
+                         .cache_status)
+        self.assertNotIn("hit", self.get(path, headers={"Cache-Control": "min-fresh=120"})
+                         .cache_status)
+        self.assertIn("hit", self.get(path, headers={"Cache-Control": "min-fresh=5"}).cache_status)
+        runs = self.runs("reqcc")
+        self.assertIn("bypass", self.get(path, headers={"Cache-Control": "no-store"})
+                      .cache_status)
+        self.assertEqual(self.runs("reqcc"), runs + 1)
+
+    def test_only_if_cached(self):
+        missing = self.get(origin_path("oic", cc="max-age=60"),
+                           headers={"Cache-Control": "only-if-cached"})
+        self.assertEqual(missing.status, 504)
+        self.assertEqual(self.runs("oic"), 0)
+        self.get(origin_path("oic", cc="max-age=60"))
+        self.assertEqual(self.get(origin_path("oic", cc="max-age=60"),
+                                  headers={"Cache-Control": "only-if-cached"}).status, 200)
+
+    def test_max_stale_accepts_a_stale_response(self):
+        path = origin_path("maxstale", cc="max-age=0", etag="m")
+        self.get(path)
+        stale = self.get(path, headers={"Cache-Control": "max-stale=600"})
+        self.assertIn("hit", stale.cache_status)
+        self.assertEqual(self.runs("maxstale"), 1)
+
+    def test_authorization(self):
+        plain = origin_path("auth", cc="max-age=60")
+        self.get(plain, headers={"Authorization": "Basic dTpw"})
+        self.assertNotIn("hit", self.get(plain, headers={"Authorization": "Basic dTpw"})
+                         .cache_status)
+        public = origin_path("authpublic", cc="public, max-age=60")
+        self.get(public, headers={"Authorization": "Basic dTpw"})
+        self.assertIn("hit", self.get(public, headers={"Authorization": "Basic dTpw"})
+                      .cache_status)
+
+    def test_head_and_ranges_are_answered_from_the_stored_response(self):
+        path = origin_path("ranges", cc="max-age=60")
+        full = self.get(path)
+        head = self.get(path, method="HEAD")
+        self.assertIn("hit", head.cache_status)
+        self.assertEqual(head.body, b"")
+        part = self.get(path, headers={"Range": "bytes=0-5"})
+        self.assertEqual(part.status, 206)
+        self.assertEqual(part.body, full.body[:6])
+        self.assertIn("hit", part.cache_status)
+        self.assertEqual(self.runs("ranges"), 1)
+
+
+class Revalidation(CacheCase):
+    def test_304_is_merged_into_the_stored_response(self):
+        path = origin_path("reval", cc="max-age=0", etag="v1", honor304="1", cc304="max-age=60")
+        first = self.get(path)
+        second = self.get(path)
+        self.assertIn("fwd=stale", second.cache_status)
+        self.assertIn("fwd-status=304", second.cache_status)
+        self.assertEqual(second.body, first.body)
+        self.assertEqual(second.header("X-Revalidated"), "run 2")  # the 304's field, merged
+        self.assertEqual(second.header("X-Run"), "1")              # the stored one, kept
+        third = self.get(path)
+        self.assertIn("hit", third.cache_status)  # fresh again, from the 304's Cache-Control
+        self.assertEqual(self.runs("reval"), 2)
+
+    def test_a_client_conditional_on_a_hit_gets_304(self):
+        path = origin_path("clientcond", cc="max-age=60", etag="c1")
+        self.get(path)
+        response = self.get(path, headers={"If-None-Match": '"c1"'})
+        self.assertEqual(response.status, 304)
+        self.assertEqual(self.runs("clientcond"), 1)
+
+    def test_stale_if_error(self):
+        path = origin_path("sie", cc="max-age=0, stale-if-error=600", etag="s")
+        first = self.get(path)
+        self.state_file("fail-sie")
+        stale = self.get(path)
+        self.assertEqual(stale.status, 200)
+        self.assertEqual(stale.body, first.body)
+        self.assertIn("stale-if-error", stale.cache_status)
+        # Without the directive the error goes through.
+        plain = origin_path("nosie", cc="max-age=0", etag="s")
+        self.get(plain)
+        self.state_file("fail-nosie")
+        self.assertEqual(self.get(plain).status, 503)
+
+    def test_must_revalidate_never_serves_stale(self):
+        path = origin_path("mustrev", cc="max-age=0, must-revalidate, stale-if-error=600",
+                           etag="s")
+        self.get(path)
+        self.state_file("fail-mustrev")
+        self.assertEqual(self.get(path, headers={"Cache-Control": "max-stale=600"}).status, 503)
+
+    def test_stale_while_revalidate_serves_others_while_one_revalidates(self):
+        path = origin_path("swr", cc="max-age=0, stale-while-revalidate=600", etag="w")
+        first = self.get(path)
+        self.state_file("sleep-swr", "1.5")
+        slow = threading.Thread(target=self.get, args=(path,))
+        slow.start()
+        wait_for(lambda: self.runs("swr") == 2, what="the revalidation to reach the origin")
+        meanwhile = self.get(path)
+        self.assertEqual(meanwhile.body, first.body)
+        self.assertIn("detail=stale", meanwhile.cache_status)
+        self.assertEqual(self.runs("swr"), 2)  # answered without a second store call
+        slow.join()
+
+
+class Operations(CacheCase):
+    def test_purge_by_url_and_by_prefix(self):
+        path = origin_path("purge", cc="max-age=60")
+        self.get(path)
+        purged = self.get(path, method="PURGE")
+        self.assertEqual(purged.status, 200)
+        self.assertIn("stored", self.get(path).cache_status)
+        self.assertEqual(self.get("/cgi-bin/origin.py?tag=nothing-here", method="PURGE").status,
+                         404)
+        for tag in ("p1", "p2"):
+            self.get(origin_path(tag, cc="max-age=60"))
+        self.assertEqual(self.get("/cgi-bin/origin.py?tag=p*", method="PURGE").status, 200)
+        for tag in ("p1", "p2"):
+            self.assertNotIn("hit", self.get(origin_path(tag, cc="max-age=60")).cache_status)
+        # Where CachePurge is off, PURGE is a method the location does not allow.
+        self.assertEqual(self.get("/shared/origin.py", method="PURGE").status, 405)
+
+    def test_unsafe_methods_invalidate(self):
+        path = origin_path("post", cc="max-age=60")
+        self.get(path)
+        self.assertIn("hit", self.get(path).cache_status)
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        connection.request("POST", path, body=b"x=1")
+        self.assertEqual(connection.getresponse().status, 200)
+        connection.close()
+        self.assertNotIn("hit", self.get(path).cache_status)
+
+    def test_concurrent_misses_make_one_store_call(self):
+        self.state_file("sleep-stampede", "0.5")
+        path = origin_path("stampede", cc="max-age=60")
+        results = []
+        lock = threading.Lock()
+
+        def one():
+            response = self.get(path)
+            with lock:
+                results.append(response)
+
+        threads = [threading.Thread(target=one) for _ in range(50)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(len(results), 50)
+        self.assertTrue(all(r.status == 200 for r in results))
+        self.assertEqual(len({r.body for r in results}), 1)
+        self.assertEqual(self.runs("stampede"), 1)
+
+    def test_entry_limit_and_a_streamed_body(self):
+        big = origin_path("big", prefix="/small", cc="max-age=60", size="300000")
+        first = self.get(big)
+        self.assertEqual(len(first.body), 300000)
+        second = self.get(big)
+        self.assertEqual(len(second.body), 300000)  # passed on whole, not stored
+        self.assertNotIn("hit", second.cache_status)
+        self.assertEqual(self.runs("big"), 2)
+        streamed = origin_path("streamed", cc="max-age=60", size="300000")
+        first = self.get(streamed)
+        second = self.get(streamed)
+        self.assertIn("hit", second.cache_status)
+        self.assertEqual(second.body, first.body)
+        self.assertEqual(self.runs("streamed"), 1)
+
+    def test_one_entry_for_every_protocol(self):
+        over_http = self.get("/shared/origin.py")
+        self.assertEqual(over_http.status, 200)
+        # The same script through another location, over Gopher and over FTP: the entry is the
+        # resource's (the script and its query), so the store is not asked again.
+        self.assertIn("hit", self.get("/cgi-bin/origin.py").cache_status)
+        with socket.create_connection(("127.0.0.1", self.server.ports["gopher"]), 10) as sock:
+            sock.sendall(b"/shared/origin.py\r\n")
+            gopher = recv_until_closed(sock)
+        self.assertEqual(gopher.replace(b"\r\n", b"\n"), over_http.body + b".\n")
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", self.server.ports["ftp"], timeout=10)
+        ftp.login()
+        chunks = []
+        ftp.retrbinary("RETR /shared/origin.py", chunks.append)
+        ftp.quit()
+        self.assertEqual(b"".join(chunks), over_http.body)
+        self.assertEqual(self.runs("default"), 1)
+
+
+class MemoryBudget(CacheCase):
+    EXTRA_SERVER = "<CacheMemorySize>400k</CacheMemorySize>"
+
+    def test_the_budget_holds_and_least_recently_used_entries_go(self):
+        for i in range(12):
+            self.get(origin_path("budget%d" % i, cc="max-age=600", size="60000"))
+        tier = os.path.join(self.workdir, "memory-tier")
+        total = sum(os.path.getsize(os.path.join(tier, name)) for name in os.listdir(tier)
+                    if len(name) == 16)
+        self.assertLessEqual(total, 400 * 1024)
+        self.assertNotIn("hit", self.get(origin_path("budget0", cc="max-age=600",
+                                                     size="60000")).cache_status)
+        self.assertIn("hit", self.get(origin_path("budget11", cc="max-age=600",
+                                                  size="60000")).cache_status)
+
+
+class DiskTier(unittest.TestCase):
+    def test_entries_survive_a_restart_and_damaged_ones_are_dropped(self):
+        workdir = tempfile.mkdtemp(prefix="collage-cache-disk-")
+        prepare(workdir)
+        extra_server = "<CacheDiskDirectory>%s/disk-tier</CacheDiskDirectory>" % workdir
+        body = config(workdir, extra_server, "<CacheTiers>disk</CacheTiers>")
+        server = CollageServer(body, workdir=workdir)
+        path = origin_path("disk", cc="max-age=600")
+        path2 = origin_path("damaged", cc="max-age=600")
+        try:
+            first = fetch(server.port, path)
+            fetch(server.port, path2)
+        finally:
+            server.stop()
+        # Damage one entry's body while the server is down.
+        tier = os.path.join(workdir, "disk-tier")
+        entries = [os.path.join(tier, n) for n in os.listdir(tier) if len(n) == 16]
+        damaged = [p for p in entries if b"damaged run" in read_bytes(p)][0]
+        with open(damaged, "r+b") as f:
+            f.seek(-3, os.SEEK_END)
+            f.write(b"!!!")
+        server = CollageServer(body, workdir=workdir)
+        try:
+            again = fetch(server.port, path)
+            self.assertIn("hit", again.header("Cache-Status"))
+            self.assertEqual(again.body, first.body)
+            self.assertNotIn("hit", fetch(server.port, path2).header("Cache-Status"))
+            wait_for(lambda: "COL-CACHE-0002" in server.log(), what="the damaged entry's log line")
+            with open(os.path.join(workdir, "state", "count-disk")) as f:
+                self.assertEqual(len(f.read()), 1)
+        finally:
+            server.cleanup()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SharedMemcached(unittest.TestCase):
+    def test_two_servers_share_entries_and_survive_memcached_going_away(self):
+        memcached = shutil.which("memcached") or "/usr/bin/memcached"
+        port = free_port()
+        daemon = subprocess.Popen([memcached, "-l", "127.0.0.1", "-p", str(port), "-U", "0",
+                                   "-u", "nobody", "-m", "16"])
+
+        def answering():
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return True
+            except OSError:
+                return False
+
+        wait_for(answering, what="memcached to listen")
+        servers = []
+        try:
+            origin = tempfile.mkdtemp(prefix="collage-cache-origin-")
+            prepare(origin)
+            shared_state = os.path.join(origin, "state")
+            for _ in range(2):
+                workdir = tempfile.mkdtemp(prefix="collage-cache-mc-")
+                extra = "<CacheMemcachedServers>127.0.0.1:%d</CacheMemcachedServers>" % port
+                servers.append(CollageServer(
+                    config(workdir, extra, "<CacheTiers>memory memcached</CacheTiers>", origin),
+                    workdir=workdir))
+            a, b = servers
+            path = origin_path("node", cc="max-age=600")
+            first = fetch(a.port, path)
+            self.assertIn("stored", first.header("Cache-Status"))
+            from_b = fetch(b.port, path)
+            self.assertIn("hit", from_b.header("Cache-Status"))
+            self.assertEqual(from_b.body, first.body)
+            with open(os.path.join(shared_state, "count-node")) as f:
+                self.assertEqual(len(f.read()), 1)
+            daemon.kill()
+            daemon.wait()
+            started = time.time()
+            for i in range(5):
+                response = fetch(b.port, origin_path("down%d" % i, cc="max-age=600"))
+                self.assertEqual(response.status, 200)
+            self.assertLess(time.time() - started, 10)
+            wait_for(lambda: "COL-CACHE-0004" in b.log(), what="a log line about memcached")
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+            for server in servers:
+                server.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
