@@ -60,7 +60,7 @@ std::string encode_head(const proto::CacheEntryHead& head, std::uint64_t body_le
 
 bool decode_prefix(std::string_view bytes, EntryPrefix& prefix) {
   if (bytes.size() < kPrefixSize || std::memcmp(bytes.data(), kMagic, 4) != 0 ||
-      get32(bytes.data() + 4) != kFormatVersion) {
+      get32(bytes.data() + 4) != kFormatVersion || get32(bytes.data() + 28) != 0) {
     return false;
   }
   prefix.head_length = get32(bytes.data() + 8);
