@@ -154,9 +154,8 @@ std::unique_ptr<CacheProvider> make(const Scope& scope, ConfigErrors& errors) {
   if (settings.enabled && config.choice.disk && settings.disk_directory.empty()) {
     errors.add(scope.where("CacheTiers"), "the disk tier needs CacheDiskDirectory");
   }
-  if (settings.enabled && config.choice.memcached && settings.memcached_servers.empty()) {
-    errors.add(scope.where("CacheTiers"), "the memcached tier needs CacheMemcachedServers");
-  }
+  // memcached without servers is simply absent: a configuration can name the tier everywhere and
+  // switch it on with -D for the servers (as the bundled example does).
   TierSettings tiers;
   tiers.memory_directory = settings.memory_directory.empty() ? default_memory_directory(scope)
                                                              : settings.memory_directory;

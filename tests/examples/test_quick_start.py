@@ -86,6 +86,20 @@ class QuickStartTest(unittest.TestCase):
         status = self.curl(self.http("/server-status?auto")).decode()
         self.assertIn("Total Accesses:", status)
 
+    def test_the_cache_keeps_what_clock_py_allows(self):
+        # clock.py allows 10 s of reuse: after the first answer (a miss, or a hit on what an
+        # earlier run left in the memory tier), HTTP/1.1 and h2 get the same page from the cache.
+        first = self.curl("-i", self.http("/cgi-bin/clock.py")).decode()
+        self.assertIn("Cache-Status: Collage;", first)
+        body = first.split("\r\n\r\n", 1)[1]
+        for args in ((), ("--http2-prior-knowledge",)):
+            again = self.curl("-i", *args, self.http("/cgi-bin/clock.py")).decode()
+            self.assertRegex(again, r"(?i)cache-status: Collage; hit")
+            self.assertEqual(again.split("\r\n\r\n", 1)[1], body)
+        # hello.py's page says nothing about reuse: never kept.
+        hello = self.curl("-i", self.http("/cgi-bin/hello.py")).decode()
+        self.assertNotIn("hit", hello.split("\r\n\r\n", 1)[0])
+
     def test_cgi_with_ssi_gopher_search_and_compression(self):
         # hello.py prints SSI directives; the page a browser gets has them expanded, over
         # HTTP/1.1, h2c and HTTP/2 over TLS.
