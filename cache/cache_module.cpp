@@ -5,6 +5,7 @@
 
 #include "cache_provider.h"
 #include "collage/registry.h"
+#include "quick_answers.h"
 
 namespace collage::cache {
 namespace {
@@ -190,6 +191,9 @@ void register_module(Registry& registry) {
                        "RFC 9111 cache: memory, disk and memcached tiers, PURGE, Cache-Status"},
                       kDirectives);
   registry.add_cache("cache", make);
+  registry.set_quick_cache([](const Scope&, ConfigErrors&) -> std::unique_ptr<QuickCache> {
+    return std::make_unique<QuickAnswers>();
+  });
 }
 
 }  // namespace collage::cache

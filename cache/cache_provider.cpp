@@ -11,6 +11,8 @@
 #include "collage/http_date.h"
 #include "collage/log.h"
 #include "entry_codec.h"
+#include "file_tier.h"
+#include "quick_answers.h"
 #include "tee_stream.h"
 
 namespace collage::cache {
@@ -47,6 +49,7 @@ struct RequestState {
   std::time_t request_time = 0;
   std::shared_ptr<StoredEntry> stale;   // a stored response the store is asked to revalidate
   std::shared_ptr<StoredEntry> marker;  // the Vary marker found for the primary key
+  std::shared_ptr<StoredEntry> served;  // the fresh entry that answered, for the quick path
   std::vector<MetadataView::Field> original_headers;
   std::string if_none_match;
   std::string if_modified_since;
@@ -236,6 +239,9 @@ class Provider final : public CacheProvider {
       release(*state);
       count(use == Usable::fresh ? Counter::hits : Counter::stale);
       fill_from(entry, now, out);
+      if (use == Usable::fresh) {
+        state->served = entry;
+      }
       const std::int64_t ttl = times.freshness_lifetime - times.current_age(now);
       set_cache_status(out, use == Usable::fresh ? fmt::format("hit; ttl={}", ttl)
                                                  : fmt::format("hit; ttl={}; detail=stale", ttl));
@@ -253,6 +259,28 @@ class Provider final : public CacheProvider {
     state->outcome = state->request_no_cache ? "fwd=request" : "fwd=stale";
     add_validators(request, *state);
     co_return false;
+  }
+
+  void after_filters(RequestContext& ctx, const Entity& entity) const override {
+    const auto* state = static_cast<const RequestState*>(ctx.cache_state.get());
+    if (state == nullptr || state->served == nullptr || state->served->tier == nullptr ||
+        ctx.generation == nullptr || entity.status != 200 || entity.stream != nullptr ||
+        !ctx.location.access.empty() || !ctx.location.place.protocols.empty() ||
+        !quick_eligible(ctx.request)) {
+      return;
+    }
+    // Only a body that is the entry's, untouched by any filter, may skip the filters next time.
+    const StoredEntry& served = *state->served;
+    const std::vector<Bucket>& buckets = entity.body.buckets();
+    if (served.body_length() > 0 &&
+        (buckets.size() != 1 || buckets[0].kind != Bucket::Kind::file ||
+         buckets[0].file != served.file.get() || buckets[0].offset != served.body_offset ||
+         buckets[0].length != served.body_length())) {
+      return;
+    }
+    if (const auto* quick = dynamic_cast<const QuickAnswers*>(ctx.generation->quick_cache())) {
+      quick->remember(ctx, entity, state->served);
+    }
   }
 
   Task<void> store(RequestContext& ctx, Entity& entity) const override {

@@ -1,5 +1,7 @@
 #include "gopher_connection.h"
 
+#include <optional>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -7,6 +9,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <ctime>
 
+#include "collage/cache.h"
 #include "collage/generation.h"
 #include "collage/log.h"
 #include "collage/menu.h"
@@ -200,8 +203,13 @@ Task<void> Connection::session() {
       log_access(selector, 400, bytes_sent_);
       co_return;
   }
-  RequestContext ctx = route(*context_.generation, request, *context_.services);
-  co_await respond(ctx, entity);
+  // The quick path first: a fresh stored response, before routing. The context, when the full
+  // path makes one, lives until the response is written.
+  std::optional<RequestContext> ctx;
+  const QuickCache* quick = context_.generation->quick_cache();
+  if (quick == nullptr || !quick->answer(request, entity)) {
+    co_await respond(ctx.emplace(route(*context_.generation, request, *context_.services)), entity);
+  }
   if (entity.status >= 300) {
     co_await send(error_menu(entity.status, selector), false);
   } else {

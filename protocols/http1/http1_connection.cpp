@@ -1,5 +1,7 @@
 #include "http1_connection.h"
 
+#include <optional>
+
 #include <sys/socket.h>
 
 #include <asio/experimental/awaitable_operators.hpp>
@@ -384,28 +386,39 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
     co_return co_await send_error(501, "unknown method");
   }
 
-  RequestContext ctx = route(generation, state_->request, *context_.services);
   const bool has_body = state_->head.chunked || state_->head.content_length.value_or(0) > 0;
-  if (has_body) {
-    if (state_->head.content_length &&
-        *state_->head.content_length > ctx.location.place.limit_request_body) {
-      co_return co_await send_error(413, "declared body larger than LimitRequestBody");
+  // The quick path: a fresh stored response, before routing. The context lives on (when the full
+  // path makes one) until the response is written.
+  const QuickCache* quick = generation.quick_cache();
+  const bool answered_quickly = !has_body && quick != nullptr &&
+                                !state_->request.headers.contains("Upgrade") &&
+                                quick->answer(state_->request, state_->entity);
+  std::optional<RequestContext> ctx;
+  if (!answered_quickly) {
+    ctx.emplace(route(generation, state_->request, *context_.services));
+    if (has_body) {
+      if (state_->head.content_length &&
+          *state_->head.content_length > ctx->location.place.limit_request_body) {
+        co_return co_await send_error(413, "declared body larger than LimitRequestBody");
+      }
+      state_->body.start(state_->head, ctx->location.place.limit_request_body);
+      state_->request.body = &state_->body;
+    } else if (!state_->head.content_length &&
+               (state_->request.method == Method::put || state_->request.method == Method::post)) {
+      co_return co_await send_error(411, "no Content-Length");
     }
-    state_->body.start(state_->head, ctx.location.place.limit_request_body);
-    state_->request.body = &state_->body;
-  } else if (!state_->head.content_length &&
-             (state_->request.method == Method::put || state_->request.method == Method::post)) {
-    co_return co_await send_error(411, "no Content-Length");
-  }
 
-  if (co_await upgrade_to_h2c(has_body)) {
-    co_return false;
+    if (co_await upgrade_to_h2c(has_body)) {
+      co_return false;
+    }
   }
 
   if (context_.score != nullptr) {
     context_.score->begin_request(state_->head.request_line);
   }
-  co_await respond(ctx, state_->entity);
+  if (!answered_quickly) {
+    co_await respond(*ctx, state_->entity);
+  }
 
   bool keep_alive =
       state_->head.keep_alive && settings_.keep_alive && !draining_ &&

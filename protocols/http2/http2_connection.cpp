@@ -9,6 +9,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <cstdlib>
 
+#include "collage/cache.h"
 #include "collage/generation.h"
 #include "collage/http_date.h"
 #include "collage/log.h"
@@ -324,8 +325,12 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
   }
   // Lives until the body is out: a filter on a streamed body may refer to it (middle_end.h).
   std::optional<RequestContext> routed;
+  const QuickCache* quick = context_.generation->quick_cache();
   if (early_status != 0) {
     entity.set_error(early_status);
+  } else if (s.body_complete && s.body_chunks.empty() && quick != nullptr &&
+             quick->answer(request, entity)) {
+    // The quick path: a fresh stored response, before routing.
   } else {
     RequestContext& ctx = routed.emplace(route(*context_.generation, request, *context_.services));
     if (!s.body_complete || !s.body_chunks.empty()) {

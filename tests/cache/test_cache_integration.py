@@ -80,6 +80,21 @@ def config(workdir, extra_server="", extra_location="", origin_dir=None):
   <Cache>on</Cache>
   <CacheValid>200 10m</CacheValid>
 </Location>
+<Location path="/guarded">
+  <Store>cgi</Store>
+  <CgiRoot>{origin}/cgi-bin</CgiRoot>
+  <CgiSetEnv>CGI_STATE={origin}/state</CgiSetEnv>
+  <Cache>on</Cache>
+  <AllowFrom>127.0.0.0/8</AllowFrom>
+</Location>
+<Location path="/compressed">
+  <Store>cgi</Store>
+  <CgiRoot>{origin}/cgi-bin</CgiRoot>
+  <CgiSetEnv>CGI_STATE={origin}/state</CgiSetEnv>
+  <Cache>on</Cache>
+  <Filters>compress</Filters>
+  <CompressMinLength>0</CompressMinLength>
+</Location>
 <Location path="/small">
   <Store>cgi</Store>
   <CgiRoot>{origin}/cgi-bin</CgiRoot>
@@ -423,6 +438,63 @@ class Operations(CacheCase):
         ftp.retrbinary("RETR /shared/origin.py", chunks.append)
         ftp.quit()
         self.assertEqual(b"".join(chunks), over_http.body)
+        self.assertEqual(self.runs("default"), 1)
+
+
+class QuickPath(CacheCase):
+    """A fresh hit seen once by the full path is answered before routing from then on."""
+
+    def test_hits_go_quick_and_stop_when_the_entry_changes(self):
+        path = origin_path("quick", cc="max-age=60")
+        self.get(path)
+        self.assertNotIn("quick", self.get(path).cache_status)  # the full path's hit teaches it
+        quick = self.get(path)
+        self.assertIn("hit", quick.cache_status)
+        self.assertIn("detail=quick", quick.cache_status)
+        self.assertEqual(quick.header("Content-Type"), "text/plain")
+        self.assertTrue(quick.header("Age").isdigit())
+        head = self.get(path, method="HEAD")
+        self.assertIn("quick", head.cache_status)
+        self.assertEqual(head.body, b"")
+        # Conditional and range requests take the full path (and are answered right).
+        self.assertEqual(self.get(path, headers={"Range": "bytes=0-1"}).status, 206)
+        self.assertNotIn("quick", self.get(path, headers={"Range": "bytes=0-1"}).cache_status)
+        # A purge (any process) ends the quick answer at once.
+        self.assertEqual(self.get(path, method="PURGE").status, 200)
+        self.assertIn("fwd=uri-miss", self.get(path).cache_status)
+        self.assertEqual(self.runs("quick"), 2)
+
+    def test_never_where_access_rules_apply(self):
+        path = origin_path("guarded", prefix="/guarded", cc="max-age=60")
+        for _ in range(4):
+            response = self.get(path)
+            self.assertNotIn("quick", response.cache_status)
+        self.assertIn("hit", response.cache_status)
+
+    def test_filtered_responses_only_when_the_body_is_the_entry(self):
+        path = origin_path("zipped", prefix="/compressed", cc="max-age=60")
+        gzip = {"Accept-Encoding": "gzip"}
+        for _ in range(3):
+            coded = self.get(path, headers=gzip)
+            self.assertEqual(coded.header("Content-Encoding"), "gzip")
+            self.assertNotIn("quick", coded.cache_status)  # compressed on the way: full path
+        plain = [self.get(path) for _ in range(3)]
+        self.assertIn("quick", plain[-1].cache_status)  # identity: the entry's own bytes
+        self.assertEqual(plain[-1].header("Content-Encoding"), "")
+        self.assertIn("Accept-Encoding", plain[-1].header("Vary"))
+        # The quick answer keeps to its variant: a gzip client still gets gzip.
+        self.assertEqual(self.get(path, headers=gzip).header("Content-Encoding"), "gzip")
+        self.assertEqual(self.runs("zipped"), 1)
+
+    def test_gopher_answers_stay_the_same_through_the_quick_path(self):
+        def gopher():
+            with socket.create_connection(("127.0.0.1", self.server.ports["gopher"]), 10) as s:
+                s.sendall(b"/shared/origin.py\r\n")  # CacheValid gives it 10 minutes
+                return recv_until_closed(s)
+        first = gopher()
+        self.assertIn(b"default run 1", first)
+        for _ in range(3):
+            self.assertEqual(gopher(), first)
         self.assertEqual(self.runs("default"), 1)
 
 

@@ -14,6 +14,7 @@
 namespace collage {
 
 struct RequestContext;
+struct Request;
 
 // Where a provider keeps responses: the store's output (shared by every protocol and location
 // that reach the same resource), or the output of the content and encoding filters (per URL).
@@ -33,7 +34,24 @@ class CacheProvider {
   // stores the body as the front end pulls it, or put a stored response in its place (a 304
   // from the store that revalidated a stored one, a stale one when the store failed).
   virtual Task<void> store(RequestContext& ctx, Entity& entity) const = 0;
+  // Sees the final response once every filter has run (a hit may be offered to the quick path).
+  virtual void after_filters(RequestContext& /*ctx*/, const Entity& /*entity*/) const {}
 };
+
+// The quick path: before routing, a front end asks the generation's quick cache whether a
+// fresh stored response answers the request as it arrived; a hit skips every phase of the middle
+// end. It answers only what the full path would answer the same way (no access checks, no
+// conditional or range headers, a body no filter changed). Safe to call from any thread.
+class QuickCache {
+ public:
+  virtual ~QuickCache() = default;
+  // True with `out` filled (head and body) when a stored response answers the request.
+  virtual bool answer(const Request& request, Entity& out) const = 0;
+};
+
+// One quick cache per generation, from the server's directives; null to have none.
+using QuickCacheFactory =
+    std::function<std::unique_ptr<QuickCache>(const Scope& server, ConfigErrors& errors)>;
 
 // Returns null when the location does not enable the provider.
 using CacheFactory =

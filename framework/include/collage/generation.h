@@ -73,6 +73,8 @@ class Generation {
 
   // The TLS provider, when some listener uses TLS (else null).
   const TlsProvider* tls() const { return tls_.get(); }
+  // The quick path (collage/cache.h); null when no module provides one.
+  const QuickCache* quick_cache() const { return quick_cache_.get(); }
   // A front end built for this generation, by name; null if none.
   const Protocol* protocol(std::string_view name) const;
 
@@ -91,6 +93,7 @@ class Generation {
   std::unique_ptr<ServerConfig> config_;
   std::map<std::string, std::unique_ptr<Protocol>, std::less<>> protocols_;
   std::unique_ptr<TlsProvider> tls_;
+  std::unique_ptr<QuickCache> quick_cache_;
   std::vector<Listener> listeners_;
   std::vector<VirtualHost> virtual_hosts_;
   std::string mpm_name_;

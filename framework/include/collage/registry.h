@@ -80,6 +80,8 @@ class Registry {
   void add_access(std::string_view name, AccessFactory factory);
   // Cache providers are asked in the order their modules registered.
   void add_cache(std::string_view name, CacheFactory factory);
+  // The quick path's cache (at most one module provides it).
+  void set_quick_cache(QuickCacheFactory factory) { quick_cache_ = std::move(factory); }
   void add_logger(std::string_view name, LoggerFactory factory);
   void add_mpm(std::string_view name, MpmFactory factory);
   // Records that the module was loaded from a shared object (for collage -M).
@@ -96,6 +98,7 @@ class Registry {
     return access_;
   }
   const std::vector<std::pair<std::string_view, CacheFactory>>& caches() const { return caches_; }
+  const QuickCacheFactory* quick_cache() const { return quick_cache_ ? &quick_cache_ : nullptr; }
   const std::vector<std::pair<std::string_view, LoggerFactory>>& loggers() const {
     return loggers_;
   }
@@ -113,6 +116,7 @@ class Registry {
   std::vector<FilterRegistration> filters_;
   std::vector<std::pair<std::string_view, AccessFactory>> access_;
   std::vector<std::pair<std::string_view, CacheFactory>> caches_;
+  QuickCacheFactory quick_cache_;
   std::vector<std::pair<std::string_view, LoggerFactory>> loggers_;
 };
 

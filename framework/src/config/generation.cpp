@@ -155,6 +155,10 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
     errors.add(server.where(), "a listener asks for TLS, but no TLS module is compiled in");
   }
 
+  if (const QuickCacheFactory* quick = registry.quick_cache()) {
+    gen->quick_cache_ = (*quick)(server, errors);
+  }
+
   for (VirtualHostConfig& host_config : config->virtual_hosts) {
     VirtualHost host;
     host.name = host_config.name;

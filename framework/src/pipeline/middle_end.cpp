@@ -269,6 +269,9 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
     ctx.trace = &lines;
   }
   co_await respond_phases(ctx, out);
+  for (const std::unique_ptr<CacheProvider>& cache : ctx.location.caches) {
+    cache->after_filters(ctx, out);
+  }
   if (log_trace) {
     ctx.trace = nullptr;
     COLLAGE_LOG(LogLevel::debug, "COL-CORE-0009", "{} {}: {}", ctx.request.method_token,
