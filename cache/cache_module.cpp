@@ -3,8 +3,12 @@
 
 #include <unistd.h>
 
+#include <mutex>
+#include <set>
+
 #include "cache_provider.h"
 #include "collage/registry.h"
+#include "collage/status_source.h"
 #include "quick_answers.h"
 
 namespace collage::cache {
@@ -186,7 +190,49 @@ std::unique_ptr<CacheProvider> make(const Scope& scope, ConfigErrors& errors) {
 
 }  // namespace
 
+// /server-status: outcomes and ratio, then each tier's counts and bytes (shared memory, so
+// every process's requests are in them).
+void report_status(std::vector<StatusLine>& out) {
+  std::set<std::string> seen;
+  for (const std::shared_ptr<Tiers>& tiers : Tiers::all()) {
+    SharedIndex* counts = tiers->coordination();
+    if (counts == nullptr || !seen.insert(tiers->settings().memory_directory).second) {
+      continue;
+    }
+    const std::uint64_t hits = counts->counter(Counter::hits);
+    const std::uint64_t misses = counts->counter(Counter::misses);
+    const std::uint64_t stale = counts->counter(Counter::stale);
+    out.push_back({"CacheHits", std::to_string(hits)});
+    out.push_back({"CacheMisses", std::to_string(misses)});
+    out.push_back({"CacheStale", std::to_string(stale)});
+    const std::uint64_t all = hits + misses + stale;
+    out.push_back(
+        {"CacheHitRatio", fmt::format("{:.3f}", all == 0 ? 0.0 : static_cast<double>(hits) / all)});
+    for (FileTier* tier : {tiers->memory(), tiers->disk()}) {
+      if (tier == nullptr || !tier->ready()) {
+        continue;
+      }
+      const std::string prefix = tier == tiers->memory() ? "CacheMemory" : "CacheDisk";
+      SharedIndex& index = tier->index();
+      out.push_back({prefix + "Found", std::to_string(index.counter(Counter::found))});
+      out.push_back({prefix + "Missed", std::to_string(index.counter(Counter::missed))});
+      out.push_back({prefix + "Stores", std::to_string(index.counter(Counter::stores))});
+      out.push_back({prefix + "Evictions", std::to_string(index.counter(Counter::evictions))});
+      out.push_back({prefix + "Errors", std::to_string(index.counter(Counter::errors))});
+      out.push_back({prefix + "Bytes", std::to_string(index.bytes())});
+    }
+    if (tiers->memcached() != nullptr) {
+      out.push_back(
+          {"CacheMemcachedFound", std::to_string(counts->counter(Counter::memcached_found))});
+      out.push_back(
+          {"CacheMemcachedMissed", std::to_string(counts->counter(Counter::memcached_missed))});
+    }
+  }
+}
+
 void register_module(Registry& registry) {
+  static std::once_flag reported;  // one section, however often the registry is built
+  std::call_once(reported, [] { add_status_source("Cache", report_status); });
   registry.add_module({"cache", ModuleKind::cache,
                        "RFC 9111 cache: memory, disk and memcached tiers, PURGE, Cache-Status"},
                       kDirectives);

@@ -279,7 +279,7 @@ class Provider final : public CacheProvider {
       return;
     }
     if (const auto* quick = dynamic_cast<const QuickAnswers*>(ctx.generation->quick_cache())) {
-      quick->remember(ctx, entity, state->served);
+      quick->remember(ctx, entity, state->served, config_.tiers->coordination());
     }
   }
 

@@ -123,12 +123,15 @@ bool QuickAnswers::answer(const Request& request, Entity& out) const {
   out.headers.add("Cache-Status", fmt::format("Collage; hit; ttl={}; detail=quick",
                                               entry.head.freshness_lifetime() - age));
   index.touch(entry.hash);
-  index.count(Counter::hits);
+  index.count(Counter::found);
+  if (answer->counts != nullptr) {
+    answer->counts->count(Counter::hits);
+  }
   return true;
 }
 
 void QuickAnswers::remember(const RequestContext& ctx, const Entity& final,
-                            std::shared_ptr<StoredEntry> entry) const {
+                            std::shared_ptr<StoredEntry> entry, SharedIndex* counts) const {
   const proto::CacheEntryHead& head = entry->head;
   const std::int64_t fresh_until =
       head.response_time() + head.freshness_lifetime() - head.corrected_initial_age();
@@ -153,6 +156,7 @@ void QuickAnswers::remember(const RequestContext& ctx, const Entity& final,
   }
   answer->entry = std::move(entry);
   answer->fresh_until = fresh_until;
+  answer->counts = counts;
   std::string key = quick_key(ctx.request);
   Shard& shard = shard_for(key);
   const std::lock_guard lock(shard.mutex);

@@ -15,6 +15,7 @@
 
 #include "collage/cache.h"
 #include "collage/middle_end.h"
+#include "shared_index.h"
 #include "stored_entry.h"
 
 namespace collage::cache {
@@ -27,8 +28,8 @@ class QuickAnswers final : public QuickCache {
   bool answer(const Request& request, Entity& out) const override;
   // Offered by a provider when `final`, the response to ctx.request, is the fresh entry's
   // stored response unchanged.
-  void remember(const RequestContext& ctx, const Entity& final,
-                std::shared_ptr<StoredEntry> entry) const;
+  void remember(const RequestContext& ctx, const Entity& final, std::shared_ptr<StoredEntry> entry,
+                SharedIndex* counts) const;
 
  private:
   struct Answer {
@@ -37,7 +38,8 @@ class QuickAnswers final : public QuickCache {
     std::vector<std::string> vary;
     std::string variant;
     std::shared_ptr<StoredEntry> entry;
-    std::int64_t fresh_until = 0;  // seconds since the epoch
+    std::int64_t fresh_until = 0;   // seconds since the epoch
+    SharedIndex* counts = nullptr;  // where the cache counts its hits
   };
   struct Shard {
     std::mutex mutex;

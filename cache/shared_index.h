@@ -12,7 +12,22 @@
 
 namespace collage::cache {
 
-enum class Counter : std::uint8_t { hits, misses, stale, stores, evictions, errors, count };
+// Request outcomes (hits, misses, stale) are counted in the coordinating tier's index; found,
+// missed, stores, evictions and errors in each tier's own; memcached's lookups in the
+// coordinating one.
+enum class Counter : std::uint8_t {
+  hits,
+  misses,
+  stale,
+  stores,
+  evictions,
+  errors,
+  found,
+  missed,
+  memcached_found,
+  memcached_missed,
+  count,
+};
 
 class SharedIndex {
  public:

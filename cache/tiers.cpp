@@ -20,10 +20,25 @@ Tiers::Tiers(TierSettings settings) : settings_(std::move(settings)) {
   }
 }
 
+namespace {
+std::mutex tiers_mutex;
+std::vector<std::weak_ptr<Tiers>> tiers_made;
+}  // namespace
+
+std::vector<std::shared_ptr<Tiers>> Tiers::all() {
+  const std::lock_guard lock(tiers_mutex);
+  std::vector<std::shared_ptr<Tiers>> live;
+  for (const std::weak_ptr<Tiers>& weak : tiers_made) {
+    if (std::shared_ptr<Tiers> tiers = weak.lock()) {
+      live.push_back(std::move(tiers));
+    }
+  }
+  return live;
+}
+
 std::shared_ptr<Tiers> Tiers::shared(const TierSettings& settings) {
-  static std::mutex mutex;
-  static std::vector<std::weak_ptr<Tiers>> all;
-  const std::lock_guard lock(mutex);
+  auto& all = tiers_made;
+  const std::lock_guard lock(tiers_mutex);
   for (const std::weak_ptr<Tiers>& weak : all) {
     if (std::shared_ptr<Tiers> tiers = weak.lock(); tiers && tiers->settings_ == settings) {
       return tiers;
@@ -72,6 +87,7 @@ std::shared_ptr<StoredEntry> Tiers::open_entry(std::uint64_t hash, TierChoice ch
       if (chosen && tier->index().version(hash) == entry->version &&
           tier->index().epoch() == entry->epoch) {
         tier->index().touch(hash);
+        tier->index().count(Counter::found);
         return entry;
       }
       shard.entries.erase(it);  // replaced or purged by some process since it was opened
@@ -82,9 +98,11 @@ std::shared_ptr<StoredEntry> Tiers::open_entry(std::uint64_t hash, TierChoice ch
     if (tier != nullptr && tier->ready()) {
       if (std::shared_ptr<StoredEntry> entry = tier->load(hash)) {
         tier->index().touch(hash);
+        tier->index().count(Counter::found);
         remember(entry);
         return entry;
       }
+      tier->index().count(Counter::missed);
     }
   }
   return nullptr;
@@ -101,6 +119,10 @@ Task<std::shared_ptr<StoredEntry>> Tiers::find(std::uint64_t hash, TierChoice ch
   MemcachedTier* memcached = memcached_.get();
   auto fetch = [memcached, hash] { return memcached->get(hash); };
   std::optional<std::string> value = co_await services.offload(fetch);
+  SharedIndex* counts = coordination();
+  if (counts != nullptr) {
+    counts->count(value ? Counter::memcached_found : Counter::memcached_missed);
+  }
   if (!value) {
     co_return nullptr;
   }

@@ -44,6 +44,9 @@ class Tiers {
   explicit Tiers(TierSettings settings);
   // One Tiers per distinct settings per process, kept while some generation uses it.
   static std::shared_ptr<Tiers> shared(const TierSettings& settings);
+  // Every Tiers this process has made that is still in use.
+  static std::vector<std::shared_ptr<Tiers>> all();
+  const TierSettings& settings() const { return settings_; }
 
   FileTier* memory() { return memory_.get(); }
   FileTier* disk() { return disk_.get(); }

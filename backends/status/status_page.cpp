@@ -1,5 +1,7 @@
 #include "status_page.h"
 
+#include "collage/status_source.h"
+
 #include <fmt/format.h>
 
 #include <cstring>
@@ -111,6 +113,11 @@ std::string render_auto(const Scoreboard& board, std::int64_t now_ms) {
   fmt::format_to(std::back_inserter(out), "RefusedConnections: {}\n", t.refused);
   fmt::format_to(std::back_inserter(out), "ChildFull: {}\n", t.full);
   fmt::format_to(std::back_inserter(out), "Scoreboard: {}\n", t.letters);
+  for (const StatusSection& section : collect_status_sections()) {
+    for (const StatusLine& line : section.lines) {
+      fmt::format_to(std::back_inserter(out), "{}: {}\n", line.name, line.value);
+    }
+  }
   return out;
 }
 
@@ -153,8 +160,18 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
        fmt::format("{} failed accepts (out of descriptors or memory), {} connections refused by a "
                    "cap, {} times a child was full",
                    t.accept_failures, t.refused, t.full));
+  out += "</dl>\n";
+  for (const StatusSection& section : collect_status_sections()) {
+    out += "<h2>";
+    append_html_escaped(section.title, out);
+    out += "</h2>\n<dl>\n";
+    for (const StatusLine& entry : section.lines) {
+      line(entry.name, entry.value);
+    }
+    out += "</dl>\n";
+  }
   out +=
-      "</dl>\n<h2>Processes</h2>\n<table><tr><th>Slot</th><th>PID</th><th>Generation</th>"
+      "<h2>Processes</h2>\n<table><tr><th>Slot</th><th>PID</th><th>Generation</th>"
       "<th class=l>Status</th><th>Connections</th><th>Busy</th><th>Keep-alive</th>"
       "<th>Accepted</th><th>Requests</th><th>Bytes</th></tr>\n";
   for (std::uint32_t row = 0; row < board.servers(); ++row) {

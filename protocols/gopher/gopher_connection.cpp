@@ -215,7 +215,7 @@ Task<void> Connection::session() {
   } else {
     co_await write_entity(entity);
   }
-  log_access(selector, entity.status, bytes_sent_);
+  log_access(selector, entity.status, bytes_sent_, entity.headers.get("Cache-Status"));
   transport_->shutdown_send();
 }
 
@@ -300,7 +300,8 @@ Task<bool> Connection::write_text(const Brigade& part, TextState& state, bool la
   co_return ok;
 }
 
-void Connection::log_access(std::string_view selector, int status, std::uint64_t bytes) {
+void Connection::log_access(std::string_view selector, int status, std::uint64_t bytes,
+                            std::string_view cache_status) {
   if (context_.score != nullptr) {
     context_.score->finish_request(bytes);
   }
@@ -309,8 +310,11 @@ void Connection::log_access(std::string_view selector, int status, std::uint64_t
   }
   std::string request_line = "GOPHER ";
   request_line += selector;
-  context_.generation->log_request(AccessRecord{
-      .client = peer_.address, .request_line = request_line, .status = status, .bytes = bytes});
+  context_.generation->log_request(AccessRecord{.client = peer_.address,
+                                                .request_line = request_line,
+                                                .status = status,
+                                                .bytes = bytes,
+                                                .cache_status = cache_status});
 }
 
 }  // namespace collage::gopher_protocol

@@ -640,7 +640,8 @@ void Connection::log_access(std::uint64_t body_bytes) {
                    .status = state_->entity.status,
                    .bytes = body_bytes,
                    .referer = state_->request.headers.get("Referer"),
-                   .user_agent = state_->request.headers.get("User-Agent")});
+                   .user_agent = state_->request.headers.get("User-Agent"),
+                   .cache_status = state_->entity.headers.get("Cache-Status")});
 }
 
 }  // namespace collage::http1

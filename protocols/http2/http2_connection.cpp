@@ -523,13 +523,15 @@ void Connection::log_access(const Stream& s) {
   request_line += ' ';
   request_line += s.path;
   request_line += " HTTP/2.0";
-  context_.generation->log_request(AccessRecord{.client = peer_.address,
-                                                .user = s.request.user,
-                                                .request_line = request_line,
-                                                .status = s.entity.status,
-                                                .bytes = s.body_bytes_sent,
-                                                .referer = s.request.headers.get("referer"),
-                                                .user_agent = s.request.headers.get("user-agent")});
+  context_.generation->log_request(
+      AccessRecord{.client = peer_.address,
+                   .user = s.request.user,
+                   .request_line = request_line,
+                   .status = s.entity.status,
+                   .bytes = s.body_bytes_sent,
+                   .referer = s.request.headers.get("referer"),
+                   .user_agent = s.request.headers.get("user-agent"),
+                   .cache_status = s.entity.headers.get("Cache-Status")});
 }
 
 }  // namespace collage::http2

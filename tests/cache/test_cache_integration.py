@@ -57,7 +57,12 @@ def config(workdir, extra_server="", extra_location="", origin_dir=None):
 <LogLevel>info</LogLevel>
 <DocumentRoot>{origin}/site</DocumentRoot>
 <CacheMemoryDirectory>{dir}/memory-tier</CacheMemoryDirectory>
+<AccessLog>{dir}/access.log</AccessLog>
+<AccessLogFormat>cache</AccessLogFormat>
 {extra_server}
+<Location path="/server-status">
+  <Store>status</Store>
+</Location>
 <Location path="/cgi-bin">
   <Store>cgi</Store>
   <CgiRoot>{origin}/cgi-bin</CgiRoot>
@@ -374,6 +379,40 @@ class Operations(CacheCase):
             self.assertNotIn("hit", self.get(origin_path(tag, cc="max-age=60")).cache_status)
         # Where CachePurge is off, PURGE is a method the location does not allow.
         self.assertEqual(self.get("/shared/origin.py", method="PURGE").status, 405)
+
+    def test_counters_on_the_status_page_and_the_outcome_in_the_access_log(self):
+        def counters():
+            text = self.get("/server-status?auto").body.decode()
+            return {k: v for k, v in (line.split(": ", 1) for line in text.splitlines())}
+
+        before = counters()
+        path = origin_path("counted", cc="max-age=60")
+        self.get(path)
+        for _ in range(3):
+            self.get(path)
+        after = counters()
+        self.assertGreaterEqual(int(after["CacheHits"]) - int(before["CacheHits"]), 3)
+        self.assertGreaterEqual(int(after["CacheMisses"]) - int(before["CacheMisses"]), 1)
+        self.assertGreaterEqual(int(after["CacheMemoryStores"]) - int(before["CacheMemoryStores"]),
+                                1)
+        self.assertGreater(int(after["CacheMemoryBytes"]), 0)
+        self.assertIn("CacheHitRatio", after)
+        html = self.get("/server-status").body.decode()
+        self.assertIn("<h2>Cache</h2>", html)
+        log = os.path.join(self.workdir, "access.log")
+
+        def counted_lines():
+            try:
+                with open(log) as f:
+                    found = [line for line in f.read().splitlines() if "tag=counted" in line]
+            except FileNotFoundError:
+                return None
+            return found if len(found) >= 4 else None
+
+        lines = wait_for(counted_lines, what="four access log lines")  # written once a second
+        outcomes = [line.rsplit(" ", 1)[1] for line in lines]
+        # Each line is written once its body is out, so two connections' lines may swap.
+        self.assertEqual(sorted(outcomes[:4]), ["HIT", "HIT", "HIT", "MISS"], log)
 
     def test_unsafe_methods_invalidate(self):
         path = origin_path("post", cc="max-age=60")

@@ -19,6 +19,7 @@ struct ServerSettings {
   std::string log_level;                                        // LogLevel
   int listen_backlog = 4096;                                    // ListenBacklog
   std::string access_log;                                       // AccessLog: "off" or a path
+  std::string access_log_format;                                // AccessLogFormat
   std::chrono::milliseconds request_body_timeout{60'000};       // RequestBodyTimeout
   std::chrono::milliseconds graceful_shutdown_timeout{30'000};  // GracefulShutdownTimeout
 };

@@ -83,9 +83,15 @@ struct AccessRecord {
   std::uint64_t bytes = 0;  // body bytes sent
   std::string_view referer;
   std::string_view user_agent;
+  std::string_view cache_status;  // the response's Cache-Status field, empty if none
 };
 
+// The cache outcome in nginx's words (HIT, MISS, EXPIRED, REVALIDATED, STALE, BYPASS), from a
+// Cache-Status field (RFC 9211); "-" when the response did not touch the cache.
+std::string_view cache_outcome(std::string_view cache_status);
+
 // Appends one Combined Log Format line; bytes that would break the line are escaped.
-void append_access_line(AccessLog& log, const AccessRecord& record);
+// With `cache_field`, the cache outcome follows as a last field (AccessLogFormat cache).
+void append_access_line(AccessLog& log, const AccessRecord& record, bool cache_field = false);
 
 }  // namespace collage

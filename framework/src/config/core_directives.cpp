@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::array<std::string_view, 8> kLogLevels = {"emerg", "alert",  "crit", "error",
                                                         "warn",  "notice", "info", "debug"};
+constexpr std::array<std::string_view, 2> kAccessLogFormats = {"combined", "cache"};
 
 const Directive kCoreDirectives[] = {
     {.name = "Mpm",
@@ -45,6 +46,14 @@ const Directive kCoreDirectives[] = {
      .default_value = "off",
      .help = "Access log file in Combined Log Format, or off.",
      .field = bind<&ServerSettings::access_log>()},
+    {.name = "AccessLogFormat",
+     .type = ArgType::enumeration,
+     .contexts = kServerContext,
+     .default_value = "combined",
+     .help = "combined, or cache: Combined Log Format plus the cache outcome (HIT, MISS, "
+             "EXPIRED, REVALIDATED, STALE, BYPASS or -) as a last field.",
+     .choices = kAccessLogFormats,
+     .field = bind<&ServerSettings::access_log_format>()},
     {.name = "ServerAlias",
      .type = ArgType::list,
      .contexts = kVirtualHostContext,

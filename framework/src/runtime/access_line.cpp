@@ -45,7 +45,30 @@ void append_quoted(std::string_view value, std::string& out) {
 
 }  // namespace
 
-void append_access_line(AccessLog& log, const AccessRecord& record) {
+std::string_view cache_outcome(std::string_view cache_status) {
+  if (cache_status.empty()) {
+    return "-";
+  }
+  const bool hit = cache_status.find("; hit") != std::string_view::npos;
+  if (hit && cache_status.find("detail=stale") != std::string_view::npos) {
+    return "STALE";
+  }
+  if (hit) {
+    return "HIT";
+  }
+  if (cache_status.find("fwd-status=304") != std::string_view::npos) {
+    return "REVALIDATED";
+  }
+  if (cache_status.find("fwd=stale") != std::string_view::npos) {
+    return "EXPIRED";
+  }
+  if (cache_status.find("fwd=bypass") != std::string_view::npos) {
+    return "BYPASS";
+  }
+  return "MISS";
+}
+
+void append_access_line(AccessLog& log, const AccessRecord& record, bool cache_field) {
   thread_local std::string line;
   line.clear();
   line += record.client;
@@ -71,6 +94,10 @@ void append_access_line(AccessLog& log, const AccessRecord& record) {
   append_quoted(record.referer, line);
   line += ' ';
   append_quoted(record.user_agent, line);
+  if (cache_field) {
+    line += ' ';
+    line += cache_outcome(record.cache_status);
+  }
   line += '\n';
   log.append(line);
 }

@@ -7,24 +7,27 @@ namespace {
 
 class CombinedLogger final : public RequestLogger {
  public:
-  explicit CombinedLogger(std::string path) : path_(std::move(path)) {}
-  void log(const AccessRecord& record) override { append_access_line(log_, record); }
+  CombinedLogger(std::string path, bool cache_field)
+      : path_(std::move(path)), cache_field_(cache_field) {}
+  void log(const AccessRecord& record) override { append_access_line(log_, record, cache_field_); }
   void flush() override { log_.flush(); }
   bool open(std::string& error) override { return log_.open(path_, error); }
 
  private:
   std::string path_;
+  bool cache_field_;
   AccessLog log_;
 };
 
 }  // namespace
 
 std::unique_ptr<RequestLogger> make_access_logger(const Scope& server, ConfigErrors&) {
-  const std::string path = server_settings(server).access_log;
-  if (path == "off") {
+  const ServerSettings& settings = server_settings(server);
+  if (settings.access_log == "off") {
     return nullptr;
   }
-  return std::make_unique<CombinedLogger>(path);
+  return std::make_unique<CombinedLogger>(settings.access_log,
+                                          settings.access_log_format == "cache");
 }
 
 }  // namespace collage
