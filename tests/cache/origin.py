@@ -28,7 +28,7 @@ if etag and "honor304" in q and os.environ.get("HTTP_IF_NONE_MATCH") == '"%s"' %
         head.append("Cache-Control: " + q["cc304"])
     sys.stdout.write("\r\n".join(head) + "\r\n\r\n")
     sys.exit(0)
-head = ["Content-Type: text/plain", "X-Run: %d" % run]
+head = ["Content-Type: " + ("text/html" if "ssi" in q else "text/plain"), "X-Run: %d" % run]
 for name, field in (("status", "Status"), ("cc", "Cache-Control"), ("vary", "Vary"),
                     ("expires", "Expires"), ("lm", "Last-Modified")):
     if name in q:
@@ -39,6 +39,8 @@ if "cookie" in q:
     head.append("Set-Cookie: session=secret")
 if "size" in q:
     body = ("%s-run-%d\n" % (tag, run)).ljust(int(q["size"]), "x")
+elif "ssi" in q:
+    body = "<p>%s run %d for port <!--#echo var=\"REMOTE_PORT\" --></p>\n" % (tag, run)
 else:
     body = "%s run %d lang=%s\n" % (tag, run, os.environ.get("HTTP_ACCEPT_LANGUAGE", ""))
 sys.stdout.write("\r\n".join(head) + "\r\n\r\n")

@@ -8,6 +8,7 @@ mid-test)."""
 
 import ftplib
 import http.client
+import io
 import os
 import shutil
 import socket
@@ -99,6 +100,15 @@ def config(workdir, extra_server="", extra_location="", origin_dir=None):
   <Cache>on</Cache>
   <Filters>compress</Filters>
   <CompressMinLength>0</CompressMinLength>
+</Location>
+<Location path="/filtered">
+  <Store>cgi</Store>
+  <CgiRoot>{origin}/cgi-bin</CgiRoot>
+  <CgiSetEnv>CGI_STATE={origin}/state</CgiSetEnv>
+  <Filters>ssi compress</Filters>
+  <CompressMinLength>0</CompressMinLength>
+  <Cache>on</Cache>
+  <CachePoint>filtered</CachePoint>
 </Location>
 <Location path="/small">
   <Store>cgi</Store>
@@ -480,6 +490,36 @@ class Operations(CacheCase):
         self.assertEqual(self.runs("default"), 1)
 
 
+class FilteredPoint(CacheCase):
+    """CachePoint filtered keeps what SSI and compression made: neither runs again on a hit."""
+
+    def test_ssi_output_is_kept(self):
+        path = origin_path("ssi", prefix="/filtered", cc="max-age=60", ssi="1")
+        first = self.get(path)
+        self.assertIn(b"for port ", first.body)
+        self.assertNotIn(b"<!--#", first.body)
+        second = self.get(path)  # a new connection: another client port
+        self.assertIn("hit", second.cache_status)
+        self.assertEqual(second.body, first.body)  # the first request's expansion, kept
+        self.assertEqual(self.runs("ssi"), 1)
+
+    def test_compressed_variants_are_kept_side_by_side(self):
+        import gzip as gzip_module
+        path = origin_path("gz", prefix="/filtered", cc="max-age=60", ssi="1")
+        coded = self.get(path, headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(coded.header("Content-Encoding"), "gzip")
+        identity = self.get(path)
+        self.assertEqual(identity.header("Content-Encoding"), "")
+        self.assertIn("vary-miss", identity.cache_status)  # another variant of the same URL
+        again = self.get(path, headers={"Accept-Encoding": "gzip"})
+        self.assertIn("hit", again.cache_status)
+        self.assertEqual(again.header("Content-Encoding"), "gzip")
+        self.assertEqual(gzip_module.decompress(again.body), gzip_module.decompress(coded.body))
+        self.assertIn("hit", self.get(path).cache_status)
+        # The script ran once per variant (the key is the URL), and each variant was made once.
+        self.assertEqual(self.runs("gz"), 2)
+
+
 class QuickPath(CacheCase):
     """A fresh hit seen once by the full path is answered before routing from then on."""
 
@@ -535,6 +575,66 @@ class QuickPath(CacheCase):
         for _ in range(3):
             self.assertEqual(gopher(), first)
         self.assertEqual(self.runs("default"), 1)
+
+
+class FtpChangesInvalidate(unittest.TestCase):
+    """An FTP upload, delete or rename reaches what HTTP cached of the same file."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="collage-cache-ftp-")
+        self.root = os.path.join(self.workdir, "site")
+        os.makedirs(os.path.join(self.root, "pub"))
+        hashed = subprocess.run(["openssl", "passwd", "-6", "secret"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        with open(os.path.join(self.workdir, "users"), "w") as f:
+            f.write("alice:%s:/:read,write,delete,mkdir\n" % hashed)
+        for name in ("page.txt", "gone.txt", "old.txt"):
+            with open(os.path.join(self.root, "pub", name), "w") as f:
+                f.write("first version of %s\n" % name)
+        self.server = CollageServer("""
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<Listen protocol="ftp" address="127.0.0.1" port="0" host="ftp"/>
+<FtpUserFile>{dir}/users</FtpUserFile>
+<CacheMemoryDirectory>{dir}/memory-tier</CacheMemoryDirectory>
+<VirtualHost name="web">
+  <DocumentRoot>{root}</DocumentRoot>
+  <Cache>on</Cache>
+  <CacheValid>200 10m</CacheValid>
+</VirtualHost>
+<VirtualHost name="ftp">
+  <Protocols>ftp</Protocols>
+  <DocumentRoot>{root}</DocumentRoot>
+  <Writable>on</Writable>
+</VirtualHost>
+""".format(dir=self.workdir, root=self.root), workdir=self.workdir)
+
+    def tearDown(self):
+        self.assertTrue(self.server.alive(), self.server.log())
+        self.server.cleanup()
+
+    def cached(self, path):
+        fetch(self.server.port, path)
+        response = fetch(self.server.port, path)
+        self.assertIn("hit", response.header("Cache-Status"))
+        return response
+
+    def test_upload_delete_and_rename(self):
+        self.cached("/pub/page.txt")
+        self.cached("/pub/gone.txt")
+        self.cached("/pub/old.txt")
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", self.server.ports["ftp"], timeout=10)
+        ftp.login("alice", "secret")
+        ftp.storbinary("STOR /pub/page.txt", io.BytesIO(b"second version\n"))
+        ftp.delete("/pub/gone.txt")
+        ftp.rename("/pub/old.txt", "/pub/new.txt")
+        ftp.quit()
+        page = fetch(self.server.port, "/pub/page.txt")
+        self.assertEqual(page.body, b"second version\n")
+        self.assertNotIn("hit", page.header("Cache-Status"))
+        self.assertEqual(fetch(self.server.port, "/pub/gone.txt").status, 404)
+        self.assertEqual(fetch(self.server.port, "/pub/old.txt").status, 404)
+        self.assertEqual(fetch(self.server.port, "/pub/new.txt").body, b"first version of old.txt\n")
 
 
 class MemoryBudget(CacheCase):
