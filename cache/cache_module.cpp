@@ -8,6 +8,7 @@
 
 #include "cache_provider.h"
 #include "collage/registry.h"
+#include "collage/shared_values.h"
 #include "collage/status_source.h"
 #include "quick_answers.h"
 
@@ -129,6 +130,19 @@ const Directive kDirectives[] = {
      .field = bind<&CacheSettings::purge>()},
 };
 
+class MemcachedValues final : public SharedValues {
+ public:
+  explicit MemcachedValues(std::shared_ptr<Tiers> tiers) : tiers_(std::move(tiers)) {}
+  std::optional<std::string> add_or_get(std::string_view name, std::string_view value,
+                                        std::int64_t ttl_seconds) override {
+    return tiers_->memcached()->add_or_get("collage:value:" + std::string(name), std::string(value),
+                                           ttl_seconds);
+  }
+
+ private:
+  std::shared_ptr<Tiers> tiers_;
+};
+
 std::string default_memory_directory(const Scope& scope) {
   // One per user and configuration file, so two servers on one machine never share by accident.
   std::uint64_t hash = 0xcbf29ce484222325ULL;
@@ -171,6 +185,10 @@ std::unique_ptr<CacheProvider> make(const Scope& scope, ConfigErrors& errors) {
   tiers.memcached_timeout = settings.memcached_timeout;
   tiers.memcached_max_entry = settings.memcached_max_entry;
   config.tiers = Tiers::shared(tiers);
+  if (config.tiers->memcached() != nullptr) {
+    // The nodes' shared values (TLS ticket keys) live in the same servers as their entries.
+    set_shared_values(std::make_shared<MemcachedValues>(config.tiers));
+  }
   std::string error;
   if (!parse_key_spec(settings.key, config.key, error)) {
     errors.add(scope.where("CacheKey"), error);

@@ -144,6 +144,80 @@ proto::CacheEntryHead head_of(const Entity& entity, const RequestState& state,
   return head;
 }
 
+// A request the cache makes on its own behalf, owning everything it refers to.
+struct Revalidation {
+  std::shared_ptr<const Generation> generation;
+  std::string protocol;
+  std::string target;
+  std::string host;
+  std::vector<std::pair<std::string, std::string>> fields;
+  PeerInfo peer;
+  Request request;
+  std::optional<RequestContext> ctx;
+  Entity entity;
+};
+
+// A copy of ctx.request with "Cache-Control: no-cache", so the provider revalidates it; made
+// before the client's request is done with, owning every byte it refers to.
+std::unique_ptr<Revalidation> make_revalidation(const RequestContext& ctx) {
+  auto job = std::make_unique<Revalidation>();
+  const Request& original = ctx.request;
+  job->generation = ctx.generation->shared_from_this();
+  job->protocol = original.protocol;
+  job->target = original.path;
+  if (!original.query.empty()) {
+    job->target += '?';
+    job->target += original.query;
+  }
+  job->host = original.host;
+  for (const auto& [name, value] : original.headers.fields()) {
+    if (!iequals(name, "Cache-Control") && !iequals(name, "Pragma")) {
+      job->fields.emplace_back(name, value);
+    }
+  }
+  job->fields.emplace_back("Cache-Control", "no-cache");
+  if (original.peer != nullptr) {
+    job->peer = *original.peer;
+  }
+  Request& request = job->request;
+  request.protocol = job->protocol;
+  request.method = Method::get;
+  request.method_token = "GET";
+  request.target = job->target;
+  request.path = original.path;
+  const std::size_t question = job->target.find('?');
+  request.query = question == std::string::npos
+                      ? std::string_view()
+                      : std::string_view(job->target).substr(question + 1);
+  request.host = job->host;
+  for (const auto& [name, value] : job->fields) {
+    request.headers.add(name, value);
+  }
+  request.peer = &job->peer;
+  request.secure = original.secure;
+  request.user = original.user;
+  request.received = std::chrono::system_clock::now();
+  request.assign_id();
+  return job;
+}
+
+// Runs the copy through the pipeline, reads the body to its end (so a tee completes its entry),
+// then gives up the fill claim that kept other requests on the stale response meanwhile.
+Task<void> revalidate_in_background(std::unique_ptr<Revalidation> job, Services* services,
+                                    std::shared_ptr<Tiers> tiers, std::uint64_t hash,
+                                    std::int64_t token) {
+  job->ctx.emplace(route(*job->generation, job->request, *services));
+  co_await respond(*job->ctx, job->entity);
+  BodyWalk walk(job->entity);
+  Brigade part;
+  while (co_await walk.next(part) == StreamStatus::more) {
+    part.clear();
+  }
+  if (SharedIndex* index = tiers->coordination()) {
+    index->release_fill(hash, token);
+  }
+}
+
 class Provider final : public CacheProvider {
  public:
   explicit Provider(ProviderConfig config) : config_(std::move(config)) {
@@ -234,8 +308,15 @@ class Provider final : public CacheProvider {
     }
     const StoredTimes times = times_of(entry->head);
     const Usable use = usable(times, state->request_cc, state->request_no_cache, now);
-    if (use == Usable::fresh || use == Usable::stale_allowed ||
-        (use == Usable::stale_revalidating && !claim(*state))) {
+    if (use == Usable::stale_revalidating && claim(*state) && ctx.generation != nullptr) {
+      // RFC 5861: this client gets the stale response at once; the store is asked behind it.
+      asio::co_spawn(
+          co_await asio::this_coro::executor,
+          revalidate_in_background(make_revalidation(ctx), &ctx.services, config_.tiers,
+                                   state->primary_hash, std::exchange(state->fill_token, 0)),
+          asio::detached);
+    }
+    if (use == Usable::fresh || use == Usable::stale_allowed || use == Usable::stale_revalidating) {
       release(*state);
       count(use == Usable::fresh ? Counter::hits : Counter::stale);
       fill_from(entry, now, out);

@@ -111,6 +111,36 @@ void MemcachedTier::set(std::uint64_t hash, const std::string& value, std::int64
   }
 }
 
+std::optional<std::string> MemcachedTier::add_or_get(const std::string& key,
+                                                     const std::string& value,
+                                                     std::int64_t ttl_seconds) {
+  Connection* c = connection();
+  if (c == nullptr) {
+    return std::nullopt;
+  }
+  const auto ttl = static_cast<time_t>(std::clamp<std::int64_t>(ttl_seconds, 1, 30 * 86400));
+  const memcached_return_t added =
+      memcached_add(c->handle, key.data(), key.size(), value.data(), value.size(), ttl, 0);
+  if (added == MEMCACHED_SUCCESS) {
+    return value;
+  }
+  if (added != MEMCACHED_NOTSTORED && added != MEMCACHED_DATA_EXISTS) {
+    failed("store a shared value", memcached_strerror(c->handle, added));
+    return std::nullopt;
+  }
+  std::size_t length = 0;
+  std::uint32_t flags = 0;
+  memcached_return_t rc = MEMCACHED_SUCCESS;
+  char* there = memcached_get(c->handle, key.data(), key.size(), &length, &flags, &rc);
+  if (there == nullptr) {
+    failed("read a shared value", memcached_strerror(c->handle, rc));
+    return std::nullopt;
+  }
+  std::string out(there, length);
+  std::free(there);
+  return out;
+}
+
 void MemcachedTier::remove(std::uint64_t hash) {
   Connection* c = connection();
   if (c == nullptr) {

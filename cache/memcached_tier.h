@@ -23,6 +23,9 @@ class MemcachedTier {
   std::optional<std::string> get(std::uint64_t hash);
   void set(std::uint64_t hash, const std::string& value, std::int64_t ttl_seconds);
   void remove(std::uint64_t hash);
+  // A named value (not a cache entry): stored unless present; returns what is there now.
+  std::optional<std::string> add_or_get(const std::string& key, const std::string& value,
+                                        std::int64_t ttl_seconds);
 
  private:
   struct Connection;

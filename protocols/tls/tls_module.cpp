@@ -41,6 +41,14 @@ const Directive kDirectives[] = {
      .default_value = "on",
      .help = "Resume sessions with tickets (RFC 8446 / RFC 5077).",
      .field = bind<&TlsConfig::session_tickets>()},
+    {.name = "TLSTicketKeyRotation",
+     .type = ArgType::duration,
+     .contexts = kServerContext,
+     .default_value = "12h",
+     .help = "How long one session-ticket key encrypts; with the cache's memcached tier, each "
+             "period's key is shared by every node (docs/cache.md).",
+     .min = 60'000,
+     .field = bind<&TlsConfig::ticket_key_rotation>()},
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "collage/log.h"
+#include "ticket_keys.h"
 #include "tls_transport.h"
 
 namespace collage::tls {
@@ -100,6 +101,10 @@ std::unique_ptr<asio::ssl::context> make_context(const Scope& scope, ConfigError
   long options = SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION;
   if (!tls.session_tickets) {
     options |= SSL_OP_NO_TICKET;
+  } else {
+    TicketKeys::instance().configure(
+        std::chrono::duration_cast<std::chrono::seconds>(tls.ticket_key_rotation));
+    TicketKeys::instance().install(ctx);
   }
   SSL_CTX_set_options(ctx, options);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);

@@ -22,6 +22,7 @@ struct TlsConfig {
   std::vector<std::string> protocols;
   std::string ciphers;
   bool session_tickets = true;
+  std::chrono::milliseconds ticket_key_rotation{12 * 3600 * 1000};
 };
 std::span<const Directive> tls_directives();
 

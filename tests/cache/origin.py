@@ -18,6 +18,8 @@ sleep_file = os.path.join(state, "sleep-" + tag)
 if os.path.exists(sleep_file):
     with open(sleep_file) as f:
         time.sleep(float(f.read() or "0.5"))
+    with open(os.path.join(state, "slept-" + tag), "w") as f:
+        f.write("done")
 if os.path.exists(os.path.join(state, "fail-" + tag)):
     sys.stdout.write("Status: 503 Down\r\nContent-Type: text/plain\r\n\r\ndown\n")
     sys.exit(0)

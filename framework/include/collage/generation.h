@@ -48,7 +48,9 @@ struct Listener {
   std::vector<const Protocol*> alpn_protocols;
 };
 
-class Generation {
+// Shared ownership from within (shared_from_this): work a request starts that outlives it (a
+// background revalidation) keeps its generation alive.
+class Generation : public std::enable_shared_from_this<Generation> {
  public:
   // Builds every runtime object; returns null with errors filled when anything is wrong.
   static std::shared_ptr<Generation> build(std::unique_ptr<ServerConfig> config,
