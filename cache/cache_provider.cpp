@@ -334,6 +334,24 @@ class Provider final : public CacheProvider {
       set_cache_status(out, "fwd=stale; detail=only-if-cached");
       co_return true;
     }
+    // Another request is revalidating this entry: wait for its answer (bounded) rather than ask
+    // the store too; a client that asked for no-cache is not answered by someone else's fetch.
+    SharedIndex* index = config_.tiers->coordination();
+    if (!state->request_no_cache && index != nullptr && state->fill_token == 0 &&
+        !index->claim_fill(state->primary_hash, config_.lock_timeout.count(), state->fill_token)) {
+      std::string ignored;
+      std::shared_ptr<StoredEntry> renewed = co_await wait_for_fill(ctx, *state, *index, ignored);
+      if (renewed != nullptr && usable(times_of(renewed->head), state->request_cc, false,
+                                       seconds_now()) == Usable::fresh) {
+        count(Counter::hits);
+        fill_from(renewed, seconds_now(), out);
+        set_cache_status(out, fmt::format("hit; ttl={}; detail=coalesced",
+                                          renewed->head.freshness_lifetime() -
+                                              times_of(renewed->head).current_age(seconds_now())));
+        co_return true;
+      }
+      entry = renewed != nullptr ? renewed : entry;
+    }
     // Stale (or no-cache): the store is asked, with the stored validators when it has them.
     count(Counter::stale);
     state->stale = entry;

@@ -332,6 +332,22 @@ class Revalidation(CacheCase):
         self.assertIn("hit", third.cache_status)  # fresh again, from the 304's Cache-Control
         self.assertEqual(self.runs("reval"), 2)
 
+    def test_concurrent_revalidations_make_one_store_call(self):
+        path = origin_path("revalmany", cc="max-age=0", etag="r", honor304="1",
+                           cc304="max-age=60")
+        first = self.get(path)
+        self.state_file("sleep-revalmany", "0.5")
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(self.get(path)))
+                   for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(len(results), 20)
+        self.assertTrue(all(r.body == first.body for r in results))
+        self.assertEqual(self.runs("revalmany"), 2)  # the first fetch and one revalidation
+
     def test_a_client_conditional_on_a_hit_gets_304(self):
         path = origin_path("clientcond", cc="max-age=60", etag="c1")
         self.get(path)
