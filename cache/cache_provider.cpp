@@ -50,6 +50,7 @@ struct RequestState {
   std::shared_ptr<StoredEntry> stale;   // a stored response the store is asked to revalidate
   std::shared_ptr<StoredEntry> marker;  // the Vary marker found for the primary key
   std::shared_ptr<StoredEntry> served;  // the fresh entry that answered, for the quick path
+  bool collapsed = false;               // answered by a fetch another request made
   std::vector<MetadataView::Field> original_headers;
   std::string if_none_match;
   std::string if_modified_since;
@@ -290,6 +291,7 @@ class Provider final : public CacheProvider {
           !index->claim_fill(state->primary_hash, config_.lock_timeout.count(),
                              state->fill_token)) {
         entry = co_await wait_for_fill(ctx, *state, *index, why_missed);
+        state->collapsed = entry != nullptr;
         if (entry == nullptr) {
           index->claim_fill(state->primary_hash, config_.lock_timeout.count(), state->fill_token);
         }
@@ -324,8 +326,10 @@ class Provider final : public CacheProvider {
         state->served = entry;
       }
       const std::int64_t ttl = times.freshness_lifetime - times.current_age(now);
-      set_cache_status(out, use == Usable::fresh ? fmt::format("hit; ttl={}", ttl)
-                                                 : fmt::format("hit; ttl={}; detail=stale", ttl));
+      // RFC 9211: "collapsed" when the answer is another request's fetch this one waited for.
+      set_cache_status(out,
+                       fmt::format("hit; ttl={}{}{}", ttl, state->collapsed ? "; collapsed" : "",
+                                   use == Usable::fresh ? "" : "; detail=stale"));
       co_return true;
     }
     if (use == Usable::must_revalidate && state->request_cc.only_if_cached) {
@@ -345,7 +349,7 @@ class Provider final : public CacheProvider {
                                        seconds_now()) == Usable::fresh) {
         count(Counter::hits);
         fill_from(renewed, seconds_now(), out);
-        set_cache_status(out, fmt::format("hit; ttl={}; detail=coalesced",
+        set_cache_status(out, fmt::format("hit; ttl={}; collapsed",
                                           renewed->head.freshness_lifetime() -
                                               times_of(renewed->head).current_age(seconds_now())));
         co_return true;

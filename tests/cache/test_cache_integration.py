@@ -474,6 +474,7 @@ class Operations(CacheCase):
         self.assertTrue(all(r.status == 200 for r in results))
         self.assertEqual(len({r.body for r in results}), 1)
         self.assertEqual(self.runs("stampede"), 1)
+        self.assertGreater(sum("collapsed" in r.cache_status for r in results), 0)
 
     def test_entry_limit_and_a_streamed_body(self):
         big = origin_path("big", prefix="/small", cc="max-age=60", size="300000")
