@@ -51,7 +51,7 @@ class FastCgiBody final : public BodyStream {
     for (;;) {
       Record record;
       const UpstreamRead read = co_await connection_->next(record);
-      if (read != UpstreamRead::record) {
+      if (read != UpstreamRead::data) {
         COLLAGE_LOG(LogLevel::error, "COL-FASTCGI-0005", "{} ({}): the response broke off ({})",
                     printable(script_), upstream_,
                     read == UpstreamRead::timed_out ? "FastCgiReadTimeout" : "connection lost");
@@ -231,7 +231,7 @@ Task<void> FastCgiStore::handle(RequestContext& ctx, Entity& out) const {
         co_await send_request(*connection, head_records, streamed_body, spooled.fd, request, error);
     if (status == 0) {
       first = co_await connection->next(record);
-      if (first == UpstreamRead::record || first == UpstreamRead::timed_out) {
+      if (first == UpstreamRead::data || first == UpstreamRead::timed_out) {
         break;
       }
       error = "the connection closed before a response";
@@ -261,7 +261,7 @@ Task<void> FastCgiStore::handle(RequestContext& ctx, Entity& out) const {
       out.set_error(504);
       co_return;
     }
-    if (read != UpstreamRead::record) {
+    if (read != UpstreamRead::data) {
       COLLAGE_LOG(LogLevel::error, "COL-FASTCGI-0003",
                   "{}: {} closed the connection before a "
                   "header; answered 502",

@@ -3,75 +3,41 @@
 // or TCP socket: connecting with a deadline, reading records with a deadline per read, and a pool
 // of idle connections kept open between requests (BEGIN_REQUEST with FCGI_KEEP_CONN).
 
-#include <sys/socket.h>
-
-#include <asio/generic/stream_protocol.hpp>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include "collage/asio.h"
-#include "collage/watchdog.h"
 #include "fastcgi_record.h"
+#include "upstream_socket.h"
 
 namespace collage::fastcgi {
 
-struct UpstreamAddress {
-  std::string text;  // as configured: "unix:/run/php/php-fpm.sock" or "127.0.0.1:9000"
-  int family = AF_UNIX;
-  std::string path;  // AF_UNIX
-  std::string host;  // numeric address for AF_INET/AF_INET6
-  std::uint16_t port = 0;
-};
-
-// Parses "unix:/path", "host:port" or "[v6]:port" (numeric hosts or localhost).
-bool parse_upstream(std::string_view text, UpstreamAddress& out, std::string& error);
-
-// Idle connections to one upstream, shared by every thread of a child process; kept as plain
-// descriptors so any event loop can take one.
-class ConnectionPool {
- public:
-  explicit ConnectionPool(std::size_t max_idle) : max_idle_(max_idle) {}
-  ~ConnectionPool();
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
-  // An idle connection the server has not closed meanwhile, or -1.
-  int take();
-  // Keeps the connection for the next request, or closes it when enough are idle.
-  void give(int fd);
-
- private:
-  std::mutex mutex_;
-  std::vector<int> idle_;
-  std::size_t max_idle_;
-};
-
-enum class UpstreamRead : std::uint8_t { record, closed, timed_out, failed };
+using gateway::ConnectionPool;
+using gateway::parse_upstream;
+using gateway::UpstreamAddress;
+using gateway::UpstreamRead;
 
 class UpstreamConnection {
  public:
-  UpstreamConnection(const asio::any_io_executor& executor, std::shared_ptr<ConnectionPool> pool,
+  UpstreamConnection(const asio::any_io_executor& executor,
+                     std::shared_ptr<gateway::ConnectionPool> pool,
                      std::chrono::milliseconds read_timeout);
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
 
   // Takes an idle connection from the pool (if `may_reuse`), or connects. `reused` tells which.
-  Task<bool> open(const UpstreamAddress& address, std::chrono::milliseconds connect_timeout,
-                  bool may_reuse, bool& reused, std::string& error);
+  Task<bool> open(const gateway::UpstreamAddress& address,
+                  std::chrono::milliseconds connect_timeout, bool may_reuse, bool& reused,
+                  std::string& error);
   Task<bool> write(std::string_view bytes, std::string& error);
-  // The next record; its content stays valid until the next call.
-  Task<UpstreamRead> next(Record& record);
+  // The next record (UpstreamRead::data); its content stays valid until the next call.
+  Task<gateway::UpstreamRead> next(Record& record);
   // The request ended cleanly: the connection goes back to the pool.
   void release_to_pool();
 
  private:
-  asio::generic::stream_protocol::socket socket_;
-  std::shared_ptr<ConnectionPool> pool_;
-  std::chrono::milliseconds read_timeout_;
-  Watchdog watchdog_;
-  bool timed_out_ = false;
+  gateway::UpstreamSocket socket_;
   std::string buffer_;
   std::size_t consumed_ = 0;  // bytes of buffer_ that earlier records used
 };

@@ -39,9 +39,13 @@ void append_response_head(const Entity& entity, BodyFraming framing, bool keep_a
   append_number(static_cast<std::uint64_t>(entity.status), out);
   out += ' ';
   out += reason_phrase(entity.status);
-  out += "\r\nServer: Collage\r\nDate: ";
-  out += cached_http_date_now();
-  out += "\r\n";
+  out += "\r\nServer: Collage\r\n";
+  // A gateway keeps the origin's Date (RFC 9110 §6.6.1): a stored or proxied response has one.
+  if (!entity.headers.contains("Date")) {
+    out += "Date: ";
+    out += cached_http_date_now();
+    out += "\r\n";
+  }
   const bool no_body_status = status_has_no_body(entity.status);
   if (!entity.content_type.empty() && !no_body_status) {
     out += "Content-Type: ";

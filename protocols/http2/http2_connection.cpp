@@ -400,7 +400,10 @@ void Connection::submit_response(Stream& s) {
   const auto status_end = std::to_chars(status, status + sizeof status, e.status).ptr;
   add(":status", std::string_view(status, static_cast<std::size_t>(status_end - status)));
   add("server", "Collage");
-  add("date", cached_http_date_now());
+  // A gateway keeps the origin's Date (RFC 9110 §6.6.1): a stored or proxied response has one.
+  if (!e.headers.contains("Date")) {
+    add("date", cached_http_date_now());
+  }
   if (!e.content_type.empty() && !bodyless) {
     add("content-type", e.content_type);
   }

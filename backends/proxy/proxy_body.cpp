@@ -1,0 +1,90 @@
+#include "proxy_body.h"
+
+#include "collage/log.h"
+
+namespace collage::proxy {
+
+ProxyBody::ProxyBody(std::unique_ptr<gateway::UpstreamSocket> socket,
+                     std::unique_ptr<InFlight> in_flight, std::string buffered, BodyKind kind,
+                     std::uint64_t length, bool keep_alive, std::string upstream)
+    : socket_(std::move(socket)),
+      in_flight_(std::move(in_flight)),
+      buffer_(std::move(buffered)),
+      kind_(kind),
+      left_(length),
+      keep_alive_(keep_alive),
+      upstream_(std::move(upstream)) {}
+
+StreamStatus ProxyBody::finish(bool clean) {
+  if (clean && keep_alive_ && buffer_.empty()) {
+    socket_->release_to_pool();
+  } else {
+    socket_->close();
+  }
+  in_flight_.reset();
+  return clean ? StreamStatus::end : StreamStatus::failed;
+}
+
+Task<StreamStatus> ProxyBody::next(Brigade& out, std::size_t limit) {
+  constexpr std::size_t kRead = 64 * 1024;
+  for (;;) {
+    if (kind_ == BodyKind::length) {
+      if (left_ == 0) {
+        co_return finish(true);
+      }
+      if (!buffer_.empty()) {
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<std::uint64_t>({left_, buffer_.size(), limit}));
+        out.append_owned(buffer_.substr(0, n));
+        buffer_.erase(0, n);
+        left_ -= n;
+        if (left_ == 0) {
+          co_return finish(true);
+        }
+        co_return StreamStatus::more;
+      }
+    } else if (kind_ == BodyKind::chunked) {
+      std::string part;
+      std::size_t consumed = 0;
+      const ChunkedDecoder::Result result = chunks_.feed(buffer_, limit, part, consumed);
+      buffer_.erase(0, consumed);
+      if (result == ChunkedDecoder::Result::bad) {
+        COLLAGE_LOG(LogLevel::error, "COL-PROXY-0004",
+                    "upstream {} sent a malformed chunked body; the response is cut short",
+                    upstream_);
+        co_return finish(false);
+      }
+      const bool appended = !part.empty();
+      if (appended) {
+        out.append_owned(std::move(part));
+      }
+      if (result == ChunkedDecoder::Result::done) {
+        co_return finish(true);
+      }
+      if (appended) {
+        co_return StreamStatus::more;
+      }
+    } else if (!buffer_.empty()) {  // until the server closes
+      const std::size_t n = std::min(buffer_.size(), limit);
+      out.append_owned(buffer_.substr(0, n));
+      buffer_.erase(0, n);
+      co_return StreamStatus::more;
+    }
+    const gateway::UpstreamRead read =
+        co_await socket_->read_more(buffer_, std::min<std::size_t>(kRead, limit));
+    if (read == gateway::UpstreamRead::data) {
+      continue;
+    }
+    if (read == gateway::UpstreamRead::closed && kind_ == BodyKind::until_close) {
+      keep_alive_ = false;
+      co_return finish(true);
+    }
+    COLLAGE_LOG(LogLevel::error, "COL-PROXY-0004", "upstream {} {} in the middle of a body",
+                upstream_,
+                read == gateway::UpstreamRead::timed_out ? "timed out (ProxyReadTimeout)"
+                                                         : "closed the connection");
+    co_return finish(false);
+  }
+}
+
+}  // namespace collage::proxy

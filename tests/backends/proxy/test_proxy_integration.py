@@ -1,0 +1,207 @@
+"""The reverse proxy store against real upstream servers (upstream.py, started by the test):
+what is sent upstream (path mapping, forwarding fields, hop-by-hop removal), bodies both ways
+(declared, chunked, close-delimited, large), every way an upstream can fail (down, slow,
+garbage), balancing and passive health seen from the upstreams' own counts, connection reuse,
+Location rewriting, HEAD, and the cache in front of an upstream."""
+
+import hashlib
+import http.client
+import json
+import os
+import socket
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+sys.path.insert(0, os.path.dirname(__file__))
+from collage_server import CollageServer, recv_until_closed  # noqa: E402
+from upstream import Upstream  # noqa: E402
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(port, path, method="GET", body=None, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+
+class ProxyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.a = Upstream("a")
+        cls.b = Upstream("b")
+        cls.c = Upstream("c")
+        cls.dead = free_port()  # nothing listens here
+        cls.workdir = tempfile.mkdtemp(prefix="collage-proxy-")
+        cls.server = CollageServer("""
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<LogLevel>info</LogLevel>
+<DocumentRoot>{dir}</DocumentRoot>
+<CacheMemoryDirectory>{dir}/memory-tier</CacheMemoryDirectory>
+<Location path="/app">
+  <Store>proxy</Store>
+  <ProxyPass>http://127.0.0.1:{a}/base</ProxyPass>
+</Location>
+<Location path="/pair">
+  <Store>proxy</Store>
+  <ProxyPass>http://127.0.0.1:{b}/ http://127.0.0.1:{c}/ weight=3</ProxyPass>
+</Location>
+<Location path="/halfdead">
+  <Store>proxy</Store>
+  <ProxyPass>http://127.0.0.1:{dead}/ http://127.0.0.1:{a}/</ProxyPass>
+  <ProxyFailTimeout>60s</ProxyFailTimeout>
+</Location>
+<Location path="/dead">
+  <Store>proxy</Store>
+  <ProxyPass>http://127.0.0.1:{dead}/</ProxyPass>
+</Location>
+<Location path="/impatient">
+  <Store>proxy</Store>
+  <ProxyPass>http://127.0.0.1:{a}/</ProxyPass>
+  <ProxyReadTimeout>300ms</ProxyReadTimeout>
+</Location>
+<Location path="/cached">
+  <Store>proxy</Store>
+  <ProxyPass>http://127.0.0.1:{a}/</ProxyPass>
+  <Cache>on</Cache>
+</Location>
+""".format(dir=cls.workdir, a=cls.a.port, b=cls.b.port, c=cls.c.port, dead=cls.dead),
+            workdir=cls.workdir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        for upstream in (cls.a, cls.b, cls.c):
+            upstream.stop()
+
+    def tearDown(self):
+        self.assertTrue(self.server.alive(), self.server.log())
+
+    def get(self, path, **kwargs):
+        return fetch(self.server.port, path, **kwargs)
+
+    def test_what_goes_upstream(self):
+        status, headers, body = self.get("/app/some/where?x=1&y=%20", headers={
+            "Host": "front.example", "X-Custom": "kept"})
+        self.assertEqual(status, 200)
+        record = json.loads(body)
+        self.assertEqual(record["path"], "/base/some/where?x=1&y=%20")
+        sent = {k.lower(): v for k, v in record["headers"]}
+        self.assertEqual(sent["host"], "127.0.0.1:%d" % self.a.port)
+        self.assertEqual(sent["x-custom"], "kept")
+        self.assertEqual(sent["x-forwarded-for"], "127.0.0.1")
+        self.assertEqual(sent["x-forwarded-proto"], "http")
+        self.assertEqual(sent["x-forwarded-host"], "front.example")
+        self.assertEqual(sent["forwarded"], 'for=127.0.0.1;proto=http;host="front.example"')
+        self.assertEqual(sent["via"], "1.1 collage")
+        self.assertIn("1.1 collage", headers["via"])
+        self.assertEqual(headers["x-upstream"], "a")
+
+    def test_hop_by_hop_fields_stay_on_their_hop(self):
+        with socket.create_connection(("127.0.0.1", self.server.port), 10) as sock:
+            sock.sendall(b"GET /app/echo HTTP/1.1\r\nHost: x\r\nConnection: close, X-Drop\r\n"
+                         b"X-Drop: secret\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\n\r\n")
+            raw = recv_until_closed(sock)
+        record = json.loads(raw.split(b"\r\n\r\n", 1)[1])
+        sent = {k.lower() for k, _ in record["headers"]}
+        for name in ("x-drop", "keep-alive", "te"):
+            self.assertNotIn(name, sent)
+        status, headers, _ = self.get("/app/hop")
+        self.assertEqual(status, 200)
+        self.assertNotIn("x-secret", headers)
+        self.assertNotIn("keep-alive", headers)
+        self.assertEqual(headers["x-kept"], "yes")
+
+    def test_request_bodies_declared_and_chunked(self):
+        payload = os.urandom(5 * 1024 * 1024 + 3)
+        status, _, body = self.get("/app/echo", method="POST", body=payload)
+        record = json.loads(body)
+        self.assertEqual(record["body_length"], len(payload))
+        self.assertEqual(record["body_sha256"], hashlib.sha256(payload).hexdigest())
+        self.assertFalse(record["chunked"])
+
+        def pieces():
+            for i in range(0, len(payload), 100000):
+                yield payload[i:i + 100000]
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=20)
+        connection.request("PUT", "/app/echo", body=pieces(), encode_chunked=True,
+                           headers={"Transfer-Encoding": "chunked"})
+        record = json.loads(connection.getresponse().read())
+        connection.close()
+        self.assertTrue(record["chunked"])
+        self.assertEqual(record["body_sha256"], hashlib.sha256(payload).hexdigest())
+
+    def test_response_bodies_of_every_framing(self):
+        status, _, body = self.get("/app/chunked?parts=50")
+        self.assertEqual(status, 200)
+        self.assertEqual(body, b"".join(b"part %d\n" % i for i in range(50)))
+        status, _, body = self.get("/app/close")
+        self.assertEqual(body, b"until the server closes\n" * 100)
+        size = 20 * 1024 * 1024 + 11
+        status, headers, body = self.get("/app/big?size=%d" % size)
+        self.assertEqual(int(headers["content-length"]), size)
+        expected = (bytes(range(256)) * 256 * (size // 65536 + 1))[:size]
+        self.assertEqual(hashlib.sha256(body).hexdigest(), hashlib.sha256(expected).hexdigest())
+        status, headers, body = self.get("/app/big?size=1234", method="HEAD")
+        self.assertEqual(status, 200)
+        self.assertEqual(body, b"")
+        self.assertEqual(headers["content-length"], "1234")
+
+    def test_failures_become_502_and_504_with_a_log_line(self):
+        status, _, _ = self.get("/dead/x")
+        self.assertEqual(status, 502)
+        self.assertIn("127.0.0.1:%d" % self.dead, self.server.log())
+        status, _, _ = self.get("/impatient/slow?delay=2")
+        self.assertEqual(status, 504)
+        self.assertIn("ProxyReadTimeout", self.server.log())
+        status, _, _ = self.get("/app/garbage")
+        self.assertEqual(status, 502)
+        self.assertIn("malformed response head", self.server.log())
+
+    def test_weighted_round_robin(self):
+        before = (self.b.requests, self.c.requests)
+        for _ in range(8):
+            self.assertEqual(self.get("/pair/echo")[0], 200)
+        self.assertEqual((self.b.requests - before[0], self.c.requests - before[1]), (2, 6))
+
+    def test_a_dead_server_is_left_out(self):
+        for _ in range(6):
+            status, headers, _ = self.get("/halfdead/echo")
+            self.assertEqual(status, 200)
+            self.assertEqual(headers["x-upstream"], "a")
+        self.assertIn("is left out", self.server.log())
+
+    def test_connections_are_reused(self):
+        self.get("/app/echo")
+        before = self.a.connections
+        for _ in range(10):
+            self.get("/app/echo")
+        self.assertLessEqual(self.a.connections - before, 1)
+
+    def test_location_is_rewritten(self):
+        status, headers, _ = self.get("/app/redirect?base=/base", headers={"Host": "front:8000"})
+        self.assertEqual(status, 302)
+        self.assertEqual(headers["location"], "http://front:8000/app/elsewhere")
+
+    def test_the_cache_in_front_of_an_upstream(self):
+        before = self.a.requests
+        first = self.get("/cached/cacheable")
+        second = self.get("/cached/cacheable")
+        self.assertIn("stored", first[1]["cache-status"])
+        self.assertIn("hit", second[1]["cache-status"])
+        self.assertEqual(second[2], first[2])
+        self.assertEqual(self.a.requests - before, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
