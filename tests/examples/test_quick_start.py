@@ -3,6 +3,8 @@ driven by the README's own client commands (curl over HTTP/1.1, HTTP/2, FTP and 
 on ports the kernel picks. Also the example's links: the gopher hole's menus through the HTTP
 gateway, and uploads landing outside the tracked tree."""
 
+import functools
+import http.server
 import os
 import re
 import shutil
@@ -10,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -27,7 +30,17 @@ class QuickStartTest(unittest.TestCase):
         cls.uploads = os.path.join(cls.run_dir, "uploads")
         os.makedirs(cls.uploads)
         cls.log_path = os.path.join(cls.run_dir, "error.log")
+        # An upstream for /app/: a directory served by Python's own HTTP server.
+        upstream_root = os.path.join(cls.run_dir, "upstream")
+        os.makedirs(upstream_root)
+        with open(os.path.join(upstream_root, "hello.txt"), "w") as f:
+            f.write("hello from the upstream\n")
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                    directory=upstream_root)
+        cls.upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=cls.upstream.serve_forever, daemon=True).start()
         defines = {"HTTP_PORT": "0", "HTTPS_PORT": "0", "FTP_PORT": "0", "GOPHER_PORT": "0",
+                   "UPSTREAM": "http://127.0.0.1:%d" % cls.upstream.server_address[1],
                    "LOGDIR": cls.run_dir, "ERRORLOG": cls.log_path,
                    "MODULEDIR": MODULE_DIR, "MPM": os.environ.get("COLLAGE_TEST_MPM", "event")}
         args = [BINARY, "-f", "examples/collage.xml"]
@@ -53,6 +66,8 @@ class QuickStartTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.upstream.shutdown()
+        cls.upstream.server_close()
         if cls.process.poll() is None:
             cls.process.send_signal(signal.SIGTERM)
             cls.process.wait(15)
@@ -85,6 +100,20 @@ class QuickStartTest(unittest.TestCase):
                       self.curl("gopher://127.0.0.1:%d/" % self.ports["gopher"]))
         status = self.curl(self.http("/server-status?auto")).decode()
         self.assertIn("Total Accesses:", status)
+
+    def test_app_is_proxied_to_the_upstream(self):
+        # UPSTREAM points at a server this test runs; with it gone, /app/ is a 502 page.
+        status = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                 self.http("/app/hello.txt")], capture_output=True, text=True)
+        self.assertEqual(status.stdout, "200")
+        page = self.curl("-i", self.http("/app/hello.txt")).decode()
+        self.assertIn("hello from the upstream", page)
+        self.assertRegex(page, r"(?i)via: 1.1 collage")
+        self.upstream.shutdown()
+        self.upstream.server_close()
+        gone = subprocess.run(["curl", "-s", "-w", "%{http_code}", self.http("/app/other.txt")],
+                              capture_output=True, text=True)
+        self.assertTrue(gone.stdout.endswith("502"), gone.stdout)
 
     def test_the_cache_keeps_what_clock_py_allows(self):
         # clock.py allows 10 s of reuse: after the first answer (a miss, or a hit on what an
