@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   clang-19 libstdc++-12-dev libclang-rt-19-dev libfuzzer-19-dev cmake ninja-build ccache pkg-config git
-  libasio-dev libnghttp2-dev libssl-dev libtinyxml2-dev libprotobuf-dev protobuf-compiler libmemcached-dev memcached
+  libasio-dev libnghttp2-dev libssl-dev libtinyxml2-dev libprotobuf-dev protobuf-compiler libmemcached-dev memcached libsqlite3-dev sqlite3
   libgtest-dev libfmt-dev libbenchmark-dev zlib1g-dev libbrotli-dev libpcre2-dev
   media-types curl python3 python3-h2 lynx lftp openssl nghttp2-client iproute2 brotli
   php-fpm fcgiwrap
