@@ -1,5 +1,7 @@
 #include "balancer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "collage/log.h"
@@ -67,7 +69,11 @@ std::vector<UpstreamServer*> Balancer::order(std::string_view key) {
   std::vector<UpstreamServer*> ordered;
   ordered.reserve(servers_.size());
   if (balance_ == Balance::round_robin) {
-    const std::size_t start = next_.fetch_add(1, std::memory_order_relaxed) % wheel_.size();
+    // Each child process starts at its own place on the wheel, so children that serve a few
+    // requests each still share them out by weight.
+    static const std::uint64_t offset = mix("process", std::to_string(::getpid()));
+    const std::size_t start =
+        (next_.fetch_add(1, std::memory_order_relaxed) + offset) % wheel_.size();
     for (std::size_t i = 0; i < wheel_.size() && ordered.size() < servers_.size(); ++i) {
       UpstreamServer* server = wheel_[(start + i) % wheel_.size()];
       if (std::find(ordered.begin(), ordered.end(), server) == ordered.end()) {

@@ -169,10 +169,14 @@ class ProxyTest(unittest.TestCase):
         self.assertIn("malformed response head", self.server.log())
 
     def test_weighted_round_robin(self):
+        # Weights 1 and 3. Each child process keeps its own turn (as nginx's workers do), so
+        # under prefork the split is right on average, not request by request.
         before = (self.b.requests, self.c.requests)
-        for _ in range(8):
+        for _ in range(200):
             self.assertEqual(self.get("/pair/echo")[0], 200)
-        self.assertEqual((self.b.requests - before[0], self.c.requests - before[1]), (2, 6))
+        to_b, to_c = self.b.requests - before[0], self.c.requests - before[1]
+        self.assertEqual(to_b + to_c, 200)
+        self.assertTrue(0.6 <= to_c / 200 <= 0.9, (to_b, to_c))
 
     def test_a_dead_server_is_left_out(self):
         for _ in range(6):
