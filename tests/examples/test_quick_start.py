@@ -101,6 +101,15 @@ class QuickStartTest(unittest.TestCase):
         status = self.curl(self.http("/server-status?auto")).decode()
         self.assertIn("Total Accesses:", status)
 
+    def test_ftp_uploads_land_in_the_sqlite_database(self):
+        notes = os.path.join(self.run_dir, "db-notes.txt")
+        with open(notes, "w") as f:
+            f.write("kept in SQLite\n")
+        self.curl("-u", "demo:demo", "-T", notes, "ftp://127.0.0.1:%d/db/" % self.ports["ftp"])
+        self.assertEqual(self.curl(self.http("/db/db-notes.txt")), b"kept in SQLite\n")
+        self.assertTrue(os.path.exists(os.path.join(self.run_dir, "site.db")))
+        self.assertIn(b"db-notes.txt", self.curl("ftp://127.0.0.1:%d/db/" % self.ports["ftp"]))
+
     def test_app_is_proxied_to_the_upstream(self):
         # UPSTREAM points at a server this test runs; with it gone, /app/ is a 502 page.
         status = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
