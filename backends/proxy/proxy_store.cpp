@@ -199,6 +199,38 @@ void ProxyStore::rewrite_location(const RequestContext& ctx, const UpstreamServe
   value = std::move(rewritten);
 }
 
+std::string ProxyStore::rewrite_cookie_path(const RequestContext& ctx,
+                                            std::string_view cookie) const {
+  // "…; Path=/base/x; …" → "…; Path=/app/x; …", as Apache's ProxyPassReverseCookiePath.
+  std::string out(cookie);
+  if (base_path_.empty() || base_path_ == "/") {
+    return out;
+  }
+  std::size_t at = 0;
+  while ((at = out.find(';', at)) != std::string::npos) {
+    std::size_t start = at + 1;
+    while (start < out.size() && out[start] == ' ') {
+      ++start;
+    }
+    if (out.size() - start >= 5 && iequals(std::string_view(out).substr(start, 5), "Path=")) {
+      const std::size_t value = start + 5;
+      const std::size_t end = std::min(out.find(';', value), out.size());
+      const std::string_view path = std::string_view(out).substr(value, end - value);
+      if (path.starts_with(base_path_)) {
+        const std::string prefix = ctx.location.prefix;
+        std::string rewritten = prefix + std::string(path.substr(base_path_.size()));
+        if (rewritten.size() > 1 && rewritten.starts_with("//")) {
+          rewritten.erase(0, 1);
+        }
+        out.replace(value, end - value, rewritten.empty() ? "/" : rewritten);
+      }
+      break;
+    }
+    at = start;
+  }
+  return out;
+}
+
 Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
   Request& request = ctx.request;
   const bool has_body = request.body != nullptr;
@@ -354,6 +386,8 @@ Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
           std::string rewritten(value);
           rewrite_location(ctx, *server, rewritten);
           out.headers.add(std::string(name), std::move(rewritten));
+        } else if (settings_.rewrite_location && iequals(name, "Set-Cookie")) {
+          out.headers.add("Set-Cookie", rewrite_cookie_path(ctx, value));
         } else if (iequals(name, "Server")) {
           continue;  // ours is sent (as nginx does); the upstream's software is its own business
         } else if (iequals(name, "Via")) {

@@ -46,6 +46,7 @@ class ProxyStore final : public Store {
                            std::optional<std::uint64_t> length) const;
   void rewrite_location(const RequestContext& ctx, const UpstreamServer& server,
                         std::string& value) const;
+  std::string rewrite_cookie_path(const RequestContext& ctx, std::string_view cookie) const;
 
   ProxySettings settings_;
   std::unique_ptr<Balancer> balancer_;

@@ -192,10 +192,12 @@ class ProxyTest(unittest.TestCase):
             self.get("/app/echo")
         self.assertLessEqual(self.a.connections - before, 1)
 
-    def test_location_is_rewritten(self):
+    def test_location_and_cookie_paths_are_rewritten(self):
         status, headers, _ = self.get("/app/redirect?base=/base", headers={"Host": "front:8000"})
         self.assertEqual(status, 302)
         self.assertEqual(headers["location"], "http://front:8000/app/elsewhere")
+        _, headers, _ = self.get("/app/cookie")
+        self.assertEqual(headers["set-cookie"], "id=1; Path=/app/area; HttpOnly")
 
     def test_the_cache_in_front_of_an_upstream(self):
         before = self.a.requests

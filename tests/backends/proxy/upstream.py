@@ -113,6 +113,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(302, b"", [("Location", "http://127.0.0.1:%d%s/elsewhere" % (
                 self.server.port, query.get("base", "")))])
             return
+        if route == "cookie":
+            self.send(200, b"cookie\n", [("Set-Cookie", "id=1; Path=/base/area; HttpOnly")])
+            return
         if route == "hop":
             self.send(200, b"hop\n", [("Connection", "X-Secret"), ("X-Secret", "1"),
                                       ("Keep-Alive", "timeout=5"), ("X-Kept", "yes")])
