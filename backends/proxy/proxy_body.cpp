@@ -70,8 +70,11 @@ Task<StreamStatus> ProxyBody::next(Brigade& out, std::size_t limit) {
       buffer_.erase(0, n);
       co_return StreamStatus::more;
     }
-    const gateway::UpstreamRead read =
-        co_await socket_->read_more(buffer_, std::min<std::size_t>(kRead, limit));
+    std::size_t want = std::min<std::size_t>(kRead, limit);
+    if (kind_ == BodyKind::length) {
+      want = static_cast<std::size_t>(std::min<std::uint64_t>(want, left_));
+    }
+    const gateway::UpstreamRead read = co_await socket_->read_more(buffer_, want);
     if (read == gateway::UpstreamRead::data) {
       continue;
     }

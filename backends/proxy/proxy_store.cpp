@@ -329,7 +329,9 @@ Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
         if (parsed != HeadParse::need_more) {
           break;
         }
-        read = co_await socket->read_more(buffer, 16 * 1024);
+        // Small reads: most heads (and small bodies) fit, and a larger read would zero-fill
+        // memory per request for nothing.
+        read = co_await socket->read_more(buffer, buffer.empty() ? 4096 : 16 * 1024);
         if (read != gateway::UpstreamRead::data) {
           break;
         }
