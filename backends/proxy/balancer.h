@@ -5,6 +5,8 @@
 // row is left out for ProxyFailTimeout; when every server is out, all are tried again. The
 // counts are per child process.
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -24,6 +26,10 @@ struct UpstreamServer {
   std::atomic<int> active{0};
   std::atomic<int> failures{0};
   std::atomic<std::int64_t> down_until_ms{0};
+  // Active health checks (health_check.cpp, one coroutine per process touches these).
+  int health_failures = 0;
+  int health_passes = 0;
+  bool checked_down = false;
 };
 
 enum class Balance : std::uint8_t { round_robin, least_connections, hash };
@@ -33,6 +39,14 @@ class Balancer {
   Balancer(std::vector<std::unique_ptr<UpstreamServer>> servers, Balance balance, int max_fails,
            std::chrono::milliseconds fail_timeout);
   std::size_t size() const { return servers_.size(); }
+  std::vector<UpstreamServer*> servers() const {
+    std::vector<UpstreamServer*> all;
+    for (const auto& server : servers_) {
+      all.push_back(server.get());
+    }
+    return all;
+  }
+  std::atomic<pid_t> health_checked_by{0};  // the process whose loop runs the active checks
   // The servers to try for a request, best first (each at most once). `key` for Balance::hash.
   std::vector<UpstreamServer*> order(std::string_view key);
   // What a request learnt about a server.

@@ -82,6 +82,43 @@ const Directive kDirectives[] = {
      .help = "Rewrite Location and Content-Location that point at the upstream into the "
              "client's URL space (as ProxyPassReverse).",
      .field = bind<&ProxySettings::rewrite_location>()},
+    {.name = "ProxyHealthCheck",
+     .type = ArgType::string,
+     .contexts = kAnyContext,
+     .help = "A path each child asks every upstream server for (active health checks); unset: "
+             "none, only the passive ones.",
+     .field = bind<&ProxySettings::health, &HealthSettings::path>()},
+    {.name = "ProxyHealthInterval",
+     .type = ArgType::duration,
+     .contexts = kAnyContext,
+     .default_value = "5s",
+     .help = "Time between two rounds of health checks.",
+     .min = 100,
+     .field = bind<&ProxySettings::health, &HealthSettings::interval>()},
+    {.name = "ProxyHealthStatus",
+     .type = ArgType::integer,
+     .contexts = kAnyContext,
+     .default_value = "200",
+     .help = "The status a healthy server answers the health check with.",
+     .min = 100,
+     .max = 599,
+     .field = bind<&ProxySettings::health, &HealthSettings::expected_status>()},
+    {.name = "ProxyHealthRise",
+     .type = ArgType::integer,
+     .contexts = kAnyContext,
+     .default_value = "2",
+     .help = "Right answers in a row that bring a server that was out back in.",
+     .min = 1,
+     .max = 100,
+     .field = bind<&ProxySettings::health, &HealthSettings::rise>()},
+    {.name = "ProxyHealthFall",
+     .type = ArgType::integer,
+     .contexts = kAnyContext,
+     .default_value = "3",
+     .help = "Wrong answers (or none within ProxyConnectTimeout) in a row that take it out.",
+     .min = 1,
+     .max = 100,
+     .field = bind<&ProxySettings::health, &HealthSettings::fall>()},
     {.name = "ProxyTrustedProxies",
      .type = ArgType::list,
      .contexts = kAnyContext,
@@ -110,6 +147,7 @@ bool parse_pass_url(std::string_view url, UpstreamServer& server, std::string& p
 
 std::unique_ptr<Store> make_store(const Scope& scope, ConfigErrors& errors) {
   ProxySettings settings = scope.read<ProxySettings>(kDirectives);
+  settings.health.timeout = settings.connect_timeout;
   std::vector<std::unique_ptr<UpstreamServer>> servers;
   std::string base_path;
   std::string error;
@@ -157,7 +195,7 @@ std::unique_ptr<Store> make_store(const Scope& scope, ConfigErrors& errors) {
   const Balance balance = settings.balance == "leastconn" ? Balance::least_connections
                           : settings.balance == "hash"    ? Balance::hash
                                                           : Balance::round_robin;
-  auto balancer = std::make_unique<Balancer>(std::move(servers), balance, settings.max_fails,
+  auto balancer = std::make_shared<Balancer>(std::move(servers), balance, settings.max_fails,
                                              settings.fail_timeout);
   return std::make_unique<ProxyStore>(std::move(settings), std::move(balancer),
                                       std::move(base_path), std::move(trusted));

@@ -44,7 +44,7 @@ bool idempotent(Method method) {
 
 }  // namespace
 
-ProxyStore::ProxyStore(ProxySettings settings, std::unique_ptr<Balancer> balancer,
+ProxyStore::ProxyStore(ProxySettings settings, std::shared_ptr<Balancer> balancer,
                        std::string base_path,
                        std::shared_ptr<const address_access::AddressRules> trusted)
     : settings_(std::move(settings)),
@@ -245,6 +245,7 @@ Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
     key = request.path;
   }
   const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  start_health_checks(balancer_, settings_.health, ctx.services, executor);
   const bool may_retry = idempotent(request.method) && !has_body;
   std::string last_error = "no upstream server";
   int last_status = 502;

@@ -11,6 +11,7 @@
 
 #include "balancer.h"
 #include "collage/store.h"
+#include "health_check.h"
 
 namespace collage::address_access {
 class AddressRules;
@@ -30,11 +31,12 @@ struct ProxySettings {
   bool preserve_host = false;
   bool rewrite_location = true;
   std::vector<std::string> trusted;
+  HealthSettings health;
 };
 
 class ProxyStore final : public Store {
  public:
-  ProxyStore(ProxySettings settings, std::unique_ptr<Balancer> balancer, std::string base_path,
+  ProxyStore(ProxySettings settings, std::shared_ptr<Balancer> balancer, std::string base_path,
              std::shared_ptr<const address_access::AddressRules> trusted);
   MethodSet methods() const override;
   Task<void> handle(RequestContext& ctx, Entity& out) const override;
@@ -49,7 +51,7 @@ class ProxyStore final : public Store {
   std::string rewrite_cookie_path(const RequestContext& ctx, std::string_view cookie) const;
 
   ProxySettings settings_;
-  std::unique_ptr<Balancer> balancer_;
+  std::shared_ptr<Balancer> balancer_;  // shared with the health checks
   std::string base_path_;  // the upstream path the location's prefix maps onto ("" for none)
   std::shared_ptr<const address_access::AddressRules> trusted_;
 };

@@ -11,12 +11,23 @@ import os
 import socket
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 sys.path.insert(0, os.path.dirname(__file__))
 from collage_server import CollageServer, recv_until_closed  # noqa: E402
 from upstream import Upstream  # noqa: E402
+
+
+def wait_for(predicate, timeout=10, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
 
 
 def free_port():
@@ -68,6 +79,14 @@ class ProxyTest(unittest.TestCase):
   <Store>proxy</Store>
   <ProxyPass>http://127.0.0.1:{a}/</ProxyPass>
   <ProxyReadTimeout>300ms</ProxyReadTimeout>
+</Location>
+<Location path="/checked">
+  <Store>proxy</Store>
+  <ProxyPass>http://127.0.0.1:{b}/ http://127.0.0.1:{c}/</ProxyPass>
+  <ProxyHealthCheck>/health</ProxyHealthCheck>
+  <ProxyHealthInterval>100ms</ProxyHealthInterval>
+  <ProxyHealthFall>2</ProxyHealthFall>
+  <ProxyHealthRise>1</ProxyHealthRise>
 </Location>
 <Location path="/cached">
   <Store>proxy</Store>
@@ -185,11 +204,46 @@ class ProxyTest(unittest.TestCase):
             self.assertEqual(headers["x-upstream"], "a")
         self.assertIn("is left out", self.server.log())
 
+    def test_active_health_checks_take_a_server_out_and_back(self):
+        # One keep-alive connection: one child, whose checker its first request starts.
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+
+        def upstream_of_next_request():
+            connection.request("GET", "/checked/echo")
+            response = connection.getresponse()
+            response.read()
+            self.assertEqual(response.status, 200)
+            return response.getheader("X-Upstream")
+
+        upstream_of_next_request()
+        wait_for(lambda: self.c.health_checks > 0, what="health checks to start")
+        self.c.healthy = False
+        try:
+            # Until the checks see it (two wrong answers), c may still get requests.
+            wait_for(lambda: all(upstream_of_next_request() == "b" for _ in range(6)),
+                     what="c to be left out")
+            before = self.c.requests
+            for _ in range(10):
+                self.assertEqual(upstream_of_next_request(), "b")
+            self.assertEqual(self.c.requests, before)
+        finally:
+            self.c.healthy = True
+        wait_for(lambda: upstream_of_next_request() == "c", what="c to be taken back")
+        connection.close()
+        self.assertIn("failed its health check", self.server.log())
+        self.assertIn("back in", self.server.log())
+
     def test_connections_are_reused(self):
-        self.get("/app/echo")
+        # One client connection (so one child, whose pool it is): ten requests, at most one new
+        # upstream connection.
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        connection.request("GET", "/app/echo")
+        connection.getresponse().read()
         before = self.a.connections
         for _ in range(10):
-            self.get("/app/echo")
+            connection.request("GET", "/app/echo")
+            self.assertEqual(connection.getresponse().read()[:1], b"{")
+        connection.close()
         self.assertLessEqual(self.a.connections - before, 1)
 
     def test_location_and_cookie_paths_are_rewritten(self):

@@ -16,6 +16,8 @@ class Upstream(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.name = name
         self.requests = 0
+        self.healthy = True
+        self.health_checks = 0
         self.connections = 0
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -67,9 +69,14 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def answer(self):
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/health":
+            with self.server.lock:
+                self.server.health_checks += 1
+            self.send(200 if self.server.healthy else 503, b"health\n")
+            return
         with self.server.lock:
             self.server.requests += 1
-        url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         body, chunked = self.read_body()
         route = url.path.rstrip("/").rsplit("/", 1)[-1]
