@@ -119,6 +119,13 @@ const Directive kDirectives[] = {
      .min = 1,
      .max = 100,
      .field = bind<&ProxySettings::health, &HealthSettings::fall>()},
+    {.name = "ProxySendProxyProtocol",
+     .type = ArgType::flag,
+     .contexts = kAnyContext,
+     .default_value = "off",
+     .help = "Begin each upstream connection with a PROXY v1 header naming the client (such "
+             "connections are not pooled: each speaks for one client).",
+     .field = bind<&ProxySettings::send_proxy_protocol>()},
     {.name = "ProxyTrustedProxies",
      .type = ArgType::list,
      .contexts = kAnyContext,

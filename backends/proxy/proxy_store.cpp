@@ -6,6 +6,7 @@
 #include "collage/http_date.h"
 #include "collage/log.h"
 #include "collage/middle_end.h"
+#include "collage/proxy_protocol.h"
 #include "proxy_body.h"
 
 namespace collage::proxy {
@@ -258,14 +259,20 @@ Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
           std::make_unique<gateway::UpstreamSocket>(executor, server->pool, settings_.read_timeout);
       bool reused = false;
       std::string error;
+      // A connection that began with a PROXY header speaks for one client only: never pooled.
+      const bool pooled = !settings_.send_proxy_protocol;
       if (!co_await socket->open(server->address, settings_.connect_timeout,
-                                 fresh == 0 && !has_body, reused, error)) {
+                                 fresh == 0 && !has_body && pooled, reused, error)) {
         balancer_->failed(*server, error);
         last_error = server->address.text + ": " + error;
         last_status = error.find("timed out") != std::string::npos ? 504 : 502;
         break;  // nothing was sent: the next server may take it
       }
-      const std::string head = request_head(ctx, *server, has_body, declared);
+      std::string head = request_head(ctx, *server, has_body, declared);
+      if (settings_.send_proxy_protocol && request.peer != nullptr) {
+        head.insert(0, proxy_header_v1(request.peer->address, request.peer->port,
+                                       request.peer->local_address, request.peer->local_port));
+      }
       sent_anything = true;
       if (!co_await socket->write(head, error)) {
         if (reused) {
@@ -405,7 +412,7 @@ Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
       buffer.erase(0, consumed);  // the fields above were views into it
       if (response.body == BodyKind::none) {
         out.length = request.method == Method::head ? length : std::optional<std::uint64_t>(0);
-        if (response.keep_alive && buffer.empty()) {
+        if (response.keep_alive && buffer.empty() && pooled) {
           socket->release_to_pool();
         }
         co_return;
@@ -415,7 +422,7 @@ Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
       }
       out.stream = std::make_unique<ProxyBody>(std::move(socket), std::move(in_flight),
                                                std::move(buffer), response.body, response.length,
-                                               response.keep_alive, server->address.text);
+                                               response.keep_alive && pooled, server->address.text);
       co_return;
     }
     if (sent_anything && !may_retry) {

@@ -31,6 +31,7 @@ struct ProxySettings {
   bool preserve_host = false;
   bool rewrite_location = true;
   std::vector<std::string> trusted;
+  bool send_proxy_protocol = false;
   HealthSettings health;
 };
 

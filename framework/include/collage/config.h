@@ -18,6 +18,9 @@ struct ListenConfig {
   // Virtual host for requests that carry no host of their own (Gopher, FTP); empty = default.
   std::string host;
   bool tls = false;  // tls="on": TLS handshake first, then the front end (or one ALPN picks)
+  // proxy_protocol="on": every connection starts with a PROXY header (v1 or v2) naming the
+  // client a load balancer relays; that client is the peer from then on.
+  bool proxy_protocol = false;
   // The port clients reach this listener at, when port forwarding makes it differ (0: the same);
   // what generated menus and links give.
   std::uint16_t public_port = 0;

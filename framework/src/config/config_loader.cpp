@@ -272,6 +272,12 @@ class Loader {
     } else if (tls != "off") {
       errors_.add(at(e->GetLineNum()), "tls must be on or off, got '" + tls + "'");
     }
+    const std::string proxy = attribute(e, "proxy_protocol", false).value_or("off");
+    if (proxy == "on") {
+      listen.proxy_protocol = true;
+    } else if (proxy != "off") {
+      errors_.add(at(e->GetLineNum()), "proxy_protocol must be on or off, got '" + proxy + "'");
+    }
     for (char& c : listen.host) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }

@@ -27,6 +27,11 @@ const AttributeSpec kListenAttributes[] = {
      .type = ArgType::flag,
      .default_value = "off",
      .help = "on: a TLS handshake first, then the front end (or the one ALPN picks)."},
+    {.name = "proxy_protocol",
+     .type = ArgType::flag,
+     .default_value = "off",
+     .help = "on: each connection starts with a PROXY header (v1 or v2) from a load balancer; "
+             "the client it names is the peer for logs, limits and access rules."},
     {.name = "public_port",
      .type = ArgType::integer,
      .help = "The port clients reach this listener at when port forwarding makes it differ; "
@@ -145,6 +150,9 @@ std::string write_effective_config(const ServerConfig& config, const DirectiveRe
     }
     if (l.tls) {
       out += " tls=\"on\"";
+    }
+    if (l.proxy_protocol) {
+      out += " proxy_protocol=\"on\"";
     }
     if (l.public_port != 0) {
       fmt::format_to(std::back_inserter(out), " public_port=\"{}\"", l.public_port);

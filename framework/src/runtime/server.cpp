@@ -1,5 +1,7 @@
 #include "collage/server.h"
 
+#include "collage/proxy_protocol.h"
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -115,6 +117,54 @@ struct SlotLease {
   ~SlotLease() { services.release_slot(slot); }
 };
 
+// Reads the PROXY header a load balancer sends first (peeking, so not a byte more), and makes
+// the client it names the peer. False (logged) when none comes in time or it is malformed.
+Task<bool> read_proxy_header(asio::ip::tcp::socket& socket, PeerInfo& peer) {
+  using namespace std::chrono_literals;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  std::array<char, kMaxProxyHeader> buffer;
+  asio::steady_timer timer(socket.get_executor());
+  for (;;) {
+    timer.expires_at(deadline);
+    timer.async_wait([&socket](const asio::error_code& ec) {
+      if (!ec) {
+        asio::error_code ignored;
+        socket.cancel(ignored);  // waited too long: the wait below ends with an error
+      }
+    });
+    auto [wait_error] = co_await socket.async_wait(asio::ip::tcp::socket::wait_read, kAsTuple);
+    timer.cancel();
+    asio::error_code ec;
+    const std::size_t n =
+        wait_error ? 0 : socket.receive(asio::buffer(buffer), asio::socket_base::message_peek, ec);
+    ProxyHeader header;
+    std::size_t consumed = 0;
+    const ProxyParse parsed =
+        n == 0 || ec ? ProxyParse::bad
+                     : parse_proxy_header(std::string_view(buffer.data(), n), header, consumed);
+    if (parsed == ProxyParse::need_more && std::chrono::steady_clock::now() < deadline) {
+      continue;  // the rest of the header is on its way
+    }
+    if (parsed != ProxyParse::done) {
+      COLLAGE_LOG(LogLevel::info, "COL-CORE-0010",
+                  "{}:{}: no valid PROXY header on a proxy_protocol listener; closed", peer.address,
+                  peer.port);
+      co_return false;
+    }
+    socket.receive(asio::buffer(buffer.data(), consumed), 0, ec);  // now take it off the wire
+    if (ec) {
+      co_return false;
+    }
+    if (!header.local) {
+      peer.address = header.source_address;
+      peer.port = header.source_port;
+      peer.local_address = header.destination_address;
+      peer.local_port = header.destination_port;
+    }
+    co_return true;
+  }
+}
+
 Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext context,
                             PeerInfo peer) {
   const Listener& listener = *context.listener;
@@ -123,6 +173,9 @@ Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext cont
   ConnectionScore score(context.services->child_score(), lease.slot);
   score.connected();  // the front end names the client once it has asked the socket
   context.score = &score;
+  if (listener.config.proxy_protocol && !co_await read_proxy_header(socket, peer)) {
+    co_return;
+  }
   std::unique_ptr<Transport> transport = make_tcp_transport(std::move(socket));
   const Protocol* protocol = listener.protocol;
   if (listener.config.tls) {
