@@ -44,25 +44,27 @@ Task<StreamStatus> ProxyBody::next(Brigade& out, std::size_t limit) {
         co_return StreamStatus::more;
       }
     } else if (kind_ == BodyKind::chunked) {
-      std::string part;
-      std::size_t consumed = 0;
-      const ChunkedDecoder::Result result = chunks_.feed(buffer_, limit, part, consumed);
-      buffer_.erase(0, consumed);
-      if (result == ChunkedDecoder::Result::bad) {
+      const ChunkedDecoder::Step step = chunks_.step(buffer_);
+      if (step.status == ChunkedDecoder::Status::error) {
         COLLAGE_LOG(LogLevel::error, "COL-PROXY-0004",
                     "upstream {} sent a malformed chunked body; the response is cut short",
                     upstream_);
         co_return finish(false);
       }
-      const bool appended = !part.empty();
-      if (appended) {
-        out.append_owned(std::move(part));
-      }
-      if (result == ChunkedDecoder::Result::done) {
-        co_return finish(true);
-      }
-      if (appended) {
+      if (step.status == ChunkedDecoder::Status::data) {
+        // At most `limit` bytes now; the decoder gives the rest back next time.
+        const std::size_t take = std::min(step.data.size(), limit);
+        out.append_owned(std::string(step.data.substr(0, take)));
+        const std::size_t untaken = step.data.size() - take;
+        if (untaken > 0) {
+          chunks_.give_back(untaken);
+        }
+        buffer_.erase(0, step.consumed - untaken);
         co_return StreamStatus::more;
+      }
+      buffer_.erase(0, step.consumed);
+      if (step.status == ChunkedDecoder::Status::done) {
+        co_return finish(true);
       }
     } else if (!buffer_.empty()) {  // until the server closes
       const std::size_t n = std::min(buffer_.size(), limit);

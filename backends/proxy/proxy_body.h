@@ -7,8 +7,8 @@
 #include <string>
 
 #include "balancer.h"
-#include "chunked.h"
 #include "collage/body_stream.h"
+#include "collage/chunked.h"
 #include "response_head.h"
 #include "upstream_socket.h"
 

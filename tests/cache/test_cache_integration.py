@@ -22,19 +22,10 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from collage_server import CollageServer, make_certificate, recv_until_closed  # noqa: E402
+from collage_server import (CollageServer, free_port, make_certificate, recv_until_closed, wait_for)  # noqa: E402
 
 ORIGIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "origin.py")
 
-
-def wait_for(predicate, timeout=10, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def read_bytes(path):
@@ -715,11 +706,6 @@ def listening(port):
     except OSError:
         return False
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tls_servers(memcached_port, count=2):

@@ -30,8 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     RequestHead head;
     const ParseError error = parse_request_head(block, ParseLimits{}, head);
     if (error.status == 0) {
-      for (const std::string_view view : {head.request_line, head.method_token, head.target,
-                                          head.path, head.query, head.host}) {
+      for (const std::string_view view :
+           {head.request_line, head.method_token, head.target, head.path, head.query, head.host}) {
         if (!inside(view, block)) {
           std::abort();
         }
@@ -46,14 +46,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     rest = input.substr(end);
   }
-  ChunkedDecoder decoder;
+  collage::ChunkedDecoder decoder;
   while (!rest.empty()) {
-    const ChunkedDecoder::Step step = decoder.step(rest.substr(0, 1 + rest.size() % 7));
+    const collage::ChunkedDecoder::Step step = decoder.step(rest.substr(0, 1 + rest.size() % 7));
     if (step.consumed > rest.size() || step.data.size() > step.consumed) {
       std::abort();
     }
-    if (step.status == ChunkedDecoder::Status::error || step.status == ChunkedDecoder::Status::done ||
-        step.consumed == 0) {
+    if (step.status == collage::ChunkedDecoder::Status::error ||
+        step.status == collage::ChunkedDecoder::Status::done || step.consumed == 0) {
       break;
     }
     rest.remove_prefix(step.consumed);

@@ -41,8 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::uint64_t length = size == 0 ? 0 : static_cast<std::uint64_t>(data[0]) * 977;
   std::vector<collage::ranges::ByteRange> ranges;
-  if (collage::ranges::parse_range(input, length, 8, ranges) ==
-      collage::ranges::RangeParse::ok) {
+  if (collage::ranges::parse_range(input, length, 8, ranges) == collage::ranges::RangeParse::ok) {
     if (ranges.empty() || ranges.size() > 8) {
       std::abort();
     }

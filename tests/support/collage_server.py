@@ -167,6 +167,25 @@ def rss_kib(pid):
     return 0
 
 
+def wait_for(predicate, timeout=10, what="condition"):
+    """Polls predicate until it returns something true, which is returned; fails the test at
+    the deadline. For conditions the server makes true in its own time (a log line, a file)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def free_port():
+    """A port nothing listens on right now (for a server the configuration must name)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def connect(port, timeout=5):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s.settimeout(timeout)

@@ -24,7 +24,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 from collage_server import (BINARY, ServerTestCase, connect,  # noqa: E402
-                            recv_until_closed, rss_kib)
+                            recv_until_closed, rss_kib, wait_for)
 
 SCRIPTS = {
     "env.py": """#!/usr/bin/env python3
@@ -163,16 +163,6 @@ CONFIG = """
 def read_file(path, mode="r"):
     with open(path, mode) as f:
         return f.read()
-
-
-def wait_for(predicate, timeout=10, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def process_gone(pid):

@@ -1,9 +1,8 @@
-// The proxy's readers of what an upstream sends: response heads (framing, smuggling-shaped
-// input refused) and chunked bodies split at every byte.
+// The proxy's reader of what an upstream sends: response heads (framing, smuggling-shaped input
+// refused). Chunked bodies use the decoder the HTTP/1.1 tests cover.
 
 #include <gtest/gtest.h>
 
-#include "chunked.h"
 #include "response_head.h"
 
 namespace collage::proxy {
@@ -66,41 +65,6 @@ TEST(ResponseHeadTest, HopByHop) {
   EXPECT_TRUE(is_hop_by_hop("keep-alive", ""));
   EXPECT_TRUE(is_hop_by_hop("X-Secret", "close, x-secret"));
   EXPECT_FALSE(is_hop_by_hop("X-Kept", "close, x-secret"));
-}
-
-TEST(ChunkedTest, SplitAtEveryByteGivesTheSameBody) {
-  const std::string wire =
-      "5;ext=1\r\nhello\r\n1\r\n \r\n6\r\nworld!\r\n0\r\nX-Trailer: yes\r\n\r\n";
-  for (std::size_t split = 0; split <= wire.size(); ++split) {
-    ChunkedDecoder decoder;
-    std::string body;
-    std::string pending;
-    ChunkedDecoder::Result result = ChunkedDecoder::Result::more;
-    for (const std::string_view piece :
-         {std::string_view(wire).substr(0, split), std::string_view(wire).substr(split)}) {
-      pending += piece;
-      for (;;) {
-        std::size_t consumed = 0;
-        result = decoder.feed(pending, 4, body, consumed);  // small parts too
-        pending.erase(0, consumed);
-        if (result != ChunkedDecoder::Result::more || consumed == 0) {
-          break;
-        }
-      }
-    }
-    EXPECT_EQ(result, ChunkedDecoder::Result::done) << split;
-    EXPECT_EQ(body, "hello world!") << split;
-  }
-}
-
-TEST(ChunkedTest, RefusesBadFraming) {
-  for (const std::string_view bad :
-       {"g\r\n", "5\r\nhelloX\r\n", "1234567890abcdef0\r\n", "\r\n", "5\nhello"}) {
-    ChunkedDecoder decoder;
-    std::string body;
-    std::size_t consumed = 0;
-    EXPECT_EQ(decoder.feed(bad, 1024, body, consumed), ChunkedDecoder::Result::bad) << bad;
-  }
 }
 
 }  // namespace

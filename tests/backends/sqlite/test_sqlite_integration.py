@@ -12,21 +12,11 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from collage_server import CollageServer, recv_until_closed  # noqa: E402
+from collage_server import CollageServer, recv_until_closed, wait_for  # noqa: E402
 
-
-def wait_for(predicate, timeout=10, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def request(port, method, path, body=None, headers=None):
