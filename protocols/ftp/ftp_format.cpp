@@ -1,5 +1,7 @@
 #include "ftp_format.h"
 
+#include <arpa/inet.h>
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -145,7 +147,13 @@ std::optional<HostPort> parse_eprt_argument(std::string_view argument) {
       !parse_number(fields[2], port, 65535) || fields[1].empty()) {
     return std::nullopt;
   }
-  return HostPort{std::string(fields[1]), static_cast<std::uint16_t>(port)};
+  // RFC 2428: protocol 1 is an IPv4 address, 2 an IPv6 one (found by fuzzing: ":1" passed).
+  std::string address(fields[1]);
+  unsigned char bytes[16];
+  if (::inet_pton(fields[0] == "1" ? AF_INET : AF_INET6, address.c_str(), bytes) != 1) {
+    return std::nullopt;
+  }
+  return HostPort{std::move(address), static_cast<std::uint16_t>(port)};
 }
 
 std::string pasv_tuple(std::string_view ipv4, std::uint16_t port) {

@@ -61,6 +61,9 @@ TEST(PortArguments, ParseAndRefuseGarbage) {
   EXPECT_EQ(eprt->port, 2000);
   EXPECT_FALSE(parse_eprt_argument("|3|x|1|"));
   EXPECT_FALSE(parse_eprt_argument("|1|1.2.3.4|99999|"));
+  EXPECT_FALSE(parse_eprt_argument("|2|:1|4|"));      // not an IPv6 address (a fuzzer found it)
+  EXPECT_FALSE(parse_eprt_argument("|1|::1|2000|"));  // protocol 1 is IPv4
+  EXPECT_FALSE(parse_eprt_argument("|1|1.2.3.999|2000|"));
   EXPECT_EQ(pasv_tuple("127.0.0.1", 1025), "(127,0,0,1,4,1)");
   EXPECT_EQ(pasv_tuple("::1", 1025), "");
 }
