@@ -71,6 +71,12 @@ std::string render_gophermap(std::string_view map_text, const MenuContext& conte
         default: append_menu_info(line, menu); continue;
       }
     }
+    if (tab == 0 || static_cast<unsigned char>(line.front()) < 0x20 || line.front() == 0x7f) {
+      // No item type before the tab (or a control character as one): text, not a broken item
+      // (a fuzzer found a CR typed item that split the menu line).
+      append_menu_info(line, menu);
+      continue;
+    }
     MenuItem item;
     item.type = line.front();
     item.display = std::string(line.substr(1, tab - 1));

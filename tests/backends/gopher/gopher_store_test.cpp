@@ -34,6 +34,12 @@ TEST(Gophermap, InfoCommentsAndEnd) {
   EXPECT_EQ(render("=/bin/date\n:txt=0\n~\n%\n"), "");
 }
 
+TEST(Gophermap, NoItemTypeIsText) {
+  // A tab first, or a control character as the type: an info line, never a split menu line.
+  EXPECT_EQ(render("\tsel\n"), "i sel\t\tnull.host\t1\r\n");
+  EXPECT_EQ(render("\rX\tsel\n"), "i X sel\t\tnull.host\t1\r\n");
+}
+
 TEST(Gophermap, ListingWithHiddenNames) {
   EXPECT_EQ(render("-secret.txt\n*\nnot shown\n"), "LISTING -gophermap -secret.txt\r\n");
 }
