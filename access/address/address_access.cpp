@@ -1,8 +1,8 @@
 // Access by client address, like nginx's allow/deny: a client in DenyFrom gets 403; when AllowFrom
 // is set, only clients in it get through. Works for every protocol, since every request has a peer.
 
-#include "address_rules.h"
 #include "collage/access.h"
+#include "collage/address_rules.h"
 #include "collage/log.h"
 #include "collage/middle_end.h"
 #include "collage/registry.h"
@@ -58,7 +58,7 @@ bool read_rules(const Scope& scope, std::string_view name, const std::vector<std
                 AddressRules& rules, ConfigErrors& errors) {
   bool ok = true;
   for (const std::string& word : words) {
-    if (const std::optional<AddressBlock> block = parse_block(word)) {
+    if (const std::optional<AddressBlock> block = parse_address_block(word)) {
       rules.add(*block);
     } else {
       errors.add(scope.where(name),

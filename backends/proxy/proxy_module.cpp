@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "address_rules.h"
+#include "collage/address_rules.h"
 #include "collage/registry.h"
 #include "proxy_store.h"
 
@@ -187,9 +187,9 @@ std::unique_ptr<Store> make_store(const Scope& scope, ConfigErrors& errors) {
     errors.add(scope.where("ProxyPass"), "the proxy store needs ProxyPass with at least one URL");
     return nullptr;
   }
-  auto trusted = std::make_shared<address_access::AddressRules>();
+  auto trusted = std::make_shared<AddressRules>();
   for (const std::string& word : settings.trusted) {
-    if (const auto block = address_access::parse_block(word)) {
+    if (const auto block = parse_address_block(word)) {
       trusted->add(*block);
     } else {
       errors.add(scope.where("ProxyTrustedProxies"), "'" + word + "' is not an address or block");

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "address_rules.h"
+#include "collage/address_rules.h"
 #include "collage/http_date.h"
 #include "collage/log.h"
 #include "collage/middle_end.h"
@@ -46,8 +46,7 @@ bool idempotent(Method method) {
 }  // namespace
 
 ProxyStore::ProxyStore(ProxySettings settings, std::shared_ptr<Balancer> balancer,
-                       std::string base_path,
-                       std::shared_ptr<const address_access::AddressRules> trusted)
+                       std::string base_path, std::shared_ptr<const AddressRules> trusted)
     : settings_(std::move(settings)),
       balancer_(std::move(balancer)),
       base_path_(std::move(base_path)),

@@ -13,7 +13,7 @@
 #include "collage/store.h"
 #include "health_check.h"
 
-namespace collage::address_access {
+namespace collage {
 class AddressRules;
 }
 
@@ -38,7 +38,7 @@ struct ProxySettings {
 class ProxyStore final : public Store {
  public:
   ProxyStore(ProxySettings settings, std::shared_ptr<Balancer> balancer, std::string base_path,
-             std::shared_ptr<const address_access::AddressRules> trusted);
+             std::shared_ptr<const AddressRules> trusted);
   MethodSet methods() const override;
   Task<void> handle(RequestContext& ctx, Entity& out) const override;
 
@@ -54,7 +54,7 @@ class ProxyStore final : public Store {
   ProxySettings settings_;
   std::shared_ptr<Balancer> balancer_;  // shared with the health checks
   std::string base_path_;  // the upstream path the location's prefix maps onto ("" for none)
-  std::shared_ptr<const address_access::AddressRules> trusted_;
+  std::shared_ptr<const AddressRules> trusted_;
 };
 
 }  // namespace collage::proxy

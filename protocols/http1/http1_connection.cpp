@@ -346,6 +346,14 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
   state_->request.secure = transport_->secure();
   state_->request.received = std::chrono::system_clock::now();
   std::swap(state_->request.headers, state_->head.headers);
+  if (std::string client = real_client_address(context_.generation->real_ip(), peer_.address,
+                                               state_->request.headers);
+      !client.empty()) {
+    state_->real_peer = peer_;
+    state_->real_peer.address = std::move(client);
+    state_->real_peer.port = 0;  // the proxy's port says nothing about the client's
+    state_->request.peer = &state_->real_peer;
+  }
   state_->host.assign(state_->head.host);
   for (char& c : state_->host) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -634,7 +642,7 @@ void Connection::log_access(std::uint64_t body_bytes) {
     return;
   }
   context_.generation->log_request(
-      AccessRecord{.client = peer_.address,
+      AccessRecord{.client = state_->request.peer->address,
                    .user = state_->request.user,
                    .request_line = state_->head.request_line,
                    .status = state_->entity.status,

@@ -110,6 +110,7 @@ class Connection final : public TrackedConnection {
     Body body;
     std::string host;
     std::string out;
+    PeerInfo real_peer;  // the client behind a trusted proxy (RealIpFrom), when there is one
   };
   void borrow_state();
   void return_state();

@@ -291,6 +291,14 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
   for (const auto& [name, value] : s.fields) {
     request.headers.add(name, value);
   }
+  if (std::string client =
+          real_client_address(context_.generation->real_ip(), peer_.address, request.headers);
+      !client.empty()) {
+    s.real_peer = peer_;
+    s.real_peer.address = std::move(client);
+    s.real_peer.port = 0;
+    request.peer = &s.real_peer;
+  }
   std::string_view host = s.authority.empty() ? request.headers.get("host") : s.authority;
   if (host.starts_with('[')) {
     host = host.substr(0, host.find(']') + 1);
@@ -527,7 +535,7 @@ void Connection::log_access(const Stream& s) {
   request_line += s.path;
   request_line += " HTTP/2.0";
   context_.generation->log_request(
-      AccessRecord{.client = peer_.address,
+      AccessRecord{.client = s.request.peer->address,
                    .user = s.request.user,
                    .request_line = request_line,
                    .status = s.entity.status,

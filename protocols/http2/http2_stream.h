@@ -103,6 +103,7 @@ struct Stream {
   // Response. entity.body holds the part being sent; a streamed body's next part is pulled by the
   // handler once on_send_data has taken all of this one (part_sent wakes it).
   Entity entity;
+  PeerInfo real_peer;  // the client behind a trusted proxy (RealIpFrom), when there is one
   std::size_t bucket_index = 0;     // where the next DATA frame continues
   std::uint64_t bucket_offset = 0;  // within that bucket
   asio::steady_timer part_sent;

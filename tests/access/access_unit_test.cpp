@@ -2,19 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include "address_rules.h"
+#include "collage/address_rules.h"
 #include "credentials.h"
 
 namespace collage {
 namespace {
 
-using address_access::AddressRules;
-using address_access::parse_block;
-
 AddressRules rules(std::initializer_list<const char*> words) {
   AddressRules out;
   for (const char* word : words) {
-    auto block = parse_block(word);
+    auto block = parse_address_block(word);
     EXPECT_TRUE(block) << word;
     if (block) {
       out.add(*block);
@@ -51,7 +48,7 @@ TEST(AddressRules, PrefixesThatAreNotWholeBytes) {
 TEST(AddressRules, BadWordsAreRefused) {
   for (const char* word : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "banana", "",
                            "10.0.0.0/8/8", "10.0.0.256"}) {
-    EXPECT_FALSE(parse_block(word)) << word;
+    EXPECT_FALSE(parse_address_block(word)) << word;
   }
 }
 

@@ -533,7 +533,22 @@ class FilteredPoint(CacheCase):
 
 
 class QuickPath(CacheCase):
-    """A fresh hit seen once by the full path is answered before routing from then on."""
+    """A fresh hit seen once by the full path is answered before routing from then on. The
+    quick answers are per child process, so each test talks over one keep-alive connection (one
+    child, under prefork too)."""
+
+    def setUp(self):
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=20)
+
+    def tearDown(self):
+        self.connection.close()
+        super().tearDown()
+
+    def get(self, path, method="GET", headers=None):
+        self.connection.request(method, path, headers=headers or {})
+        response = self.connection.getresponse()
+        body = response.read()
+        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
 
     def test_hits_go_quick_and_stop_when_the_entry_changes(self):
         path = origin_path("quick", cc="max-age=60")

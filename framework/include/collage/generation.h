@@ -14,6 +14,7 @@
 #include "collage/filter.h"
 #include "collage/log.h"
 #include "collage/protocol.h"
+#include "collage/real_ip.h"
 #include "collage/registry.h"
 #include "collage/store.h"
 
@@ -75,6 +76,8 @@ class Generation : public std::enable_shared_from_this<Generation> {
 
   // The TLS provider, when some listener uses TLS (else null).
   const TlsProvider* tls() const { return tls_.get(); }
+  // Who the real client behind trusted proxies is (RealIpFrom); trusted is empty when off.
+  const RealIp& real_ip() const { return real_ip_; }
   // The quick path (collage/cache.h); null when no module provides one.
   const QuickCache* quick_cache() const { return quick_cache_.get(); }
   // A front end built for this generation, by name; null if none.
@@ -96,6 +99,7 @@ class Generation : public std::enable_shared_from_this<Generation> {
   std::map<std::string, std::unique_ptr<Protocol>, std::less<>> protocols_;
   std::unique_ptr<TlsProvider> tls_;
   std::unique_ptr<QuickCache> quick_cache_;
+  RealIp real_ip_;
   std::vector<Listener> listeners_;
   std::vector<VirtualHost> virtual_hosts_;
   std::string mpm_name_;

@@ -155,6 +155,21 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
     errors.add(server.where(), "a listener asks for TLS, but no TLS module is compiled in");
   }
 
+  for (const std::string& word : settings.real_ip_from) {
+    if (const std::optional<AddressBlock> block = parse_address_block(word)) {
+      gen->real_ip_.trusted.add(*block);
+    } else {
+      errors.add(server.where("RealIpFrom"), "'" + word + "' is not an address or CIDR block");
+    }
+  }
+  gen->real_ip_.header = settings.real_ip_header;
+  if (!iequals(settings.real_ip_header, "X-Forwarded-For") &&
+      !iequals(settings.real_ip_header, "Forwarded") &&
+      !iequals(settings.real_ip_header, "X-Real-IP")) {
+    errors.add(server.where("RealIpHeader"),
+               "RealIpHeader must be X-Forwarded-For, Forwarded or X-Real-IP");
+  }
+
   if (const QuickCacheFactory* quick = registry.quick_cache()) {
     gen->quick_cache_ = (*quick)(server, errors);
   }

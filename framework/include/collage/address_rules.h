@@ -1,6 +1,7 @@
 #pragma once
-// Client address rules: "all", single addresses and CIDR blocks, IPv4 and IPv6. An IPv4 client
-// seen through an IPv6 socket (::ffff:a.b.c.d) matches IPv4 rules.
+// Client address rules: "all", single addresses and CIDR blocks, IPv4 and IPv6 (AllowFrom and
+// DenyFrom, trusted proxies for the real client address and the proxy store's forwarding). An IPv4
+// client seen through an IPv6 socket (::ffff:a.b.c.d) matches IPv4 rules.
 
 #include <array>
 #include <cstdint>
@@ -8,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace collage::address_access {
+namespace collage {
 
 struct AddressBlock {
   bool v6 = false;
@@ -17,7 +18,7 @@ struct AddressBlock {
 };
 
 // "all" → every address; "10.0.0.0/8", "::1", "2001:db8::/32". Empty on a bad word.
-std::optional<AddressBlock> parse_block(std::string_view word);
+std::optional<AddressBlock> parse_address_block(std::string_view word);
 
 class AddressRules {
  public:
@@ -30,4 +31,4 @@ class AddressRules {
   std::vector<AddressBlock> blocks_;
 };
 
-}  // namespace collage::address_access
+}  // namespace collage

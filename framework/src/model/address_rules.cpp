@@ -1,11 +1,11 @@
-#include "address_rules.h"
+#include "collage/address_rules.h"
 
 #include <charconv>
 #include <string>
 
 #include "collage/asio.h"
 
-namespace collage::address_access {
+namespace collage {
 namespace {
 
 // The address as a block of full length; IPv4-mapped IPv6 becomes IPv4.
@@ -33,7 +33,7 @@ std::optional<AddressBlock> parse_address(std::string_view text) {
 
 }  // namespace
 
-std::optional<AddressBlock> parse_block(std::string_view word) {
+std::optional<AddressBlock> parse_address_block(std::string_view word) {
   if (word == "all") {
     AddressBlock any;
     any.prefix = -1;  // matches both families
@@ -81,4 +81,4 @@ bool AddressRules::matches(std::string_view address) const {
   return false;
 }
 
-}  // namespace collage::address_access
+}  // namespace collage
