@@ -219,6 +219,35 @@ Task<void> revalidate_in_background(std::unique_ptr<Revalidation> job, Services*
   }
 }
 
+// Whether the location serves every front end that shares this request's URL scheme: a quick
+// answer is keyed by scheme, so "http" must be open to HTTP/1.1 and HTTP/2 alike.
+bool serves_whole_scheme(const RequestContext& ctx) {
+  const std::vector<std::string>& allowed = ctx.location.place.protocols;
+  auto allows = [&](std::string_view name) {
+    return std::find(allowed.begin(), allowed.end(), name) != allowed.end();
+  };
+  const std::string_view protocol = ctx.request.protocol;
+  if (allowed.empty()) {
+    return true;
+  }
+  return protocol == "http1" || protocol == "h2" ? allows("http1") && allows("h2")
+                                                 : allows(protocol);
+}
+
+// Methods whose success changes what the target (or a rename's destination) holds (§4.4);
+// reading ones, FTP's LIST among them, leave the entries alone.
+bool changes_content(Method method) {
+  switch (method) {
+    case Method::post:
+    case Method::put:
+    case Method::del:
+    case Method::patch:
+    case Method::mkdir:
+    case Method::rename: return true;
+    default: return false;
+  }
+}
+
 class Provider final : public CacheProvider {
  public:
   explicit Provider(ProviderConfig config) : config_(std::move(config)) {
@@ -368,8 +397,7 @@ class Provider final : public CacheProvider {
     const auto* state = static_cast<const RequestState*>(ctx.cache_state.get());
     if (state == nullptr || state->served == nullptr || state->served->tier == nullptr ||
         ctx.generation == nullptr || entity.status != 200 || entity.stream != nullptr ||
-        !ctx.location.access.empty() || !ctx.location.place.protocols.empty() ||
-        !quick_eligible(ctx.request)) {
+        !ctx.location.access.empty() || !serves_whole_scheme(ctx) || !quick_eligible(ctx.request)) {
       return;
     }
     // Only a body that is the entry's, untouched by any filter, may skip the filters next time.
@@ -389,7 +417,9 @@ class Provider final : public CacheProvider {
   Task<void> store(RequestContext& ctx, Entity& entity) const override {
     Request& request = ctx.request;
     if (request.method != Method::get && request.method != Method::head) {
-      co_await invalidate(ctx, entity);
+      if (changes_content(request.method)) {
+        co_await invalidate(ctx, entity);
+      }
       co_return;
     }
     auto state = std::static_pointer_cast<RequestState>(ctx.cache_state);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <random>
 
+#include "collage/cache.h"
 #include "collage/generation.h"
 #include "collage/log.h"
 #include "collage/middle_end.h"
@@ -273,8 +274,13 @@ Task<void> Session::retrieve(const std::string& argument) {
     request.read_offset = restart_at_;  // the middle end starts the file there
   }
   Entity entity;
-  RequestContext ctx = route(*context_.generation, request, *context_.services);
-  co_await respond(ctx, entity);
+  // The quick path: a fresh stored answer for this file, before routing (a resumed read always
+  // takes the full path). The context, when the full path makes one, lives until the end.
+  std::optional<RequestContext> ctx;
+  const QuickCache* quick = context_.generation->quick_cache();
+  if (quick == nullptr || !quick->answer(request, entity)) {
+    co_await respond(ctx.emplace(route(*context_.generation, request, *context_.services)), entity);
+  }
   if (entity.status == 416) {
     co_await reply(554, "Restart position beyond the end of the file.");
     co_return;

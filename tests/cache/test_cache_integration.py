@@ -627,6 +627,9 @@ class FtpChangesInvalidate(unittest.TestCase):
   <DocumentRoot>{root}</DocumentRoot>
   <Cache>on</Cache>
   <CacheValid>200 10m</CacheValid>
+  <Location path="/server-status">
+    <Store>status</Store>
+  </Location>
 </VirtualHost>
 <VirtualHost name="ftp">
   <Protocols>ftp</Protocols>
@@ -660,9 +663,18 @@ class FtpChangesInvalidate(unittest.TestCase):
             ftp.retrbinary("RETR " + path, chunks.append)
             return b"".join(chunks)
 
-        # FTP reads share HTTP's entry (and, from the second on, the quick path).
+        def stores():
+            status = fetch(self.server.port, "/server-status?auto").body.decode()
+            return int(status.split("CacheMemoryStores: ")[1].split()[0])
+
+        # FTP reads share HTTP's entry (and, from the second on, the quick path): nothing is
+        # stored again, and reading or listing never invalidates (FTP's RETR lists first).
+        before = stores()
         for _ in range(3):
             self.assertEqual(retrieve("/pub/page.txt"), b"first version of page.txt\n")
+        ftp.nlst("/pub")
+        self.assertEqual(stores(), before)
+        self.assertIn("hit", fetch(self.server.port, "/pub/page.txt").header("Cache-Status"))
         ftp.storbinary("STOR /pub/page.txt", io.BytesIO(b"second version\n"))
         self.assertEqual(retrieve("/pub/page.txt"), b"second version\n")
         ftp.delete("/pub/gone.txt")
