@@ -43,8 +43,10 @@ MemcachedTier::MemcachedTier(std::vector<std::string> servers, std::chrono::mill
 }
 
 MemcachedTier::Connection* MemcachedTier::connection() {
-  thread_local std::map<const MemcachedTier*, std::unique_ptr<Connection>> connections;
-  std::unique_ptr<Connection>& connection = connections[this];
+  // Keyed by the server list, not by this object: a tier made after a reload may reuse a freed
+  // one's address, and must not inherit a handle to other servers.
+  thread_local std::map<std::string, std::unique_ptr<Connection>> connections;
+  std::unique_ptr<Connection>& connection = connections[options_];
   if (connection == nullptr || connection->pid != ::getpid()) {
     connection = std::make_unique<Connection>();
     connection->pid = ::getpid();
