@@ -4,6 +4,7 @@ The server logs every bound address (COL-CORE-0003); the helper reads the ports 
 tests never race for a free port. Also: raw-socket helpers for talking HTTP/1.1 byte by byte.
 """
 
+import http.client
 import os
 import re
 import select
@@ -184,6 +185,16 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def http_request(port, path, method="GET", body=None, headers=None):
+    """One request on a fresh connection: (status, lower-cased headers, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
 
 def connect(port, timeout=5):

@@ -15,19 +15,9 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 sys.path.insert(0, os.path.dirname(__file__))
-from collage_server import CollageServer, free_port, recv_until_closed, wait_for  # noqa: E402
+from collage_server import (CollageServer, free_port, http_request, recv_until_closed,  # noqa: E402
+                            wait_for)
 from upstream import Upstream  # noqa: E402
-
-
-
-
-def fetch(port, path, method="GET", body=None, headers=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    connection.request(method, path, body=body, headers=headers or {})
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
 
 class ProxyTest(unittest.TestCase):
@@ -91,7 +81,7 @@ class ProxyTest(unittest.TestCase):
         self.assertTrue(self.server.alive(), self.server.log())
 
     def get(self, path, **kwargs):
-        return fetch(self.server.port, path, **kwargs)
+        return http_request(self.server.port, path, **kwargs)
 
     def test_what_goes_upstream(self):
         status, headers, body = self.get("/app/some/where?x=1&y=%20", headers={

@@ -5,7 +5,6 @@ database answers 503 and a damaged one 503, each with a log line."""
 
 import ftplib
 import hashlib
-import http.client
 import os
 import socket
 import sqlite3
@@ -15,17 +14,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from collage_server import CollageServer, recv_until_closed, wait_for  # noqa: E402
-
-
-
-def request(port, method, path, body=None, headers=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    connection.request(method, path, body=body, headers=headers or {})
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+from collage_server import CollageServer, http_request, recv_until_closed, wait_for  # noqa: E402
 
 
 class SqliteStoreTest(unittest.TestCase):
@@ -80,7 +69,7 @@ class SqliteStoreTest(unittest.TestCase):
         self.assertTrue(self.server.alive(), self.server.log())
 
     def http(self, method, path, body=None, headers=None):
-        return request(self.server.port, method, path, body, headers)
+        return http_request(self.server.port, path, method, body, headers)
 
     def test_http_writes_and_reads_with_conditionals_and_ranges(self):
         status, _, _ = self.http("PUT", "/db/hello.txt", b"hello, database\n")
