@@ -397,8 +397,9 @@ class Provider final : public CacheProvider {
     const auto* state = static_cast<const RequestState*>(ctx.cache_state.get());
     if (state == nullptr || state->served == nullptr || state->served->tier == nullptr ||
         ctx.generation == nullptr || entity.status != 200 || entity.stream != nullptr ||
-        !ctx.location.access.empty() || !serves_whole_scheme(ctx) || !quick_eligible(ctx.request)) {
-      return;
+        !ctx.location.access.empty() || !serves_whole_scheme(ctx) || !quick_eligible(ctx.request) ||
+        !ctx.location.rules_quick_path_safe || ctx.rewrites > 0) {
+      return;  // the quick path would skip the access checks, or the rewrite phase
     }
     // Only a body that is the entry's, untouched by any filter, may skip the filters next time.
     const StoredEntry& served = *state->served;

@@ -83,7 +83,7 @@ int explain_request(const Generation& generation, const Registry& registry, cons
   asio::co_spawn(
       io,
       [&]() -> Task<void> {
-        RequestContext ctx = route(generation, request, services);
+        RequestContext ctx = route(generation, request, services, &lines);
         chosen = &ctx.location;
         ctx.trace = &lines;
         co_await respond(ctx, entity);

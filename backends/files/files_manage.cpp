@@ -92,7 +92,7 @@ int copy_prefix(int directory_fd, const std::string& name, std::uint64_t length,
 }
 
 Task<void> FilesStore::list(RequestContext& ctx, Entity& out) const {
-  const std::string relative = relative_of(ctx.request.path);
+  const std::string relative = relative_path(ctx, ctx.request.path);
   const int fd = open(relative, O_RDONLY | O_NONBLOCK);
   if (fd < 0) {
     out.set_error(status_for_file_error(errno));
@@ -123,7 +123,7 @@ Task<void> FilesStore::list(RequestContext& ctx, Entity& out) const {
 }
 
 void FilesStore::make_directory(RequestContext& ctx, Entity& out) const {
-  const std::string relative = relative_of(ctx.request.path);
+  const std::string relative = relative_path(ctx, ctx.request.path);
   std::string parent, name;
   split(relative, parent, name);
   const int directory = open(parent, O_PATH | O_DIRECTORY);
@@ -148,8 +148,8 @@ void FilesStore::make_directory(RequestContext& ctx, Entity& out) const {
 }
 
 void FilesStore::rename(RequestContext& ctx, Entity& out) const {
-  const std::string from = relative_of(ctx.request.path);
-  const std::string to = relative_of(ctx.request.destination);
+  const std::string from = relative_path(ctx, ctx.request.path);
+  const std::string to = relative_path(ctx, ctx.request.destination);
   if (from == "." || to == "." || ctx.request.destination.empty()) {
     out.set_error(403);
     return;

@@ -17,6 +17,7 @@ namespace {
 // The files store's directives as written; make_store checks them and builds a FilesConfig.
 struct Written {
   std::optional<std::string> document_root;
+  std::optional<std::string> alias;
   std::vector<std::string> directory_index;
   bool directory_listing = false;
   std::chrono::milliseconds open_file_cache_valid{0};
@@ -35,6 +36,12 @@ const Directive kDirectives[] = {
      .help = "Directory whose tree is served; the URL path maps onto it (required by the files "
              "store). Relative paths start at the working directory.",
      .field = bind<&Written::document_root>()},
+    {.name = "Alias",
+     .type = ArgType::path,
+     .contexts = kLocationContext,
+     .help = "Directory this location's URL prefix maps onto (nginx's alias): /static/a.css "
+             "in <Location path=\"/static\"> is DIR/a.css. Wins over DocumentRoot.",
+     .field = bind<&Written::alias>()},
     {.name = "DirectoryIndex",
      .type = ArgType::list,
      .contexts = kAnyContext,
@@ -94,23 +101,25 @@ const Directive kDirectives[] = {
 
 std::unique_ptr<Store> make_store(const Scope& scope, ConfigErrors& errors) {
   const Written written = scope.read<Written>(kDirectives);
-  if (!written.document_root) {
-    errors.add(scope.where(), "the files store needs a DocumentRoot");
+  if (!written.document_root && !written.alias) {
+    errors.add(scope.where(), "the files store needs a DocumentRoot (or an Alias)");
     return nullptr;
   }
   FilesConfig config;
-  const std::string& root = *written.document_root;
+  config.alias = written.alias.has_value();
+  const std::string& root = config.alias ? *written.alias : *written.document_root;
+  const char* root_name = config.alias ? "Alias" : "DocumentRoot";
   char resolved[PATH_MAX];
   if (::realpath(root.c_str(), resolved) == nullptr) {
-    errors.add(scope.where("DocumentRoot"),
-               "DocumentRoot " + root + " cannot be used: " + std::strerror(errno));
+    errors.add(scope.where(root_name),
+               std::string(root_name) + " " + root + " cannot be used: " + std::strerror(errno));
     return nullptr;
   }
   config.document_root = resolved;
   const int root_fd = ::open(resolved, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) {
-    errors.add(scope.where("DocumentRoot"),
-               "DocumentRoot " + root + " is not a directory: " + std::strerror(errno));
+    errors.add(scope.where(root_name), std::string(root_name) + " " + root +
+                                           " is not a directory: " + std::strerror(errno));
     return nullptr;
   }
   config.index_files = written.directory_index;

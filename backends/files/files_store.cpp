@@ -11,6 +11,7 @@
 #include <random>
 
 #include "collage/conditional.h"
+#include "collage/generation.h"
 #include "collage/log.h"
 #include "collage/middle_end.h"
 #include "collage/path.h"
@@ -162,9 +163,46 @@ Task<void> FilesStore::handle(RequestContext& ctx, Entity& out) const {
   invalidate_open_files();
 }
 
+std::string FilesStore::relative_path(const Location& location, std::string_view path) const {
+  const std::string_view prefix = location.prefix;
+  if (config_.alias && prefix != "/" && path.starts_with(prefix) &&
+      (path.size() == prefix.size() || path[prefix.size()] == '/')) {
+    path.remove_prefix(prefix.size());
+  }
+  return relative_of(path);
+}
+
+std::string FilesStore::relative_path(const RequestContext& ctx, std::string_view path) const {
+  return relative_path(ctx.location, path);
+}
+
+std::string FilesStore::file_path(const Location& location, std::string_view path) const {
+  std::string relative = relative_path(location, path);
+  return relative == "." ? config_.document_root : config_.document_root + "/" + relative;
+}
+
+PathKind FilesStore::path_kind(const Location& location, std::string_view path) const {
+  const std::string relative = relative_path(location, path);
+  if (is_temp_name(path)) {
+    return PathKind::none;  // an upload in progress is not there yet
+  }
+  const int fd = open(relative, O_PATH);
+  if (fd < 0) {
+    return PathKind::none;
+  }
+  struct stat st {};
+  const int rc = ::fstat(fd, &st);
+  ::close(fd);
+  if (rc != 0) {
+    return PathKind::none;
+  }
+  return S_ISDIR(st.st_mode) ? PathKind::directory
+                             : (S_ISREG(st.st_mode) ? PathKind::file : PathKind::none);
+}
+
 std::string FilesStore::resource_key(const RequestContext& ctx) const {
   // The file's place on disk: every URL, account and protocol that reaches it shares its entry.
-  return "file:" + config_.document_root + "/" + relative_of(ctx.request.path);
+  return "file:" + config_.document_root + "/" + relative_path(ctx, ctx.request.path);
 }
 
 void FilesStore::serve_file(const Request& /*request*/, std::shared_ptr<const FileHandle> file,
@@ -221,7 +259,7 @@ void FilesStore::prefer_precompressed(const Request& request, std::string_view r
 
 Task<void> FilesStore::get(RequestContext& ctx, Entity& out) const {
   const Request& request = ctx.request;
-  const std::string relative = relative_of(request.path);
+  const std::string relative = relative_path(ctx, request.path);
   const bool cacheable = config_.open_file_cache_valid.count() > 0 && request.path.back() != '/';
   if (cacheable) {
     if (const OpenFile* hit = cached_open_file(this, relative, config_.open_file_cache_valid)) {
@@ -314,7 +352,7 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
     out.set_error(409);  // a collection cannot be written with PUT
     co_return;
   }
-  const std::string relative = relative_of(request.path);
+  const std::string relative = relative_path(ctx, request.path);
   const std::size_t slash = relative.rfind('/');
   const std::string parent = slash == std::string::npos ? "." : relative.substr(0, slash);
   const std::string name = slash == std::string::npos ? relative : relative.substr(slash + 1);
@@ -407,7 +445,7 @@ Task<void> FilesStore::put(RequestContext& ctx, Entity& out) const {
 
 void FilesStore::remove(RequestContext& ctx, Entity& out) const {
   const Request& request = ctx.request;
-  const std::string relative = relative_of(request.path);
+  const std::string relative = relative_path(ctx, request.path);
   if (relative == ".") {
     out.set_error(403);  // never delete the document root itself
     return;

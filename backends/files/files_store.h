@@ -15,6 +15,8 @@ namespace collage::files {
 
 struct FilesConfig {
   std::string document_root;  // absolute
+  // Alias: the location's prefix is taken off the URL path before it maps onto document_root.
+  bool alias = false;
   std::vector<std::string> index_files;
   bool directory_listing = false;
   bool symlinks_outside_root = false;
@@ -33,6 +35,8 @@ class FilesStore final : public Store {
   MethodSet methods() const override;
   Task<void> handle(RequestContext& ctx, Entity& out) const override;
   std::string resource_key(const RequestContext& ctx) const override;
+  std::string file_path(const Location& location, std::string_view path) const override;
+  PathKind path_kind(const Location& location, std::string_view path) const override;
   std::vector<std::string> writable_trees() const override {
     return config_.writable ? std::vector<std::string>{config_.document_root}
                             : std::vector<std::string>{};
@@ -51,6 +55,9 @@ class FilesStore final : public Store {
   void serve_file(const Request& request, std::shared_ptr<const FileHandle> file,
                   const struct stat& st, std::string_view name, Entity& out) const;
   int open(std::string_view relative, int flags) const;
+  // path (a URL path) relative to the document root, without the location prefix under Alias.
+  std::string relative_path(const RequestContext& ctx, std::string_view path) const;
+  std::string relative_path(const Location& location, std::string_view path) const;
   // PrecompressedFiles: serve file.br or file.gz instead, when the client takes that coding and
   // the sibling is not older than the file (as nginx's gzip_static and brotli_static).
   void prefer_precompressed(const Request& request, std::string_view relative, Entity& out) const;

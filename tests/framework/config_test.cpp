@@ -137,7 +137,10 @@ TEST_F(ConfigTest, ReportsEveryErrorWithItsLine) {
   EXPECT_EQ(m[2], "test.xml:4: Name is not allowed in the server level");
   EXPECT_EQ(m[3], "test.xml:5: port must be a number from 0 to 65535, got '99999'");
   EXPECT_EQ(m[4], "test.xml:6: unknown attribute 'extra' on <Flag>");
-  EXPECT_EQ(m[5], "test.xml:7: Location path must start with '/'");
+  EXPECT_EQ(
+      m[5],
+      "test.xml:7: Location path must start with '/' (or be a name such as @front, for a named "
+      "location)");
   EXPECT_EQ(m[6], "test.xml:8: unknown directive 'Mystery'");
 }
 

@@ -27,6 +27,7 @@ enum class ArgType : std::uint8_t {
   string,       // free text (a name, a media type)
   address,      // host:port or host
   list,         // whitespace-separated words; repeating the element appends
+  entries,      // one line kept whole per element (a rule); repeating the element adds one
 };
 
 std::string_view arg_type_name(ArgType type);
@@ -109,7 +110,7 @@ auto& member_path(C& c) {
 // bind<&Settings::keep_alive_timeout>(): the directive's value goes to that field; a path of
 // members reaches into nested structs (bind<&Settings::limits, &Limits::max_fields>()). Field
 // types: bool (flag), integral types (integer, size), std::chrono durations (duration),
-// std::string (enumeration, path, string, address), std::vector<std::string> (list), and
+// std::string (enumeration, path, string, address), std::vector<std::string> (list, entries), and
 // std::optional of any of them (left empty when the directive is unset and has no default).
 template <auto First, auto... Rest>
 FieldBinding bind() {

@@ -16,6 +16,7 @@
 #include "collage/protocol.h"
 #include "collage/real_ip.h"
 #include "collage/registry.h"
+#include "collage/site_rules.h"
 #include "collage/store.h"
 
 namespace collage {
@@ -26,13 +27,18 @@ struct FilterSlot {
 };
 
 struct Location {
-  std::string prefix;  // "/" or "/docs" (no trailing slash except for the root)
+  // "/" or "/docs" (no trailing slash except for the root); "@name" for a named location, which
+  // no client path reaches (try-files and rewrites go there by name).
+  std::string prefix;
   const Scope* scope = nullptr;
   PlaceSettings place;  // the core directives as they apply here
   std::unique_ptr<Store> store;
   std::vector<FilterSlot> filters;                     // candidates, already in chain order
   std::vector<std::unique_ptr<AccessCheck>> access;    // the access phase, in order
   std::vector<std::unique_ptr<CacheProvider>> caches;  // the cache phases, in order
+  std::vector<std::unique_ptr<SiteRules>> rules;       // site rules (site_rules.h), in order
+  bool rules_quick_path_safe = true;                   // every rule says quick_path_safe()
+  bool rules_handle_errors = false;                    // some rule says handles_errors()
 };
 
 struct VirtualHost {
@@ -70,6 +76,8 @@ class Generation : public std::enable_shared_from_this<Generation> {
   const VirtualHost& virtual_host_for(std::string_view host) const;
   // Longest location prefix matching path on whole segments; never null (every host has "/").
   const Location& location_for(const VirtualHost& host, std::string_view path) const;
+  // The host's location named name ("@front"), or null.
+  const Location* named_location(const VirtualHost& host, std::string_view name) const;
 
   // Every method some location allows, for "OPTIONS *".
   MethodSet all_methods() const { return all_methods_; }

@@ -20,6 +20,9 @@ class MetadataView {
   using Field = std::pair<std::string_view, std::string_view>;
 
   void add(std::string_view key, std::string_view value) { fields_.emplace_back(key, value); }
+  // Replaces every field named key with one field.
+  void set(std::string_view key, std::string_view value);
+  void remove(std::string_view key);
   // First value for key, or an empty view when absent; use contains() to tell "" from absent.
   std::string_view get(std::string_view key) const;
   bool contains(std::string_view key) const;

@@ -1,16 +1,20 @@
 #pragma once
 // The pipeline (middle end). Every request passes the same named phases, in this order:
-//   route    listener → virtual host → location (route())
+//   route    listener → virtual host → location (route()); the location's rewrite rules may
+//            change the path and route again, or answer (site_rules.h)
 //   access   Protocols, then the location's access checks (address rules, authentication)
 //   method   OPTIONS answered here, 405 with Allow for methods the store does not serve
 //   (a cache provider may answer a request itself before this: PURGE)
 //   cache lookup  each cache provider of the location may answer instead of the store
+//   (site rules: request headers, before the store)
 //   store    the location's store fills the entity (head, then a ready or streaming body)
+//   (site rules: the store's head, e.g. expiry, before the cache keeps it)
 //   cache store   each store-point cache provider sees the store's whole entity (and may tee
 //                 its stream); filtered-point providers see it after the encoding filters
 //   offset   a resumed read (Request::read_offset) cut from whatever the store made
 //   filters  by stage: content, encoding, then the preconditions (If-*, against the head as it
 //            will be sent), then transform (ranges) and protocol
+//   (site rules: error documents, then the final head's headers)
 //   log      the front end hands one record to the generation's request loggers once the body
 //            is out (Generation::log_request, logger.h)
 
@@ -36,10 +40,20 @@ struct RequestContext {
   std::vector<std::string>* trace = nullptr;
   // A cache provider's state for this request, from its lookup to its cache store phase.
   std::shared_ptr<void> cache_state;
+  // What the rewrite phase answered instead of the location (status 0: nothing).
+  RouteAnswer route_answer;
+  // How many times the rewrite phase changed the request (0: it is as the client sent it).
+  std::uint8_t rewrites = 0;
 };
 
-// Picks virtual host and location for request (host and path must be set).
-RequestContext route(const Generation& generation, Request& request, Services& services);
+// An internal rewrite loop is cut after this many rounds and answered 500 with a log line.
+inline constexpr std::uint8_t kMaxRewrites = 10;
+
+// Picks virtual host and location for request (host and path must be set), running each
+// location's rewrite rules on the way. `trace` (collage --explain) gets a line per rule that
+// acted.
+RequestContext route(const Generation& generation, Request& request, Services& services,
+                     std::vector<std::string>* trace = nullptr);
 
 // Answers ctx.request into out through every phase after route. Runs on the connection's
 // executor; may suspend (store, filters, buffering). On return the head is final; the body may

@@ -18,12 +18,23 @@
 #include "collage/logger.h"
 #include "collage/mpm.h"
 #include "collage/protocol.h"
+#include "collage/site_rules.h"
 #include "collage/store.h"
 #include "collage/tls.h"
 
 namespace collage {
 
-enum class ModuleKind : std::uint8_t { core, protocol, store, filter, access, cache, logger, mpm };
+enum class ModuleKind : std::uint8_t {
+  core,
+  protocol,
+  store,
+  filter,
+  access,
+  cache,
+  logger,
+  mpm,
+  site
+};
 std::string_view module_kind_name(ModuleKind kind);
 
 struct ModuleInfo {
@@ -44,6 +55,9 @@ using FilterFactory =
 // Returns null when the location does not use the module's directives (no check to run there).
 using AccessFactory =
     std::function<std::unique_ptr<AccessCheck>(const Scope& location, ConfigErrors& errors)>;
+// Returns null when the location does not use the module's directives.
+using SiteRulesFactory =
+    std::function<std::unique_ptr<SiteRules>(const Scope& location, ConfigErrors& errors)>;
 using MpmFactory = std::function<std::unique_ptr<Mpm>(const Scope& server, ConfigErrors& errors)>;
 // Builds the TLS provider from the whole configuration (server and virtual host certificates).
 // `required`: a listener has tls="on", so a configuration without certificates is an error;
@@ -78,6 +92,8 @@ class Registry {
   void add_filter(FilterRegistration filter);
   // Access checks run in the order their modules registered.
   void add_access(std::string_view name, AccessFactory factory);
+  // Site rules run in the order their modules registered (site_rules.h).
+  void add_site_rules(std::string_view name, SiteRulesFactory factory);
   // Cache providers are asked in the order their modules registered.
   void add_cache(std::string_view name, CacheFactory factory);
   // The quick path's cache (at most one module provides it).
@@ -98,6 +114,9 @@ class Registry {
     return access_;
   }
   const std::vector<std::pair<std::string_view, CacheFactory>>& caches() const { return caches_; }
+  const std::vector<std::pair<std::string_view, SiteRulesFactory>>& site_rules() const {
+    return site_rules_;
+  }
   const QuickCacheFactory* quick_cache() const { return quick_cache_ ? &quick_cache_ : nullptr; }
   const std::vector<std::pair<std::string_view, LoggerFactory>>& loggers() const {
     return loggers_;
@@ -116,6 +135,7 @@ class Registry {
   std::vector<FilterRegistration> filters_;
   std::vector<std::pair<std::string_view, AccessFactory>> access_;
   std::vector<std::pair<std::string_view, CacheFactory>> caches_;
+  std::vector<std::pair<std::string_view, SiteRulesFactory>> site_rules_;
   QuickCacheFactory quick_cache_;
   std::vector<std::pair<std::string_view, LoggerFactory>> loggers_;
 };

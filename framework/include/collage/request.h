@@ -80,6 +80,8 @@ struct Request {
   // applies it to whatever a store answers, so no store and no filter has to know it.
   std::optional<std::uint64_t> read_offset;
   std::string destination;  // rename: the normalized path to move the target to
+  // What query points into after a rewrite changed it (the target keeps what the client sent).
+  std::string rewritten_query;
   std::chrono::system_clock::time_point received;
   // Names this request where a person may quote it back (error pages); 16 hex digits, set by
   // assign_id(), unique across the server's processes and threads with high probability.
@@ -108,6 +110,7 @@ struct Request {
     write_offset.reset();
     read_offset.reset();
     destination.clear();
+    rewritten_query.clear();
     depth = 0;
     store_only = false;
   }

@@ -14,6 +14,10 @@
 namespace collage {
 
 struct RequestContext;
+struct Location;
+
+// What a URL path names in a store that keeps files (try-files, rewrite conditions).
+enum class PathKind : std::uint8_t { none, file, directory };
 
 class Store {
  public:
@@ -44,6 +48,18 @@ class Store {
   // same whichever protocol, location or host asked: the cache keys store-point entries by it, so
   // they are shared by every front end. Empty when the store cannot say (the URL is used then).
   virtual std::string resource_key(const RequestContext& /*ctx*/) const { return {}; }
+
+  // For the rewrite phase, before any request runs here: what the URL path names when it is
+  // served at `location`, checked as handle() would open it; none for a store without files.
+  // Called on the connection's thread; may block briefly on the file system (a stat).
+  virtual PathKind path_kind(const Location& /*location*/, std::string_view /*path*/) const {
+    return PathKind::none;
+  }
+  // The file system path the URL path maps to (a rewrite condition's REQUEST_FILENAME); empty
+  // for a store without files.
+  virtual std::string file_path(const Location& /*location*/, std::string_view /*path*/) const {
+    return {};
+  }
 };
 
 }  // namespace collage

@@ -333,8 +333,12 @@ class Loader {
     check_attributes(e);
     LocationConfig location;
     location.path = attribute(e, "path", true).value_or("/");
-    if (location.path.empty() || location.path.front() != '/') {
-      errors_.add(at(e->GetLineNum()), "Location path must start with '/'");
+    const bool named = location.path.size() > 1 && location.path.front() == '@' &&
+                       location.path.find_first_of("/ \t") == std::string::npos;
+    if (!named && (location.path.empty() || location.path.front() != '/')) {
+      errors_.add(at(e->GetLineNum()),
+                  "Location path must start with '/' (or be a name such as @front, for a named "
+                  "location)");
     }
     while (location.path.size() > 1 && location.path.back() == '/') {
       location.path.pop_back();
@@ -411,12 +415,13 @@ class Loader {
       errors_.add(where, std::string(name) + " " + error);
       return;
     }
-    if (const SourceLocation* first = scope.set_here(name); first && d.type != ArgType::list) {
+    if (const SourceLocation* first = scope.set_here(name);
+        first && d.type != ArgType::list && d.type != ArgType::entries) {
       errors_.add(where, std::string(name) + " is given twice here (first at " + first->str() +
                              "); keep one");
       return;
     }
-    if (d.type == ArgType::list) {
+    if (d.type == ArgType::list || d.type == ArgType::entries) {
       scope.append(d, std::get<std::vector<std::string>>(std::move(value)), where);
     } else {
       scope.set(d, std::move(value), where, text);

@@ -76,6 +76,7 @@ std::string_view arg_type_name(ArgType type) {
     case ArgType::string: return "string";
     case ArgType::address: return "address";
     case ArgType::list: return "list";
+    case ArgType::entries: return "entries";
   }
   return "?";
 }
@@ -142,7 +143,8 @@ bool parse_directive_value(const Directive& d, std::string_view raw, DirectiveVa
       std::string_view unit;
       std::int64_t factor = 1000;
       if (!split_number(text, n, unit) || n < 0) {
-        error = "expects a duration such as 250ms, 5s, 2m or 1h, got '" + std::string(text) + "'";
+        error =
+            "expects a duration such as 250ms, 5s, 2m, 1h or 7d, got '" + std::string(text) + "'";
         return false;
       }
       if (unit.empty() || unit == "s") {
@@ -153,8 +155,12 @@ bool parse_directive_value(const Directive& d, std::string_view raw, DirectiveVa
         factor = 60 * 1000;
       } else if (unit == "h") {
         factor = 3600 * 1000;
+      } else if (unit == "d") {
+        factor = 24 * 3600 * 1000;
+      } else if (unit == "w") {
+        factor = 7 * 24 * 3600 * 1000;
       } else {
-        error = "unknown duration unit '" + std::string(unit) + "' (use ms, s, m or h)";
+        error = "unknown duration unit '" + std::string(unit) + "' (use ms, s, m, h, d or w)";
         return false;
       }
       std::int64_t ms = 0;
@@ -198,6 +204,17 @@ bool parse_directive_value(const Directive& d, std::string_view raw, DirectiveVa
       out = std::move(words);
       return true;
     }
+    case ArgType::entries:
+      if (text.empty()) {
+        error = "needs a value (one entry per element)";
+        return false;
+      }
+      if (text.find_first_of("\r\n") != std::string_view::npos) {
+        error = "takes one line per element; repeat the element for another entry";
+        return false;
+      }
+      out = std::vector<std::string>{std::string(text)};
+      return true;
   }
   error = "unsupported directive type";
   return false;
@@ -226,7 +243,8 @@ void Scope::append(const Directive& d, std::vector<std::string> words, SourceLoc
     return;
   }
   if (!text.empty()) {
-    it->second.text += it->second.text.empty() ? "" : " ";
+    // Entries are written back one element per line (write_effective_config splits them).
+    it->second.text += it->second.text.empty() ? "" : (d.type == ArgType::entries ? "\n" : " ");
     it->second.text += text;
   }
   auto& list = std::get<std::vector<std::string>>(it->second.value);
@@ -304,7 +322,10 @@ SourceLocation Scope::where(std::string_view name) const {
 void DirectiveRegistry::add(std::string_view module, std::span<const Directive> table) {
   for (const Directive& d : table) {
     RegisteredDirective reg{&d, module, {}, false};
-    if (!d.default_value.empty() || d.type == ArgType::list) {
+    if (d.type == ArgType::entries && d.default_value.empty()) {
+      reg.default_value = std::vector<std::string>{};
+      reg.has_default = true;
+    } else if (!d.default_value.empty() || d.type == ArgType::list) {
       std::string error;
       if (!parse_directive_value(d, d.default_value, reg.default_value, error)) {
         throw std::logic_error("default of " + std::string(d.name) + ": " + error);

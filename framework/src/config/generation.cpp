@@ -194,6 +194,14 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
           location->access.push_back(std::move(check));
         }
       }
+      for (const auto& [name, factory] : registry.site_rules()) {
+        if (std::unique_ptr<SiteRules> rules = factory(scope, errors)) {
+          location->rules_quick_path_safe =
+              location->rules_quick_path_safe && rules->quick_path_safe();
+          location->rules_handle_errors = location->rules_handle_errors || rules->handles_errors();
+          location->rules.push_back(std::move(rules));
+        }
+      }
       for (const auto& [name, factory] : registry.caches()) {
         if (std::unique_ptr<CacheProvider> cache = factory(scope, errors)) {
           location->caches.push_back(std::move(cache));
@@ -295,11 +303,23 @@ const VirtualHost& Generation::virtual_host_for(std::string_view host) const {
   return virtual_hosts_.front();
 }
 
+const Location* Generation::named_location(const VirtualHost& host, std::string_view name) const {
+  for (const auto& location : host.locations) {
+    if (location->prefix == name) {
+      return location.get();
+    }
+  }
+  return nullptr;
+}
+
 const Location& Generation::location_for(const VirtualHost& host, std::string_view path) const {
   for (const auto& location : host.locations) {
     const std::string& prefix = location->prefix;
     if (prefix == "/") {
       return *location;
+    }
+    if (prefix.front() == '@') {
+      continue;  // named: reached only by name
     }
     // "/docs" matches "/docs", "/docs/" and "/docs/x", but not "/docsx".
     if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) {

@@ -17,6 +17,7 @@ std::string_view module_kind_name(ModuleKind kind) {
     case ModuleKind::access: return "access";
     case ModuleKind::cache: return "cache";
     case ModuleKind::logger: return "logger";
+    case ModuleKind::site: return "site";
     case ModuleKind::mpm: return "mpm";
   }
   return "?";
@@ -78,6 +79,10 @@ void Registry::add_access(std::string_view name, AccessFactory factory) {
 
 void Registry::add_cache(std::string_view name, CacheFactory factory) {
   caches_.emplace_back(name, std::move(factory));
+}
+
+void Registry::add_site_rules(std::string_view name, SiteRulesFactory factory) {
+  site_rules_.emplace_back(name, std::move(factory));
 }
 
 void Registry::add_logger(std::string_view name, LoggerFactory factory) {

@@ -96,9 +96,21 @@ void write_scope(const Scope& scope, const DirectiveRegistry& registry, std::str
                  std::string& out) {
   for (const RegisteredDirective* reg : registry.sorted()) {
     const std::string_view name = reg->directive->name;
-    if (const std::string* text = scope.written_here(name)) {
-      fmt::format_to(std::back_inserter(out), "{}<{}>{}</{}>\n", indent, name, escaped(*text),
-                     name);
+    const std::string* text = scope.written_here(name);
+    if (text == nullptr) {
+      continue;
+    }
+    // Entries (one rule per element) were joined with newlines; each goes back on its own.
+    std::string_view rest = *text;
+    while (true) {
+      const std::size_t end =
+          reg->directive->type == ArgType::entries ? rest.find('\n') : std::string_view::npos;
+      fmt::format_to(std::back_inserter(out), "{}<{}>{}</{}>\n", indent, name,
+                     escaped(rest.substr(0, end)), name);
+      if (end == std::string_view::npos) {
+        break;
+      }
+      rest.remove_prefix(end + 1);
     }
   }
 }

@@ -46,6 +46,15 @@ std::size_t MetadataView::count(std::string_view key) const {
       fields_.begin(), fields_.end(), [&](const Field& f) { return iequals(f.first, key); }));
 }
 
+void MetadataView::set(std::string_view key, std::string_view value) {
+  remove(key);
+  fields_.emplace_back(key, value);
+}
+
+void MetadataView::remove(std::string_view key) {
+  std::erase_if(fields_, [&](const Field& f) { return iequals(f.first, key); });
+}
+
 void Metadata::set(std::string_view key, std::string value) {
   remove(key);
   fields_.emplace_back(std::string(key), std::move(value));

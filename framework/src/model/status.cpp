@@ -154,6 +154,21 @@ const RenderedPage& rendered_page(int status) {
 
 }  // namespace
 
+std::string redirect_page(int status, std::string_view location) {
+  const std::string title = std::to_string(status) + " " + std::string(reason_phrase(status));
+  std::string out;
+  append_page_start(title, out);
+  out += "<h1>";
+  append_html_escaped(title, out);
+  out += "</h1>\n<div class=\"card\"><p>What you asked for is at <a href=\"";
+  append_html_escaped(location, out);
+  out += "\">";
+  append_html_escaped(location, out);
+  out += "</a>.</p></div>\n";
+  append_page_end(out);
+  return out;
+}
+
 std::string_view error_page(int status) {
   return rendered_page(status).text;
 }

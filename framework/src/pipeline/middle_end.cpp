@@ -9,6 +9,7 @@
 #include "collage/conditional.h"
 #include "collage/log.h"
 #include "collage/metadata.h"
+#include "collage/status.h"
 
 #include "filtered_stream.h"
 
@@ -255,10 +256,58 @@ Task<void> respond_phases(RequestContext& ctx, Entity& out);
 
 }  // namespace
 
-RequestContext route(const Generation& generation, Request& request, Services& services) {
+RequestContext route(const Generation& generation, Request& request, Services& services,
+                     std::vector<std::string>* trace) {
   const VirtualHost& host = generation.virtual_host_for(request.host);
-  const Location& location = generation.location_for(host, request.path);
-  return RequestContext{request, host, location, services, &generation};
+  const Location* location = &generation.location_for(host, request.path);
+  RouteAnswer answer;
+  std::uint8_t rewrites = 0;
+  std::string named;
+  bool ended = false;
+  while (!location->rules.empty() && !ended) {
+    RewriteContext rewrite{
+        request, *location, generation, answer, named, trace, request.rewritten_query};
+    RewriteStep step = RewriteStep::next;
+    for (const std::unique_ptr<SiteRules>& rules : location->rules) {
+      step = rules->rewrite(rewrite);
+      if (step != RewriteStep::next) {
+        break;
+      }
+    }
+    if (step != RewriteStep::reroute && step != RewriteStep::reroute_end) {
+      break;
+    }
+    ended = step == RewriteStep::reroute_end;
+    if (++rewrites > kMaxRewrites) {
+      COLLAGE_LOG(LogLevel::error, "COL-CORE-0011",
+                  "{}: rewritten more than {} times, a rewrite loop (last to {})",
+                  printable(request.target), kMaxRewrites, printable(request.path));
+      answer = RouteAnswer{500, {}};
+      break;
+    }
+    if (!named.empty()) {
+      location = generation.named_location(host, named);
+      if (location == nullptr) {
+        COLLAGE_LOG(LogLevel::error, "COL-CORE-0012", "{}: no location named {} in {}",
+                    printable(request.target), printable(named), host.name);
+        location = &generation.location_for(host, request.path);
+        answer = RouteAnswer{500, {}};
+        break;
+      }
+      named.clear();
+    } else {
+      location = &generation.location_for(host, request.path);
+    }
+    if (trace != nullptr) {
+      trace->push_back(fmt::format("rewrite: routed again as {}{}{} to location {}", request.path,
+                                   request.query.empty() ? "" : "?", request.query,
+                                   location->prefix));
+    }
+  }
+  RequestContext ctx{request, host, *location, services, &generation};
+  ctx.route_answer = std::move(answer);
+  ctx.rewrites = rewrites;
+  return ctx;
 }
 
 Task<void> respond(RequestContext& ctx, Entity& out) {
@@ -269,6 +318,17 @@ Task<void> respond(RequestContext& ctx, Entity& out) {
     ctx.trace = &lines;
   }
   co_await respond_phases(ctx, out);
+  const Location& location = ctx.location;
+  if (location.rules_handle_errors && out.status >= 400 && ctx.request.depth == 0) {
+    for (const std::unique_ptr<SiteRules>& rules : location.rules) {
+      if (rules->handles_errors()) {
+        co_await rules->error_response(ctx, out);
+      }
+    }
+  }
+  for (const std::unique_ptr<SiteRules>& rules : location.rules) {
+    rules->final_head(ctx, out);
+  }
   for (const std::unique_ptr<CacheProvider>& cache : ctx.location.caches) {
     cache->after_filters(ctx, out);
   }
@@ -287,6 +347,27 @@ Task<void> respond_phases(RequestContext& ctx, Entity& out) {
   note(ctx, "virtual host {}, location {} ({}), store {}", ctx.virtual_host.name, location.prefix,
        location.scope != nullptr ? location.scope->where().str() : "built in",
        location.place.store);
+  if (const RouteAnswer& answer = ctx.route_answer; answer.status != 0) {
+    const auto location =
+        std::find_if(answer.headers.begin(), answer.headers.end(),
+                     [](const auto& field) { return iequals(field.first, "Location"); });
+    if (answer.status >= 300 && answer.status < 400 && location != answer.headers.end()) {
+      out.reset();
+      out.set_body(redirect_page(answer.status, location->second), "text/html; charset=utf-8");
+      out.status = answer.status;
+    } else if (answer.status >= 400) {
+      out.set_error(answer.status);
+    } else {
+      out.reset();
+      out.status = answer.status;
+      out.length = 0;
+    }
+    for (const auto& [name, value] : answer.headers) {
+      out.headers.add(name, value);
+    }
+    note(ctx, "answered by the rewrite phase: {}", answer.status);
+    co_return;
+  }
   const std::vector<std::string>& protocols = location.place.protocols;
   out.stream_part_limit = location.place.stream_buffer_size;
   if (!protocols.empty() &&
@@ -333,7 +414,13 @@ Task<void> respond_phases(RequestContext& ctx, Entity& out) {
     }
   }
   if (answered_by == nullptr) {
+    for (const std::unique_ptr<SiteRules>& rules : location.rules) {
+      rules->before_store(ctx);
+    }
     co_await location.store->handle(ctx, out);
+    for (const std::unique_ptr<SiteRules>& rules : location.rules) {
+      rules->store_head(ctx, out);
+    }
     const bool safe = request.method == Method::get || request.method == Method::head;
     for (const std::unique_ptr<CacheProvider>& cache : location.caches) {
       if (!safe || cache->point() == CachePoint::store) {
