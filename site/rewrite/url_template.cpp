@@ -12,7 +12,8 @@ namespace {
 using Kind = UrlTemplate::Kind;
 
 // %{NAME} variables; HTTP:Name is handled apart.
-constexpr std::array<std::pair<std::string_view, Kind>, 9> kVariables{{
+constexpr std::array<std::pair<std::string_view, Kind>, 10> kVariables{{
+    {"HTTP_HOST", Kind::http_host},
     {"REQUEST_URI", Kind::path},
     {"QUERY_STRING", Kind::query},
     {"REQUEST_METHOD", Kind::method},
@@ -25,8 +26,7 @@ constexpr std::array<std::pair<std::string_view, Kind>, 9> kVariables{{
 }};
 
 // %{HTTP_HOST} and friends name request headers.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kHeaderVariables{{
-    {"HTTP_HOST", "Host"},
+constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kHeaderVariables{{
     {"HTTP_USER_AGENT", "User-Agent"},
     {"HTTP_REFERER", "Referer"},
     {"HTTP_COOKIE", "Cookie"},
@@ -174,6 +174,10 @@ void UrlTemplate::expand(const ExpandInput& in, bool for_url, std::string& out) 
         break;
       case Kind::header: out += request.headers.get(part.text); break;
       case Kind::host: out += request.host; break;
+      case Kind::http_host:
+        // HTTP/2 carries it as :authority, which the front end gives as the host only.
+        out += request.headers.contains("Host") ? request.headers.get("Host") : request.host;
+        break;
       case Kind::path: decoded(request.path); break;
       case Kind::query: out += request.query; break;
       case Kind::request_uri: out += request.target; break;

@@ -44,6 +44,7 @@ class UrlTemplate {
     condition_group,  // %N
     header,           // %{HTTP:Name}, %{HTTP_HOST}, …
     host,             // $host: the request's host, without port
+    http_host,        // %{HTTP_HOST}: the Host field (or HTTP/2's :authority) as sent
     path,             // %{REQUEST_URI}, $uri (decoded)
     query,            // %{QUERY_STRING}, $args
     request_uri,      // $request_uri: the target as the client sent it

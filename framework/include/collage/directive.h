@@ -27,7 +27,7 @@ enum class ArgType : std::uint8_t {
   string,       // free text (a name, a media type)
   address,      // host:port or host
   list,         // whitespace-separated words; repeating the element appends
-  entries,      // one line kept whole per element (a rule); repeating the element adds one
+  entries,      // one rule per element, kept whole (line breaks fold to spaces); repeat to add
 };
 
 std::string_view arg_type_name(ArgType type);

@@ -81,6 +81,31 @@ std::string_view arg_type_name(ArgType type) {
   return "?";
 }
 
+namespace {
+
+std::string fold_line_breaks(std::string_view text) {
+  std::string folded;
+  folded.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '\r' && text[i] != '\n') {
+      folded += text[i++];
+      continue;
+    }
+    while (!folded.empty() && (folded.back() == ' ' || folded.back() == '\t')) {
+      folded.pop_back();
+    }
+    while (i < text.size() &&
+           (text[i] == '\r' || text[i] == '\n' || text[i] == ' ' || text[i] == '\t')) {
+      ++i;
+    }
+    folded += ' ';
+  }
+  return folded;
+}
+
+}  // namespace
+
 bool parse_directive_value(const Directive& d, std::string_view raw, DirectiveValue& out,
                            std::string& error) {
   const std::string_view text = trim(raw);
@@ -209,11 +234,8 @@ bool parse_directive_value(const Directive& d, std::string_view raw, DirectiveVa
         error = "needs a value (one entry per element)";
         return false;
       }
-      if (text.find_first_of("\r\n") != std::string_view::npos) {
-        error = "takes one line per element; repeat the element for another entry";
-        return false;
-      }
-      out = std::vector<std::string>{std::string(text)};
+      // A long rule may wrap: a line break and the indentation around it count as one space.
+      out = std::vector<std::string>{fold_line_breaks(text)};
       return true;
   }
   error = "unsupported directive type";
