@@ -185,6 +185,9 @@ std::unique_ptr<CacheProvider> make(const Scope& scope, ConfigErrors& errors) {
   tiers.memcached_timeout = settings.memcached_timeout;
   tiers.memcached_max_entry = settings.memcached_max_entry;
   config.tiers = Tiers::shared(tiers);
+  if (settings.enabled) {
+    config.tiers->enable();
+  }
   if (config.tiers->memcached() != nullptr) {
     // The nodes' shared values (TLS ticket keys) live in the same servers as their entries.
     set_shared_values(std::make_shared<MemcachedValues>(config.tiers));

@@ -167,6 +167,10 @@ FileTier::FileTier(std::string name, std::string directory, std::uint64_t max_by
     : name_(std::move(name)), directory_(std::move(directory)), max_bytes_(max_bytes) {}
 
 bool FileTier::ready() {
+  if (!attempted_.load(std::memory_order_acquire) && !may_create_.load(std::memory_order_relaxed) &&
+      ::access((directory_ + "/index").c_str(), F_OK) != 0) {
+    return false;  // nobody caches into it yet
+  }
   std::call_once(opened_, [this] {
     // mkdir -p, one level at a time.
     for (std::size_t slash = 1; slash != std::string::npos;
@@ -179,6 +183,7 @@ bool FileTier::ready() {
     if (index_ == nullptr) {
       COLLAGE_LOG(LogLevel::error, "COL-CACHE-0001", "the {} tier is off: {}", name_, error);
     }
+    attempted_.store(true, std::memory_order_release);
   });
   return index_ != nullptr;
 }

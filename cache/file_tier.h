@@ -4,6 +4,7 @@
 // Files are written under a temporary name and renamed when complete, so a reader sees a whole
 // entry or none; every process of the server shares the directory and its SharedIndex.
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,7 +21,10 @@ class FileTier {
   const std::string& name() const { return name_; }
   const std::string& directory() const { return directory_; }
   // Creates the directory and maps the index on first use; false (logged once) when it cannot.
+  // Until allow_create(), only a tier some process made already is opened: a configuration
+  // that caches nowhere leaves no directory behind (in /dev/shm, for the memory tier).
   bool ready();
+  void allow_create() { may_create_.store(true, std::memory_order_relaxed); }
   SharedIndex& index() { return *index_; }
 
   // The entry named hash, read and checked; null when absent. A damaged entry is removed.
@@ -45,6 +49,8 @@ class FileTier {
   std::string directory_;
   std::uint64_t max_bytes_;
   std::once_flag opened_;
+  std::atomic<bool> may_create_{false};
+  std::atomic<bool> attempted_{false};  // the call_once above ran
   std::unique_ptr<SharedIndex> index_;
 };
 

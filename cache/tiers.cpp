@@ -50,6 +50,14 @@ std::shared_ptr<Tiers> Tiers::shared(const TierSettings& settings) {
   return tiers;
 }
 
+void Tiers::enable() {
+  for (FileTier* tier : {memory_.get(), disk_.get()}) {
+    if (tier != nullptr) {
+      tier->allow_create();
+    }
+  }
+}
+
 SharedIndex* Tiers::coordination() {
   if (memory_ != nullptr && memory_->ready()) {
     return &memory_->index();

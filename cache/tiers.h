@@ -48,6 +48,8 @@ class Tiers {
   static std::vector<std::shared_ptr<Tiers>> all();
   const TierSettings& settings() const { return settings_; }
 
+  // Some location caches into these tiers: they may be created on disk (file_tier.h).
+  void enable();
   FileTier* memory() { return memory_.get(); }
   FileTier* disk() { return disk_.get(); }
   MemcachedTier* memcached() { return memcached_.get(); }

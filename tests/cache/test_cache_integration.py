@@ -860,5 +860,43 @@ class SharedMemcached(unittest.TestCase):
                 server.cleanup()
 
 
+class NoCacheLeavesNoTierBehind(unittest.TestCase):
+    """Regression: every server used to make its default memory tier in /dev/shm (a 2 MiB index)
+    whether or not any location cached, and test runs piled them up by the hundred."""
+
+    def test_a_server_that_caches_nowhere_makes_no_tier(self):
+        workdir = tempfile.mkdtemp(prefix="collage-nocache-")
+        with open(os.path.join(workdir, "page.html"), "w") as f:
+            f.write("page\n")
+        os.makedirs(os.path.join(workdir, "up"))
+        server = CollageServer("""
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<DocumentRoot>{dir}</DocumentRoot>
+<Location path="/up">
+  <DocumentRoot>{dir}</DocumentRoot>
+  <Writable>on</Writable>
+</Location>
+<Location path="/server-status">
+  <Store>status</Store>
+</Location>
+""".format(dir=workdir), workdir=workdir)
+        try:
+            # The default directory is named after the user and the configuration file (FNV-1a).
+            digest = 0xcbf29ce484222325
+            for byte in server.config_path.encode():
+                digest = ((digest ^ byte) * 0x100000001b3) & 0xffffffffffffffff
+            default = "/dev/shm/collage-cache-%d-%08x" % (os.getuid(), digest & 0xffffffff)
+            for method, path, body in (("GET", "/page.html", None), ("PUT", "/up/new.txt", b"x"),
+                                       ("DELETE", "/up/new.txt", None),
+                                       ("GET", "/server-status?auto", None)):
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+                connection.request(method, path, body=body)
+                self.assertLess(connection.getresponse().status, 300, (method, path))
+                connection.close()
+            self.assertFalse(os.path.exists(default), default)
+        finally:
+            server.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
