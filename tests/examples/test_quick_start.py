@@ -101,6 +101,36 @@ class QuickStartTest(unittest.TestCase):
         status = self.curl(self.http("/server-status?auto")).decode()
         self.assertIn("Total Accesses:", status)
 
+    def head_and_body(self, *args):
+        out = subprocess.run(["curl", "-sS", "-D", "-", *args], capture_output=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr.decode(errors="replace"))
+        head, _, body = out.stdout.partition(b"\r\n\r\n")
+        return head.decode("latin-1"), body
+
+    def test_site_directives_of_the_example(self):
+        head, _ = self.head_and_body(self.http("/old-docs/hello.txt?x=1"))
+        self.assertTrue(head.startswith("HTTP/1.1 301"), head)
+        self.assertIn("\r\nLocation: /docs/hello.txt?x=1", head)
+        https = "https://127.0.0.1:%d/docs/hello.txt" % self.ports["http1s"]
+        for args in (("-k", "--http1.1", https), ("-k", "--http2", https)):
+            head, _ = self.head_and_body(*args)
+            self.assertRegex(head, r"(?i)\r\nstrict-transport-security: max-age=31536000")
+        head, _ = self.head_and_body(self.http("/docs/hello.txt"))
+        self.assertNotIn("strict-transport-security", head.lower())
+        with open(os.path.join(REPO, "examples", "site", "errors", "404.html"), "rb") as f:
+            page = f.read()
+        for args in ((self.http("/no/such/page"),),
+                     ("--http2-prior-knowledge", self.http("/no/such/page"))):
+            head, body = self.head_and_body(*args)
+            self.assertRegex(head, r"^HTTP/(1\.1|2) 404")
+            self.assertEqual(body, page)
+        head, body = self.head_and_body(self.http("/app-front/app.css"))
+        self.assertIn(b"TryFiles serves it as it is", body)
+        head, body = self.head_and_body(self.http("/app-front/users/42?tab=posts"))
+        self.assertTrue(head.startswith("HTTP/1.1 200"), head)
+        self.assertIn(b"<h1>Route /app-front/users/42</h1>", body)
+        self.assertIn(b"GET\n/app-front/users/42?tab=posts", body)
+
     def test_ftp_uploads_land_in_the_sqlite_database(self):
         notes = os.path.join(self.run_dir, "db-notes.txt")
         with open(notes, "w") as f:

@@ -78,6 +78,9 @@ class FastCgiTest(unittest.TestCase):
         os.chmod(os.path.join(cgi, "hello.sh"), 0o755)
         with open(os.path.join(site, "plain.txt"), "w") as f:
             f.write("plain file\n")
+        os.makedirs(os.path.join(site, "front"))
+        with open(os.path.join(site, "front", "asset.txt"), "w") as f:
+            f.write("a file of the front-controlled app\n")
         # Two pools: "www" for one connection per request; "kept" for pooled connections, whose
         # workers are recycled after 3 requests, closing the connections Collage keeps open.
         with open(os.path.join(cls.dir, "fpm.conf"), "w") as f:
@@ -105,6 +108,10 @@ class FastCgiTest(unittest.TestCase):
   <FastCgiIndex>index.php</FastCgiIndex>
   <FastCgiReadTimeout>1s</FastCgiReadTimeout>
   <FastCgiSetParam>FROM_CONFIG=yes</FastCgiSetParam>
+</Location>
+<!-- The front-controller pattern (nginx's try_files $uri /index.php?$args). -->
+<Location path="/front">
+  <TryFiles>$uri $uri/ /php/index.php?$args</TryFiles>
 </Location>
 <Location path="/kept">
   <Store>fastcgi</Store>
@@ -157,6 +164,18 @@ class FastCgiTest(unittest.TestCase):
         self.assertIn("script=/php/index.php", get(self.server.url("/php/"))[2].decode())
         wait_for(lambda: "/php/index.php (unix:%s/php.sock): PHP message: php-stderr-marker" %
                  self.dir in self.server.log(), what="PHP's stderr in the error log")
+
+    def test_try_files_sends_what_is_not_a_file_to_php(self):
+        status, _, body = get(self.server.url("/front/asset.txt"))
+        self.assertEqual((status, body), (200, b"a file of the front-controlled app\n"))
+        status, headers, body = get(self.server.url("/front/users/7?tab=posts"))
+        self.assertEqual((status, headers["X-Php"]), (200, "yes"))
+        self.assertIn("script=/php/index.php", body.decode())
+        self.assertIn("q=tab=posts", body.decode())
+        status, _, body = get(self.server.url("/front/login"), data=b"name=bob",
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual((status, body), (200, b"posted 8 %s name=bob\n" %
+                                          hashlib.md5(b"name=bob").hexdigest().encode()))
 
     def test_post_bodies_with_length_and_chunked(self):
         status, _, body = get(self.server.url("/php/index.php"), data=b"name=alice",

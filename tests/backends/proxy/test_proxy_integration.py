@@ -37,6 +37,13 @@ class ProxyTest(unittest.TestCase):
   <Store>proxy</Store>
   <ProxyPass>http://127.0.0.1:{a}/base</ProxyPass>
 </Location>
+<Location path="/shaped">
+  <Store>proxy</Store>
+  <ProxyPass>http://127.0.0.1:{a}/</ProxyPass>
+  <RequestHeader>set X-Prefix /shaped</RequestHeader>
+  <RequestHeader>unset Cookie</RequestHeader>
+  <Header>set X-Edge collage</Header>
+</Location>
 <Location path="/pair">
   <Store>proxy</Store>
   <ProxyPass>http://127.0.0.1:{b}/ http://127.0.0.1:{c}/ weight=3</ProxyPass>
@@ -99,6 +106,17 @@ class ProxyTest(unittest.TestCase):
         self.assertEqual(sent["via"], "1.1 collage")
         self.assertIn("1.1 collage", headers["via"])
         self.assertEqual(headers["x-upstream"], "a")
+
+    def test_request_headers_set_for_the_upstream(self):
+        status, headers, body = self.get("/shaped/echo", headers={"Cookie": "session=1",
+                                                                  "X-Prefix": "client's"})
+        self.assertEqual(status, 200)
+        sent = {}
+        for name, value in json.loads(body)["headers"]:
+            sent.setdefault(name.lower(), []).append(value)
+        self.assertEqual(sent["x-prefix"], ["/shaped"])
+        self.assertNotIn("cookie", sent)
+        self.assertEqual(headers["x-edge"], "collage")
 
     def test_hop_by_hop_fields_stay_on_their_hop(self):
         with socket.create_connection(("127.0.0.1", self.server.port), 10) as sock:
