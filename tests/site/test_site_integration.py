@@ -15,7 +15,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from collage_server import BINARY, CollageServer, free_port, make_certificate, wait_for  # noqa: E402
+from collage_server import (BINARY, CollageServer, free_port, make_certificate,  # noqa: E402
+                            recv_until_closed, wait_for)
 
 PROTOCOLS = ("h1", "h2")
 
@@ -221,6 +222,11 @@ class SiteDirectivesTest(unittest.TestCase):
             content = f.read() if method != "HEAD" else b""
         return Response(status, parsed, content)
 
+    def gopher(self, selector):
+        with socket.create_connection(("127.0.0.1", self.server.ports["gopher"]), 5) as s:
+            s.sendall(selector + b"\r\n")
+            return recv_until_closed(s)
+
     # Redirects
 
     def test_redirect_keeps_the_rest_of_the_path_and_the_query(self):
@@ -335,14 +341,7 @@ class SiteDirectivesTest(unittest.TestCase):
                 self.assertEqual(self.fetch("/r/slow/aaaa", p).body, b"docs index\n")
 
     def test_gopher_follows_internal_rewrites(self):
-        with socket.create_connection(("127.0.0.1", self.server.ports["gopher"]), 5) as s:
-            s.sendall(b"/r/item/7\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+        data = self.gopher(b"/r/item/7")
         self.assertIn(b"the item page", data)
 
     # Try-files, named locations, Alias
@@ -398,14 +397,7 @@ class SiteDirectivesTest(unittest.TestCase):
                 self.assertEqual((r.status, r.body), (404, b"the script says: not here\n"))
 
     def test_gopher_keeps_its_own_error_reply(self):
-        with socket.create_connection(("127.0.0.1", self.server.ports["gopher"]), 5) as s:
-            s.sendall(b"/missing\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+        data = self.gopher(b"/missing")
         self.assertTrue(data.startswith(b"3"), data)
         self.assertNotIn(b"our own 404", data)
 
