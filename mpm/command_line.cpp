@@ -23,6 +23,8 @@ const char* usage_text() {
          "  -M              list the modules the configuration uses (compiled in and loaded)\n"
          "  -l              list the compiled-in modules\n"
          "  -L              print the directive reference (Markdown) from the registry\n"
+         "  --schema xsd|json  print an XML Schema or a JSON Schema of the configuration, from\n"
+         "                  the registry (with -f, the modules the file loads too)\n"
          "  -V              print version and build settings\n"
          "  -h              this help\n"
          "  --explain URL   run one request for URL through the configuration and print the\n"
@@ -83,6 +85,14 @@ CommandLine parse_command_line(int argc, char** argv) {
       if (const char* v = value(arg)) {
         cl.explain_url = v;
         cl.action = CommandLine::Action::explain;
+      }
+    } else if (arg == "--schema") {
+      if (const char* v = value(arg)) {
+        cl.schema = v;
+        cl.action = CommandLine::Action::schema;
+        if (cl.schema != "xsd" && cl.schema != "json") {
+          cl.error = "--schema takes xsd or json, not " + cl.schema;
+        }
       }
     } else if (arg == "--header") {
       if (const char* v = value(arg)) {

@@ -1,6 +1,6 @@
 #pragma once
-// The httpd-style command line: -f FILE, -k SIGNAL, -t, -M, -l, -L, -V, -h, -D NAME=VALUE, and
-// --explain URL.
+// The httpd-style command line: -f FILE, -k SIGNAL, -t, -M, -l, -L, -V, -h, -D NAME=VALUE,
+// --explain URL and --schema xsd|json.
 
 #include <map>
 #include <string>
@@ -18,6 +18,7 @@ struct CommandLine {
     list_modules,
     list_loaded,
     directives_markdown,
+    schema,
     version,
     help
   };
@@ -29,6 +30,7 @@ struct CommandLine {
   std::string explain_url;                   // --explain
   std::vector<std::string> explain_headers;  // --header, for --explain
   std::string explain_method = "GET";        // --method, for --explain
+  std::string schema;                        // --schema: xsd or json
 };
 
 CommandLine parse_command_line(int argc, char** argv);

@@ -44,8 +44,13 @@ std::string directive_reference_markdown(const Registry& registry) {
       "`<KeepAliveTimeout>5s</KeepAliveTimeout>`. Values set in an outer context are inherited\n"
       "by inner ones (server → virtual host → location).\n\n"
       "Value types: *flag* on/off; *size* bytes with optional k, m, g; *duration* with ms, s, m,\n"
-      "h (a bare number is seconds); *list* whitespace-separated words, and repeating the\n"
-      "element appends.\n";
+      "h, d, w (a bare number is seconds); *list* whitespace-separated words, and repeating the\n"
+      "element appends; *entries* one rule per element, repeated for more (a rule may wrap\n"
+      "over lines).\n\n"
+      "`<Include path=\"conf.d/*.xml\"/>` reads more files in place (below). `collage --schema\n"
+      "xsd` and `collage --schema json` print schemas generated from the same tables, e.g.\n"
+      "`collage --schema xsd > collage.xsd && xmllint --noout --schema collage.xsd\n"
+      "examples/collage.xml`; with `-f`, modules the file loads are included.\n";
   md +=
       "\n## Structure\n\nElements that shape the file rather than set a value. Attributes are "
       "written `name=\"value\"`.\n";

@@ -26,6 +26,7 @@
 #include "control/signal_command.h"
 #include "directive_reference.h"
 #include "explain.h"
+#include "schema.h"
 
 namespace {
 
@@ -33,12 +34,13 @@ using collage::CommandLine;
 
 // Loads the <LoadModule> shared objects not loaded yet, then the configuration. A restart
 // calls this again: modules already loaded from the same path stay as they are.
-std::shared_ptr<collage::Generation> load(const CommandLine& cl, collage::Registry& registry,
-                                          collage::ConfigErrors& errors) {
+// The <LoadModule>s of the configuration file, loaded into the registry (none when the file
+// cannot be read: the full load says so).
+void load_declared_modules(const CommandLine& cl, collage::Registry& registry,
+                           collage::ConfigErrors& errors) {
   collage::LoadOptions options;
   options.defines = cl.defines;
-  options.keep_going = true;      // every check runs, so -t reports every problem at once
-  collage::ConfigErrors ignored;  // the full load below reports what is wrong with the file
+  collage::ConfigErrors ignored;  // the full load reports what is wrong with the file
   for (const collage::ModuleToLoad& module :
        collage::scan_load_modules(cl.config_file, options, ignored)) {
     bool loaded = false;
@@ -50,6 +52,14 @@ std::shared_ptr<collage::Generation> load(const CommandLine& cl, collage::Regist
       errors.add(module.where, error);
     }
   }
+}
+
+std::shared_ptr<collage::Generation> load(const CommandLine& cl, collage::Registry& registry,
+                                          collage::ConfigErrors& errors) {
+  collage::LoadOptions options;
+  options.defines = cl.defines;
+  options.keep_going = true;  // every check runs, so -t reports every problem at once
+  load_declared_modules(cl, registry, errors);
   auto config = collage::load_config_file(cl.config_file, registry.directives(), options, errors);
   if (!config) {
     return nullptr;
@@ -175,6 +185,18 @@ int main(int argc, char** argv) {
     case CommandLine::Action::directives_markdown:
       fmt::print("{}", collage::directive_reference_markdown(registry));
       return 0;
+    case CommandLine::Action::schema: {
+      // With -f, the schema covers the modules that file loads too.
+      collage::ConfigErrors errors;
+      load_declared_modules(cl, registry, errors);
+      print_errors(errors);
+      if (!errors.empty()) {
+        return 1;
+      }
+      fmt::print("{}", cl.schema == "xsd" ? collage::xml_schema(registry)
+                                          : collage::json_schema(registry));
+      return 0;
+    }
     default: break;
   }
 

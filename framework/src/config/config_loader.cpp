@@ -1,12 +1,17 @@
+#include <glob.h>
+#include <limits.h>
 #include <tinyxml2.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "collage/config.h"
 #include "collage/listen_address.h"
@@ -59,11 +64,31 @@ std::string xml_error_words(const tinyxml2::XMLDocument& doc) {
   return words;
 }
 
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string canonical(const std::string& path) {
+  char resolved[PATH_MAX];
+  return ::realpath(path.c_str(), resolved) != nullptr ? std::string(resolved) : path;
+}
+
+// Included files nest at most this deep (a cycle is caught before, with its chain).
+constexpr std::size_t kMaxIncludeDepth = 16;
+
 class Loader {
  public:
   Loader(std::string name, const DirectiveRegistry& directives, const LoadOptions& options,
          ConfigErrors& errors)
-      : name_(std::move(name)), directives_(directives), options_(options), errors_(errors) {}
+      : name_(std::move(name)), directives_(directives), options_(options), errors_(errors) {
+    including_.push_back(canonical(name_));
+  }
 
   std::unique_ptr<ServerConfig> load(const std::string& text) {
     tinyxml2::XMLDocument doc;
@@ -86,10 +111,12 @@ class Loader {
     implicit_host.name = "*";
     implicit_host.scope =
         std::make_unique<Scope>(directives_, config->scope.get(), at(root->GetLineNum()));
-    for (const XMLElement* e = root->FirstChildElement(); e; e = e->NextSiblingElement()) {
+    each_child(root, [&](const XMLElement* e) {
       const std::string_view tag = e->Name();
       if (tag == "Define") {
-        continue;
+        if (including_.size() > 1) {
+          define(e);  // the main file's were read first; an included file's count from here on
+        }
       } else if (tag == "LoadModule") {
         load_module_element(e, *config);
       } else if (tag == "Listen") {
@@ -101,7 +128,7 @@ class Loader {
       } else {
         load_directive(e, *config->scope, kServerContext);
       }
-    }
+    });
     // Locations outside any <VirtualHost>, or no virtual hosts at all, make a catch-all host that
     // comes first and so serves hosts that no other virtual host names.
     if (!implicit_host.locations.empty() || config->virtual_hosts.empty()) {
@@ -153,14 +180,92 @@ class Loader {
   void collect_defines(const XMLElement* root) {
     for (const XMLElement* e = root->FirstChildElement("Define"); e;
          e = e->NextSiblingElement("Define")) {
-      check_attributes(e);
-      const char* name = e->Attribute("name");
-      const char* value = e->Attribute("value");
-      if (name == nullptr || value == nullptr) {
-        errors_.add(at(e->GetLineNum()), "<Define> needs name and value attributes");
+      define(e);
+    }
+  }
+
+  void define(const XMLElement* e) {
+    check_attributes(e);
+    const char* name = e->Attribute("name");
+    const char* value = e->Attribute("value");
+    if (name == nullptr || value == nullptr) {
+      errors_.add(at(e->GetLineNum()), "<Define> needs name and value attributes");
+      return;
+    }
+    file_defines_[name] = expand(value, e->GetLineNum());
+  }
+
+  // Visits parent's child elements in order, with each <Include> replaced by the children of
+  // the files it names (recursively).
+  void each_child(const XMLElement* parent, const std::function<void(const XMLElement*)>& visit) {
+    for (const XMLElement* e = parent->FirstChildElement(); e; e = e->NextSiblingElement()) {
+      if (std::string_view(e->Name()) == "Include") {
+        include(e, visit);
+      } else {
+        visit(e);
+      }
+    }
+  }
+
+  void include(const XMLElement* e, const std::function<void(const XMLElement*)>& visit) {
+    check_attributes(e);
+    no_children(e);
+    const std::optional<std::string> written = attribute(e, "path", true);
+    if (!written) {
+      return;
+    }
+    std::string pattern = *written;
+    if (!pattern.starts_with('/')) {
+      const std::size_t slash = name_.rfind('/');
+      if (slash != std::string::npos) {
+        pattern = name_.substr(0, slash + 1) + pattern;
+      }
+    }
+    std::vector<std::string> files;
+    if (pattern.find_first_of("*?[") != std::string::npos) {
+      glob_t found{};
+      if (::glob(pattern.c_str(), 0, nullptr, &found) == 0) {  // sorted, as ls sorts
+        files.assign(found.gl_pathv, found.gl_pathv + found.gl_pathc);
+      }
+      ::globfree(&found);
+    } else {
+      files.push_back(pattern);
+    }
+    for (const std::string& file : files) {
+      const std::string real = canonical(file);
+      if (std::find(including_.begin(), including_.end(), real) != including_.end()) {
+        std::string chain;
+        for (const std::string& step : including_) {
+          chain += step + " -> ";
+        }
+        errors_.add(at(e->GetLineNum()), "an Include cycle: " + chain + real);
         continue;
       }
-      file_defines_[name] = expand(value, e->GetLineNum());
+      if (including_.size() >= kMaxIncludeDepth) {
+        errors_.add(at(e->GetLineNum()),
+                    "Includes nest deeper than " + std::to_string(kMaxIncludeDepth) + " files");
+        return;
+      }
+      const std::optional<std::string> text = read_file(file);
+      if (!text) {
+        errors_.add(at(e->GetLineNum()),
+                    "cannot read the included file " + file + ": " + std::strerror(errno));
+        continue;
+      }
+      tinyxml2::XMLDocument doc;
+      const std::string outer = std::exchange(name_, file);
+      including_.push_back(real);
+      if (doc.Parse(text->data(), text->size()) != tinyxml2::XML_SUCCESS) {
+        errors_.add(at(doc.ErrorLineNum()), "XML is not well-formed: " + xml_error_words(doc));
+      } else if (doc.RootElement() == nullptr ||
+                 std::string_view(doc.RootElement()->Name()) != "Collage") {
+        errors_.add(at(doc.RootElement() ? doc.RootElement()->GetLineNum() : 1),
+                    "the root element of an included file must be <Collage>");
+      } else {
+        each_child(doc.RootElement(), visit);
+      }
+      including_.pop_back();
+      name_ = outer;
     }
   }
 
@@ -319,13 +424,13 @@ class Loader {
       }
     }
     host.scope = std::make_unique<Scope>(directives_, config.scope.get(), at(e->GetLineNum()));
-    for (const XMLElement* c = e->FirstChildElement(); c; c = c->NextSiblingElement()) {
+    each_child(e, [&](const XMLElement* c) {
       if (std::string_view(c->Name()) == "Location") {
         load_location(c, host);
       } else {
         load_directive(c, *host.scope, kVirtualHostContext);
       }
-    }
+    });
     config.virtual_hosts.push_back(std::move(host));
   }
 
@@ -349,9 +454,8 @@ class Loader {
       }
     }
     location.scope = std::make_unique<Scope>(directives_, host.scope.get(), at(e->GetLineNum()));
-    for (const XMLElement* c = e->FirstChildElement(); c; c = c->NextSiblingElement()) {
-      load_directive(c, *location.scope, kLocationContext);
-    }
+    each_child(e,
+               [&](const XMLElement* c) { load_directive(c, *location.scope, kLocationContext); });
     host.locations.push_back(std::move(location));
   }
 
@@ -434,6 +538,7 @@ class Loader {
   ConfigErrors& errors_;
   std::map<std::string, std::string> file_defines_;
   std::map<std::string, std::string> used_;
+  std::vector<std::string> including_;  // the files being read, outermost first (real paths)
 };
 
 }  // namespace

@@ -64,6 +64,14 @@ const AttributeSpec kDefineAttributes[] = {
      .help = "Its value; -D NAME=VALUE and the environment take precedence."},
 };
 
+const AttributeSpec kIncludeAttributes[] = {
+    {.name = "path",
+     .type = ArgType::path,
+     .required = true,
+     .help = "A file or a glob (conf.d/*.xml, read in sorted order), relative to the including "
+             "file; each holds a <Collage> root whose children stand where the <Include> is."},
+};
+
 const ElementSpec kElements[] = {
     {.name = "Listen",
      .help = "A listening socket and the front end that serves it.",
@@ -83,6 +91,12 @@ const ElementSpec kElements[] = {
     {.name = "Define",
      .help = "A variable for ${NAME} substitution.",
      .attributes = kDefineAttributes},
+    {.name = "Include",
+     .contexts = kAnyContext,
+     .help = "Reads more configuration from other files; a glob that matches nothing is fine, "
+             "a named file that is missing is an error, and a file including itself (through "
+             "any chain) is refused with the chain.",
+     .attributes = kIncludeAttributes},
 };
 
 // Text for element content and attribute values (HTML escaping is valid XML escaping).
