@@ -82,6 +82,8 @@ class IncludeTest(unittest.TestCase):
                 "Mpm is not allowed in",
             "<Include path=\"broken.xml\"/>": "broken.xml:1: XML is not well-formed",
             "<Include/>": "<Include> needs a 'path' attribute",
+            "<Include path=\"/dev/zero\"/>": "/dev/zero is not a regular file",
+            "<Include path=\"conf.d\"/>": "is not a regular file",
         }
         for fragment, message in cases.items():
             with self.subTest(fragment=fragment):

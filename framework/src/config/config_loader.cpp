@@ -1,4 +1,5 @@
 #include <glob.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <tinyxml2.h>
 
@@ -245,6 +246,12 @@ class Loader {
         errors_.add(at(e->GetLineNum()),
                     "Includes nest deeper than " + std::to_string(kMaxIncludeDepth) + " files");
         return;
+      }
+      struct stat st {};
+      if (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        // A directory, a device or a pipe (/dev/zero, /dev/stdin) would never end as a file.
+        errors_.add(at(e->GetLineNum()), "the included " + file + " is not a regular file");
+        continue;
       }
       const std::optional<std::string> text = read_file(file);
       if (!text) {
