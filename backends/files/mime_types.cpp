@@ -11,6 +11,14 @@ bool MimeTypes::load_file(const std::string& path) {
   if (!in) {
     return false;
   }
+  std::ostringstream text;
+  text << in.rdbuf();
+  load_text(text.str());
+  return true;
+}
+
+void MimeTypes::load_text(std::string_view text) {
+  std::istringstream in{std::string(text)};
   std::string line;
   while (std::getline(in, line)) {
     const std::size_t hash = line.find('#');
@@ -27,12 +35,17 @@ bool MimeTypes::load_file(const std::string& path) {
       add(extension, type);
     }
   }
-  return true;
 }
 
 void MimeTypes::add(std::string_view extension, std::string_view type) {
   if (!extension.empty() && extension.front() == '.') {
     extension.remove_prefix(1);
+  }
+  // A type goes out in a Content-Type line: a control byte in a hand-edited table must not.
+  if (extension.empty() || type.empty() || std::any_of(type.begin(), type.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+      })) {
+    return;
   }
   std::string key(extension);
   std::transform(key.begin(), key.end(), key.begin(),

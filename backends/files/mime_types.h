@@ -12,6 +12,8 @@ class MimeTypes {
  public:
   // Reads a mime.types file ("type ext ext …" lines, '#' comments). False if it cannot be read.
   bool load_file(const std::string& path);
+  // The same, from the file's text.
+  void load_text(std::string_view text);
   // Adds or replaces one mapping; extension without the dot, any case.
   void add(std::string_view extension, std::string_view type);
   void set_default(std::string type) { default_type_ = std::move(type); }
