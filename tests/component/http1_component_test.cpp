@@ -102,7 +102,9 @@ class Http1Component : public ::testing::Test {
   }
 
   WireRecord serve(std::deque<std::string> input, const Fault& fault = {}) {
-    return serve_scripted(generation, "http1", std::move(input), fault);
+    WireRecord wire = serve_scripted(generation, "http1", std::move(input), fault);
+    EXPECT_TRUE(wire.ended) << "the connection did not end";
+    return wire;
   }
 
   Registry registry;

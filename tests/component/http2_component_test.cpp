@@ -148,7 +148,9 @@ class Http2Component : public ::testing::Test {
       observer.read(output);
       return observer.closed;
     };
-    return serve_scripted(generation, "h2", {input}, fault);
+    WireRecord wire = serve_scripted(generation, "h2", {input}, fault);
+    EXPECT_TRUE(wire.ended) << "the connection did not end";
+    return wire;
   }
 
   Registry registry;

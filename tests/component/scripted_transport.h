@@ -19,6 +19,7 @@ struct WireRecord {
   std::string output;
   int reads = 0;
   int writes = 0;
+  bool ended = false;  // the front end returned within the bound
 };
 
 class ScriptedTransport final : public Transport {
@@ -62,10 +63,11 @@ struct Fault {
   int write_at = 0;  // the Nth write fails: the client went away
   bool end_with_reset = false;
   std::function<bool(const std::string& output)> end_when;  // see ScriptedTransport
+  std::chrono::milliseconds bound{20'000};                  // how long the connection may take
 };
 
-// Serves one scripted connection with the generation's front end `protocol` to its end (failing
-// the test if it does not end) and returns what happened on the wire.
+// Serves one scripted connection with the generation's front end `protocol` to its end (or the
+// fault's bound; WireRecord::ended says which) and returns what happened on the wire.
 WireRecord serve_scripted(const std::shared_ptr<const Generation>& generation,
                           std::string_view protocol, std::deque<std::string> input,
                           const Fault& fault);
