@@ -44,6 +44,8 @@ class ErrorDocuments final : public SiteRules {
   std::vector<Document> documents;
 
   bool handles_errors() const override { return true; }
+  // The quick path answers only successful hits, which these rules never touch.
+  bool quick_path_safe() const override { return true; }
 
   Task<void> error_response(RequestContext& ctx, Entity& out) const override {
     const Request& request = ctx.request;
