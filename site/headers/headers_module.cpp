@@ -108,6 +108,10 @@ class HeaderRules final : public SiteRules {
     }
   }
 
+  // The quick path replays the final head, these fields included, keyed by scheme (HSTS) and
+  // URL; CORS fields depend on the request's Origin, so CORS keeps it away.
+  bool quick_path_safe() const override { return !cors.enabled(); }
+
   void final_head(RequestContext& ctx, Entity& out) const override {
     if (!speaks_http(ctx.request)) {
       return;
