@@ -65,6 +65,8 @@ class UpstreamSocket {
   // The exchange ended cleanly with nothing unread: the connection goes back to the pool.
   void release_to_pool();
   void close();
+  // The deadline of each later connect, write and read.
+  void set_io_timeout(std::chrono::milliseconds timeout) { io_timeout_ = timeout; }
 
  private:
   asio::generic::stream_protocol::socket socket_;

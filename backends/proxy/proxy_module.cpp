@@ -126,6 +126,21 @@ const Directive kDirectives[] = {
      .help = "Begin each upstream connection with a PROXY v1 header naming the client (such "
              "connections are not pooled: each speaks for one client).",
      .field = bind<&ProxySettings::send_proxy_protocol>()},
+    {.name = "ProxyWebSockets",
+     .type = ArgType::flag,
+     .contexts = kAnyContext,
+     .default_value = "on",
+     .help = "Pass an HTTP/1.1 client's Upgrade (WebSocket) to the upstream and, once it "
+             "answers 101, relay the connection both ways.",
+     .field = bind<&ProxySettings::websockets>()},
+    {.name = "ProxyTunnelTimeout",
+     .type = ArgType::duration,
+     .contexts = kAnyContext,
+     .default_value = "1h",
+     .help = "How long a WebSocket (an upgraded connection) may carry nothing either way before "
+             "both sides are closed.",
+     .min = 1000,
+     .field = bind<&ProxySettings::tunnel_timeout>()},
     {.name = "ProxyTrustedProxies",
      .type = ArgType::list,
      .contexts = kAnyContext,

@@ -1,4 +1,5 @@
 #include "proxy_store.h"
+#include "proxy_tunnel.h"
 
 #include <fmt/format.h>
 
@@ -88,7 +89,8 @@ std::string ProxyStore::upstream_target(const RequestContext& ctx) const {
 }
 
 std::string ProxyStore::request_head(const RequestContext& ctx, const UpstreamServer& server,
-                                     bool has_body, std::optional<std::uint64_t> length) const {
+                                     bool has_body, std::optional<std::uint64_t> length,
+                                     std::string_view upgrade) const {
   const Request& request = ctx.request;
   std::string head;
   head.reserve(512);
@@ -159,6 +161,12 @@ std::string ProxyStore::request_head(const RequestContext& ctx, const UpstreamSe
   }
   head += via_version(request);
   head += " collage\r\n";
+  if (!upgrade.empty()) {
+    // Hop-by-hop, so dropped above; a switch the client asked for is asked of this hop again.
+    head += "Connection: Upgrade\r\nUpgrade: ";
+    head += upgrade;
+    head += "\r\n";
+  }
   if (has_body) {
     if (length) {
       fmt::format_to(std::back_inserter(head), "Content-Length: {}\r\n", *length);
@@ -231,6 +239,33 @@ std::string ProxyStore::rewrite_cookie_path(const RequestContext& ctx,
   return out;
 }
 
+void ProxyStore::switch_protocols(const ResponseHead& response,
+                                  std::unique_ptr<gateway::UpstreamSocket> socket,
+                                  std::unique_ptr<InFlight> in_flight, std::size_t consumed,
+                                  std::string buffer, const std::string& upstream,
+                                  Entity& out) const {
+  out.reset();
+  out.status = 101;
+  std::string_view connection;
+  for (const auto& [name, value] : response.fields) {
+    if (iequals(name, "Connection")) {
+      connection = value;
+    }
+  }
+  for (const auto& [name, value] : response.fields) {
+    if (iequals(name, "Upgrade")) {
+      out.headers.add("Upgrade", std::string(value));  // what was switched to, for this hop too
+    } else if (!is_hop_by_hop(name, connection) && !iequals(name, "Content-Length") &&
+               !iequals(name, "Server")) {
+      out.headers.add(std::string(name), std::string(value));  // Sec-WebSocket-Accept, …
+    }
+  }
+  buffer.erase(0, consumed);  // after the fields above, which were views into it
+  out.tunnel =
+      std::make_unique<ProxyTunnel>(std::move(socket), std::move(buffer), settings_.tunnel_timeout,
+                                    upstream, std::move(in_flight));
+}
+
 Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
   Request& request = ctx.request;
   const bool has_body = request.body != nullptr;
@@ -246,6 +281,12 @@ Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
   }
   const asio::any_io_executor executor = co_await asio::this_coro::executor;
   start_health_checks(balancer_, settings_.health, ctx.services, executor);
+  // A WebSocket (or another switch) from an HTTP/1.1 client, whose connection can be handed over.
+  const std::string_view upgrade = settings_.websockets && request.protocol == "http1" &&
+                                           request.method == Method::get &&
+                                           has_token(request.headers.get("Connection"), "upgrade")
+                                       ? request.headers.get("Upgrade")
+                                       : std::string_view();
   const bool may_retry = idempotent(request.method) && !has_body;
   std::string last_error = "no upstream server";
   int last_status = 502;
@@ -258,8 +299,9 @@ Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
           std::make_unique<gateway::UpstreamSocket>(executor, server->pool, settings_.read_timeout);
       bool reused = false;
       std::string error;
-      // A connection that began with a PROXY header speaks for one client only: never pooled.
-      const bool pooled = !settings_.send_proxy_protocol;
+      // A connection that began with a PROXY header speaks for one client only, and one that may
+      // become a tunnel is the client's: never pooled.
+      const bool pooled = !settings_.send_proxy_protocol && upgrade.empty();
       if (!co_await socket->open(server->address, settings_.connect_timeout,
                                  fresh == 0 && !has_body && pooled, reused, error)) {
         balancer_->failed(*server, error);
@@ -267,7 +309,7 @@ Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
         last_status = error.find("timed out") != std::string::npos ? 504 : 502;
         break;  // nothing was sent: the next server may take it
       }
-      std::string head = request_head(ctx, *server, has_body, declared);
+      std::string head = request_head(ctx, *server, has_body, declared, upgrade);
       if (settings_.send_proxy_protocol && request.peer != nullptr) {
         head.insert(0, proxy_header_v1(request.peer->address, request.peer->port,
                                        request.peer->local_address, request.peer->local_port));
@@ -347,11 +389,17 @@ Task<void> ProxyStore::handle(RequestContext& ctx, Entity& out) const {
           buffer.empty() && reused) {
         continue;  // an idle connection the server had closed: try a fresh one
       }
+      if (parsed == HeadParse::done && response.status == 101 && !upgrade.empty()) {
+        balancer_->succeeded(*server);
+        switch_protocols(response, std::move(socket), std::move(in_flight), consumed,
+                         std::move(buffer), server->address.text, out);
+        co_return;
+      }
       if (parsed != HeadParse::done || response.status == 101) {
         const bool timed_out = read == gateway::UpstreamRead::timed_out;
         error = timed_out                  ? "no response within ProxyReadTimeout"
                 : parsed == HeadParse::bad ? "a malformed response head"
-                : response.status == 101   ? "a protocol switch (not supported yet)"
+                : response.status == 101   ? "a protocol switch nobody asked for"
                 : buffer.empty()           ? "it closed the connection without a response"
                                            : "it closed the connection mid-head";
         balancer_->failed(*server, error);

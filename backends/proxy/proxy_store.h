@@ -12,6 +12,8 @@
 #include "balancer.h"
 #include "collage/store.h"
 #include "health_check.h"
+#include "proxy_body.h"
+#include "response_head.h"
 
 namespace collage {
 class AddressRules;
@@ -32,6 +34,8 @@ struct ProxySettings {
   bool rewrite_location = true;
   std::vector<std::string> trusted;
   bool send_proxy_protocol = false;
+  bool websockets = true;
+  std::chrono::milliseconds tunnel_timeout{3'600'000};
   HealthSettings health;
 };
 
@@ -45,11 +49,17 @@ class ProxyStore final : public Store {
  private:
   struct Exchange;
   std::string upstream_target(const RequestContext& ctx) const;
+  // `upgrade`: the protocol the client asks to switch to (passed on), or empty.
   std::string request_head(const RequestContext& ctx, const UpstreamServer& server, bool has_body,
-                           std::optional<std::uint64_t> length) const;
+                           std::optional<std::uint64_t> length, std::string_view upgrade) const;
   void rewrite_location(const RequestContext& ctx, const UpstreamServer& server,
                         std::string& value) const;
   std::string rewrite_cookie_path(const RequestContext& ctx, std::string_view cookie) const;
+  // The upstream accepted the client's Upgrade: a 101 whose tunnel owns the connection.
+  void switch_protocols(const ResponseHead& response,
+                        std::unique_ptr<gateway::UpstreamSocket> socket,
+                        std::unique_ptr<InFlight> in_flight, std::size_t consumed,
+                        std::string buffer, const std::string& upstream, Entity& out) const;
 
   ProxySettings settings_;
   std::shared_ptr<Balancer> balancer_;  // shared with the health checks

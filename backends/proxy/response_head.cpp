@@ -12,8 +12,9 @@ bool is_token_char(unsigned char c) {
          std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-// Whether a comma-separated field value lists token (case-insensitive).
-bool lists(std::string_view value, std::string_view token) {
+}  // namespace
+
+bool has_token(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     const std::size_t comma = value.find(',');
     if (iequals(trim_ows(value.substr(0, comma)), token)) {
@@ -23,6 +24,8 @@ bool lists(std::string_view value, std::string_view token) {
   }
   return false;
 }
+
+namespace {
 
 // The last coding of a Transfer-Encoding value.
 std::string_view last_coding(std::string_view value) {
@@ -40,7 +43,7 @@ bool is_hop_by_hop(std::string_view name, std::string_view connection) {
       return true;
     }
   }
-  return !connection.empty() && lists(connection, name);
+  return !connection.empty() && has_token(connection, name);
 }
 
 HeadParse parse_response_head(std::string_view input, bool head_request, ResponseHead& head,
@@ -116,8 +119,8 @@ HeadParse parse_response_head(std::string_view input, bool head_request, Respons
     head.fields.emplace_back(name, value);
   }
   consumed = end + 4;
-  head.keep_alive =
-      head.minor_version == 1 ? !lists(connection, "close") : lists(connection, "keep-alive");
+  head.keep_alive = head.minor_version == 1 ? !has_token(connection, "close")
+                                            : has_token(connection, "keep-alive");
   if (head_request || (head.status >= 100 && head.status < 200) || head.status == 204 ||
       head.status == 304) {
     head.body = BodyKind::none;

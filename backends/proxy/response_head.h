@@ -37,4 +37,7 @@ HeadParse parse_response_head(std::string_view input, bool head_request, Respons
 // message's Connection field value, whose listed names are hop-by-hop too.
 bool is_hop_by_hop(std::string_view name, std::string_view connection);
 
+// Whether a comma-separated field value (Connection, Upgrade) lists token, in any case.
+bool has_token(std::string_view value, std::string_view token);
+
 }  // namespace collage::proxy

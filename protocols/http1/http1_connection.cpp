@@ -427,6 +427,9 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
   if (!answered_quickly) {
     co_await respond(*ctx, state_->entity);
   }
+  if (state_->entity.status == 101) {
+    co_return co_await switch_protocols();
+  }
 
   bool keep_alive =
       state_->head.keep_alive && settings_.keep_alive && !draining_ &&
@@ -483,6 +486,35 @@ Task<bool> Connection::upgrade_to_h2c(bool has_body) {
   h.already_read.assign(buffered());
   start_ = end_;
   co_return true;
+}
+
+Task<bool> Connection::switch_protocols() {
+  Entity& entity = state_->entity;
+  std::unique_ptr<Tunnel> tunnel = std::move(entity.tunnel);
+  if (tunnel == nullptr) {
+    entity.set_error(502);  // a 101 with nothing to switch to: a store's mistake
+    co_await write_response(false, false);
+    co_return false;
+  }
+  std::string head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n";
+  for (const auto& [name, value] : entity.headers.fields()) {
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
+  }
+  head += "\r\n";
+  phase_ = Phase::writing;
+  if (!co_await send_bytes(head, false)) {
+    co_return false;
+  }
+  log_access(0);
+  // From here the bytes are the tunnel's; its own idle timeout bounds it, not ours.
+  phase_ = Phase::processing;
+  const std::string_view already_read = buffered();
+  start_ = end_;
+  co_await tunnel->relay(*transport_, already_read);
+  co_return false;
 }
 
 Task<bool> Connection::write_response(bool head_request, bool keep_alive) {

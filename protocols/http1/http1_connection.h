@@ -60,6 +60,9 @@ class Connection final : public TrackedConnection {
   Task<bool> send_error(int status, std::string_view reason);
   // Answers 101 and prepares the handover if the request asks for h2c; true if it did.
   Task<bool> upgrade_to_h2c(bool has_body);
+  // A store switched protocols (101 with a tunnel): the head, then the connection is the
+  // tunnel's until it ends. Returns false: the connection is not reused.
+  Task<bool> switch_protocols();
   bool can_hand_over() const;
   Task<bool> write_response(bool head_request, bool keep_alive);
   // Writes one part of the body (the ready brigade or a streamed part) with the framing.

@@ -14,6 +14,7 @@
 #include "collage/body_stream.h"
 #include "collage/brigade.h"
 #include "collage/metadata.h"
+#include "collage/tunnel.h"
 
 namespace collage {
 
@@ -35,6 +36,9 @@ struct Entity {
   // end may give the request's ID (add_request_id).
   int error_page_of = 0;
   std::shared_ptr<const std::string> content_type_keeper;  // see set_content_type()
+  // With status 101: the protocol the store switched to (tunnel.h). Front ends that cannot hand
+  // their connection over answer 502 instead.
+  std::unique_ptr<Tunnel> tunnel;
 
   void reset() {
     status = 200;
@@ -47,6 +51,7 @@ struct Entity {
     body.clear();
     stream.reset();
     error_page_of = 0;
+    tunnel.reset();
   }
 
   // A media type made at run time (a CGI's Content-Type, a proxied one): owned by the entity, on

@@ -11,6 +11,7 @@ import os
 import socket
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
@@ -36,6 +37,11 @@ class ProxyTest(unittest.TestCase):
 <Location path="/app">
   <Store>proxy</Store>
   <ProxyPass>http://127.0.0.1:{a}/base</ProxyPass>
+</Location>
+<Location path="/ws-idle">
+  <Store>proxy</Store>
+  <ProxyPass>http://127.0.0.1:{a}/</ProxyPass>
+  <ProxyTunnelTimeout>1s</ProxyTunnelTimeout>
 </Location>
 <Location path="/shaped">
   <Store>proxy</Store>
@@ -106,6 +112,82 @@ class ProxyTest(unittest.TestCase):
         self.assertEqual(sent["via"], "1.1 collage")
         self.assertIn("1.1 collage", headers["via"])
         self.assertEqual(headers["x-upstream"], "a")
+
+    def websocket(self, path, early=b""):
+        """A client's WebSocket handshake through the proxy; the socket after the 101 head, the
+        head, and the bytes that came with it."""
+        sock = socket.create_connection(("127.0.0.1", self.server.port), 10)
+        sock.sendall(b"GET %s HTTP/1.1\r\nHost: front\r\nUpgrade: websocket\r\n"
+                     b"Connection: keep-alive, Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     b"Sec-WebSocket-Version: 13\r\n\r\n%s" % (path.encode(), early))
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        return sock, head.decode("latin-1"), rest
+
+    def read_exactly(self, sock, n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            self.assertTrue(chunk, "the tunnel closed after %d of %d bytes" % (len(data), n))
+            data += chunk
+        return data
+
+    def test_websocket_is_tunnelled_both_ways(self):
+        sock, head, rest = self.websocket("/app/websocket", early=b"early bytes")
+        with sock:
+            self.assertTrue(head.startswith("HTTP/1.1 101 "), head)
+            fields = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip()
+                      for line in head.split("\r\n")[1:]}
+            self.assertEqual(fields["upgrade"].lower(), "websocket")
+            self.assertEqual(fields["connection"].lower(), "upgrade")
+            # RFC 6455 §1.3's example key and answer: the upstream's handshake came through.
+            self.assertEqual(fields["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+            self.assertEqual(fields["x-saw-connection"].lower(), "upgrade")
+            greeting = rest + self.read_exactly(sock, 7 - len(rest))
+            self.assertEqual(greeting, b"\x81\x05hello")
+            # Bytes sent with the request head went first; then 1 MiB each way, concurrently.
+            self.assertEqual(self.read_exactly(sock, 11), b"early bytes")
+            payload = os.urandom(1024 * 1024).replace(b"CLOSE", b"close")
+            received = []
+            reader = threading.Thread(
+                target=lambda: received.append(self.read_exactly(sock, len(payload))))
+            reader.start()
+            sock.sendall(payload)
+            reader.join(30)
+            self.assertEqual(received, [payload])
+            # The upstream ends the WebSocket: the client's side is closed too.
+            sock.sendall(b"CLOSE")
+            sock.settimeout(10)
+            self.assertEqual(sock.recv(1), b"")
+        # The connection is not reused, and the proxy goes on serving.
+        self.assertEqual(self.get("/app/echo")[0], 200)
+
+    def test_an_idle_tunnel_is_closed(self):
+        sock, head, rest = self.websocket("/ws-idle/websocket")
+        with sock:
+            self.assertTrue(head.startswith("HTTP/1.1 101 "), head)
+            sock.settimeout(10)
+            data = rest
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            self.assertEqual(data, b"\x81\x05hello")
+        wait_for(lambda: "COL-PROXY-0005" in self.server.log(), 5, "the idle tunnel's log line")
+
+    def test_upgrade_is_not_passed_when_nobody_asked_for_it(self):
+        # Without "Connection: upgrade" the Upgrade field is hop-by-hop noise: a plain request.
+        status, _, body = self.get("/app/websocket", headers={"Upgrade": "websocket"})
+        self.assertEqual(status, 200)
+        sent = {k.lower() for k, _ in json.loads(body)["headers"]}
+        self.assertNotIn("upgrade", sent)
 
     def test_request_headers_set_for_the_upstream(self):
         status, headers, body = self.get("/shaped/echo", headers={"Cookie": "session=1",

@@ -1,6 +1,7 @@
 """A test upstream for the proxy store: an HTTP/1.1 server (keep-alive, threads) whose answers
 the path chooses, counting requests and connections, and recording what it was sent."""
 
+import base64
 import hashlib
 import json
 import threading
@@ -80,6 +81,9 @@ class Handler(BaseHTTPRequestHandler):
         query = dict(urllib.parse.parse_qsl(url.query))
         body, chunked = self.read_body()
         route = url.path.rstrip("/").rsplit("/", 1)[-1]
+        if route == "websocket" and self.headers.get("Upgrade", "").lower() == "websocket":
+            self.websocket()
+            return
         if route == "slow":
             time.sleep(float(query.get("delay", "2")))
         if route == "garbage":
@@ -141,5 +145,27 @@ class Handler(BaseHTTPRequestHandler):
             "chunked": chunked,
         }
         self.send(200, json.dumps(record).encode(), [("Content-Type", "application/json")])
+
+    def websocket(self):
+        """RFC 6455's handshake, a greeting frame, then every byte echoed back (the proxy relays
+        bytes, not frames) until the client closes or sends CLOSE."""
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1(
+            (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        connection = self.headers.get("Connection", "")
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.send_header("X-Saw-Connection", connection)
+        self.end_headers()
+        self.wfile.write(b"\x81\x05hello")
+        self.wfile.flush()
+        self.close_connection = True
+        while True:
+            data = self.connection.recv(65536)
+            if not data or b"CLOSE" in data:
+                break
+            self.connection.sendall(data)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = answer
