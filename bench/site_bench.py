@@ -55,7 +55,7 @@ def collage_site(workdir, port):
 
 def nginx_site(workdir, port):
     config = os.path.join(workdir, "nginx-%d.conf" % port)
-    rules = "\n".join("      rewrite %s /index.html last;" % p for p in PATTERNS)
+    rules = "\n".join("      rewrite \"%s\" /index.html last;" % p for p in PATTERNS)
     with open(config, "w") as f:
         f.write("""worker_processes 1;
 user root;
