@@ -96,7 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   testing::Fault fault;
   fault.bound = std::chrono::milliseconds(5000);
-  const testing::WireRecord wire = testing::serve_scripted(fixture->generation, "h2", script, fault);
+  const testing::WireRecord wire =
+      testing::serve_scripted(fixture->generation, "h2", script, fault);
   if (!wire.ended) {
     std::abort();  // the client's bytes ended, the connection did not
   }

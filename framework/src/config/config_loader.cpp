@@ -1,6 +1,6 @@
 #include <glob.h>
-#include <sys/stat.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <tinyxml2.h>
 
 #include <algorithm>

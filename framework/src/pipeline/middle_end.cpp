@@ -348,12 +348,12 @@ Task<void> respond_phases(RequestContext& ctx, Entity& out) {
        location.scope != nullptr ? location.scope->where().str() : "built in",
        location.place.store);
   if (const RouteAnswer& answer = ctx.route_answer; answer.status != 0) {
-    const auto location =
+    const auto target =
         std::find_if(answer.headers.begin(), answer.headers.end(),
                      [](const auto& field) { return iequals(field.first, "Location"); });
-    if (answer.status >= 300 && answer.status < 400 && location != answer.headers.end()) {
+    if (answer.status >= 300 && answer.status < 400 && target != answer.headers.end()) {
       out.reset();
-      out.set_body(redirect_page(answer.status, location->second), "text/html; charset=utf-8");
+      out.set_body(redirect_page(answer.status, target->second), "text/html; charset=utf-8");
       out.status = answer.status;
     } else if (answer.status >= 400) {
       out.set_error(answer.status);
