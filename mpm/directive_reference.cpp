@@ -5,7 +5,6 @@
 #include "collage/structure.h"
 
 namespace collage {
-namespace {
 
 std::string contexts_text(unsigned contexts) {
   std::string out;
@@ -20,6 +19,8 @@ std::string contexts_text(unsigned contexts) {
   add(kLocationContext, "location");
   return out;
 }
+
+namespace {
 
 std::string type_text(const Directive& d) {
   std::string out(arg_type_name(d.type));

@@ -8,5 +8,7 @@
 namespace collage {
 
 std::string directive_reference_markdown(const Registry& registry);
+// "server, virtual host, location": the contexts a directive or element may appear in.
+std::string contexts_text(unsigned contexts);
 
 }  // namespace collage

@@ -7,6 +7,7 @@
 
 #include "collage/path.h"
 #include "collage/structure.h"
+#include "directive_reference.h"
 
 namespace collage {
 namespace {
@@ -63,19 +64,6 @@ std::string value_pattern(ArgType type, std::span<const std::string_view> choice
 std::string escaped(std::string_view text) {
   std::string out;
   append_html_escaped(text, out);
-  return out;
-}
-
-std::string contexts_text(unsigned contexts) {
-  std::string out;
-  for (const auto& [bit, name] :
-       {std::pair{kServerContext, "server"}, std::pair{kVirtualHostContext, "virtual host"},
-        std::pair{kLocationContext, "location"}}) {
-    if ((contexts & bit) != 0) {
-      out += out.empty() ? "" : ", ";
-      out += name;
-    }
-  }
   return out;
 }
 
