@@ -15,7 +15,7 @@ const char* usage_text() {
          "  -D NAME=VALUE   define ${NAME} for the configuration (wins over the environment\n"
          "                  and <Define>); -D NAME alone defines it as 1\n"
          "  -k start        start in the background (if not running yet)\n"
-         "  -k stop|restart|graceful|graceful-stop\n"
+         "  -k stop|restart|graceful|reload|graceful-stop\n"
          "                  signal the running server named by the PidFile (as httpd -k)\n"
          "  -t              check the configuration and exit: file:line: message per error\n"
          "  -T              check it, then print it as the server reads it (defines expanded,\n"
@@ -62,10 +62,14 @@ CommandLine parse_command_line(int argc, char** argv) {
     } else if (arg == "-k") {
       if (const char* v = value(arg)) {
         cl.signal = v;
-        static constexpr std::string_view kSignals[] = {"start", "stop", "restart", "graceful",
-                                                        "graceful-stop"};
+        static constexpr std::string_view kSignals[] = {"start",    "stop",   "restart",
+                                                        "graceful", "reload", "graceful-stop"};
         if (std::find(std::begin(kSignals), std::end(kSignals), cl.signal) == std::end(kSignals)) {
-          cl.error = "-k takes start, stop, restart, graceful or graceful-stop, not " + cl.signal;
+          cl.error = "-k takes start, stop, restart, graceful (or reload) or graceful-stop, not " +
+                     cl.signal;
+        }
+        if (cl.signal == "reload") {
+          cl.signal = "graceful";  // systemd's and nginx's word for the same thing
         }
         cl.action = CommandLine::Action::signal;
       }

@@ -566,6 +566,9 @@ class SignalCommandTest(unittest.TestCase):
                 f.write(good)
             self.assertEqual(k("restart").returncode, 0)
             self.assertTrue(wait_for(lambda: open(log).read().count("COL-CONTROL-0018") == 2))
+            # reload: graceful's other name (systemd's ExecReload, nginx -s reload).
+            self.assertEqual(k("reload").returncode, 0)
+            self.assertTrue(wait_for(lambda: open(log).read().count("COL-CONTROL-0018") == 3))
             self.assertEqual(k("stop").returncode, 0)
             self.assertFalse(os.path.exists(pid_file))
             self.assertRaises(ProcessLookupError, os.kill, pid, 0)
