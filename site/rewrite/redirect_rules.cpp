@@ -102,7 +102,7 @@ bool parse_redirect(std::string_view entry, bool match, Redirect& redirect, std:
   }
   if (wanted == 2) {
     redirect.target.emplace();
-    if (!redirect.target->parse(words[next + 1], error)) {
+    if (!redirect.target->parse(words[next + 1], error, /*condition_groups=*/false)) {
       return false;
     }
   }
@@ -201,7 +201,7 @@ bool parse_try_files(const std::vector<std::string>& words, TryFiles& tries, std
   }
   for (std::size_t i = 0; i + 1 < words.size(); ++i) {
     UrlTemplate candidate;
-    if (!candidate.parse(words[i], error)) {
+    if (!candidate.parse(words[i], error, /*condition_groups=*/false)) {
       return false;
     }
     tries.candidates.push_back(std::move(candidate));
@@ -217,7 +217,7 @@ bool parse_try_files(const std::vector<std::string>& words, TryFiles& tries, std
     }
   } else {
     tries.fallback.emplace();
-    if (!tries.fallback->parse(last, error)) {
+    if (!tries.fallback->parse(last, error, /*condition_groups=*/false)) {
       return false;
     }
   }

@@ -277,12 +277,6 @@ bool parse_rewrite_rule(std::string_view entry, RewriteRule& rule, std::string& 
   if (!rule.pattern) {
     return false;
   }
-  if (words[1] != "-") {
-    rule.target.emplace();
-    if (!rule.target->parse(words[1], error)) {
-      return false;
-    }
-  }
   while (next < words.size()) {
     if (words[next] != "if" || next + 2 >= words.size()) {
       error = "expected 'if TEST CONDITION [FLAGS]' after the rule, at '" + words[next] + "'";
@@ -296,6 +290,14 @@ bool parse_rewrite_rule(std::string_view entry, RewriteRule& rule, std::string& 
     }
     rule.conditions.push_back(std::move(c));
     next += flags.empty() ? 3 : 4;
+  }
+  if (words[1] != "-") {
+    // %1..%9 name a condition's groups only where there are conditions; elsewhere a target's
+    // %20 is percent-encoding, kept as written.
+    rule.target.emplace();
+    if (!rule.target->parse(words[1], error, !rule.conditions.empty())) {
+      return false;
+    }
   }
   return true;
 }

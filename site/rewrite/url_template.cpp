@@ -66,7 +66,7 @@ void append_url_encoded(std::string_view text, std::string& out) {
   }
 }
 
-bool UrlTemplate::parse(std::string_view text, std::string& error) {
+bool UrlTemplate::parse(std::string_view text, std::string& error, bool condition_groups) {
   text_ = text;
   parts_.clear();
   auto literal = [&](std::string_view piece) {
@@ -86,7 +86,7 @@ bool UrlTemplate::parse(std::string_view text, std::string& error) {
       }
       literal(text.substr(i + 1, 1));
       i += 2;
-    } else if ((c == '$' || c == '%') && digit_next) {
+    } else if ((c == '$' || (c == '%' && condition_groups)) && digit_next) {
       parts_.push_back(
           Part{c == '$' ? Kind::rule_group : Kind::condition_group, {}, text[i + 1] - '0'});
       i += 2;

@@ -28,8 +28,10 @@ struct ExpandInput {
 
 class UrlTemplate {
  public:
-  // Parses text; false with error set for an unknown variable or a dangling escape.
-  bool parse(std::string_view text, std::string& error);
+  // Parses text; false with error set for an unknown variable or a dangling escape. Without
+  // `condition_groups` (a target no condition precedes), %N is literal text, so a target may
+  // hold percent-encoding such as %20 as it is.
+  bool parse(std::string_view text, std::string& error, bool condition_groups = true);
   // Appends the expansion to out. With `for_url`, text that came from a decoded path ($N of a
   // rule, $uri, %{REQUEST_URI}) is percent-encoded again, so the result is a URL.
   void expand(const ExpandInput& input, bool for_url, std::string& out) const;

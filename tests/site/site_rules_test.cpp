@@ -114,6 +114,33 @@ TEST(RewriteRule, RefusesWhatItCannotRun) {
   }
 }
 
+TEST(UrlTemplate, PercentDigitsAreLiteralWhereNoConditionHasGroups) {
+  std::string error;
+  Request request;
+  request.path = "/x";
+  Location location;
+  Captures none{};
+  RewriteRule plain;
+  ASSERT_TRUE(rewrite::parse_rewrite_rule("^/x$ /a%20b", plain, error)) << error;
+  std::string out;
+  plain.target->expand({request, location, &none, &none}, true, out);
+  EXPECT_EQ(out, "/a%20b");
+  RewriteRule conditioned;
+  ASSERT_TRUE(
+      rewrite::parse_rewrite_rule("^/x$ /h/%1 if %{HTTP_HOST} ^(\\w+)$", conditioned, error))
+      << error;
+  Captures groups{};
+  groups[1] = "example";
+  out.clear();
+  conditioned.target->expand({request, location, &none, &groups}, true, out);
+  EXPECT_EQ(out, "/h/example");
+  rewrite::Redirect redirect;
+  ASSERT_TRUE(rewrite::parse_redirect("301 /old /new%20page", false, redirect, error));
+  out.clear();
+  redirect.target->expand({request, location}, true, out);
+  EXPECT_EQ(out, "/new%20page");
+}
+
 TEST(RewriteRule, QuotedWordsKeepSpaces) {
   const std::vector<std::string> words = rewrite::split_words("^/a \"/b c\"  [L]");
   ASSERT_EQ(words.size(), 3u);
