@@ -16,7 +16,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   collage::files::MimeTypes table;
-  table.set_default("application/x-fuzz-default");
+  // Not a type the table could map (it refuses spaces), so a mapped extension never yields it.
+  table.set_default("no such type");
   table.load_text(text);
   std::istringstream lines{std::string(text)};
   std::string line;
@@ -42,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       }
       const std::string_view found = table.lookup(upper);
-      if (found.empty() || found == "application/x-fuzz-default") {
+      if (found.empty() || found == "no such type") {
         std::abort();  // mapped, so found (by this line or a later one naming it again)
       }
       for (const char c : found) {
@@ -52,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
   }
-  if (table.lookup("no-extension-here") != "application/x-fuzz-default") {
+  if (table.lookup("no-extension-here") != "no such type") {
     std::abort();
   }
   return 0;
