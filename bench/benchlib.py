@@ -18,6 +18,17 @@ def ensure_packages(executables):
                        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
+def nginx_conf(workdir, name, http, worker_connections=4096):
+    """Writes workdir/name.conf for Debian's nginx: one worker in the foreground as root, its pid
+    and error log in workdir, then `http` (the http { } block); returns the command to run it."""
+    config = os.path.join(workdir, name + ".conf")
+    with open(config, "w") as f:
+        f.write("worker_processes 1;\nuser root;\ndaemon off;\npid %s/%s.pid;\n"
+                "error_log %s/%s-error.log warn;\nevents { worker_connections %d; }\n%s"
+                % (workdir, name, workdir, name, worker_connections, http))
+    return ["nginx", "-c", config]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

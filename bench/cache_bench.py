@@ -29,8 +29,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from benchlib import (cpu_seconds, ensure_packages, free_port, process_tree,  # noqa: E402
-                      wait_for_port)
+from benchlib import (cpu_seconds, ensure_packages, free_port, nginx_conf,  # noqa: E402
+                      process_tree, wait_for_port)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
@@ -71,15 +71,7 @@ def varnish(workdir, origin_port, port):
 
 
 def nginx_proxy_cache(workdir, origin_port, port):
-    config = os.path.join(workdir, "nginx-%d.conf" % port)
-    with open(config, "w") as f:
-        f.write("""worker_processes 1;
-user root;
-daemon off;
-pid %(d)s/nginx-%(port)d.pid;
-error_log %(d)s/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
+    return nginx_conf(workdir, "nginx-%d" % port, """http {
   access_log off;
   proxy_temp_path %(d)s/proxy-temp-%(port)d;
   proxy_cache_path %(d)s/nginx-cache-%(port)d levels=1:2 keys_zone=hot:10m max_size=64m
@@ -97,7 +89,6 @@ http {
   }
 }
 """ % {"d": workdir, "port": port, "origin": origin_port})
-    return ["nginx", "-c", config]
 
 
 class Running:

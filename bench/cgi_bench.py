@@ -24,7 +24,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from benchlib import ensure_packages, free_port, process_tree, wait_for_port  # noqa: E402
+from benchlib import (ensure_packages, free_port, nginx_conf, process_tree,  # noqa: E402
+                      wait_for_port)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
@@ -49,15 +50,7 @@ ScriptAlias /cgi-bin/ %(scripts)s/
 
 def nginx_fcgiwrap(workdir, scripts, port):
     sock = os.path.join(workdir, "fcgiwrap-%d.sock" % port)
-    config = os.path.join(workdir, "nginx-%d.conf" % port)
-    with open(config, "w") as f:
-        f.write("""worker_processes 1;
-user root;
-daemon off;
-pid %(d)s/nginx-%(port)d.pid;
-error_log %(d)s/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
+    nginx = nginx_conf(workdir, "nginx-%d" % port, """http {
   access_log off;
   client_body_temp_path %(d)s/body;
   fastcgi_temp_path %(d)s/fastcgi;
@@ -76,8 +69,7 @@ http {
 }
 """ % {"d": workdir, "port": port, "sock": sock, "root": os.path.dirname(scripts)})
     # fcgiwrap with as many workers as nginx has connections in flight.
-    return (["nginx", "-c", config],
-            ["/usr/sbin/fcgiwrap", "-c", "8", "-s", "unix:" + sock])
+    return (nginx, ["/usr/sbin/fcgiwrap", "-c", "8", "-s", "unix:" + sock])
 
 
 def collage(workdir, scripts, port):

@@ -22,7 +22,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from benchlib import cpu_seconds, ensure_packages, free_port, process_tree, wait_for_port  # noqa
+from benchlib import (cpu_seconds, ensure_packages, free_port, nginx_conf,  # noqa: E402
+                      process_tree, wait_for_port)
 
 MiB = 1024 * 1024
 
@@ -44,15 +45,7 @@ def make_page(path):
 
 
 def nginx(workdir, docroot, port, level):
-    config = os.path.join(workdir, "nginx-%d.conf" % port)
-    with open(config, "w") as f:
-        f.write("""worker_processes 1;
-user root;
-daemon off;
-pid %(d)s/nginx-%(port)d.pid;
-error_log %(d)s/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
+    return nginx_conf(workdir, "nginx-%d" % port, """http {
   access_log off;
   include /etc/nginx/mime.types;
   sendfile on;
@@ -62,8 +55,7 @@ http {
   gzip_min_length 256;
   server { listen 127.0.0.1:%(port)d; root %(root)s; }
 }
-""" % {"d": workdir, "port": port, "root": docroot, "level": level})
-    return ["nginx", "-c", config]
+""" % {"port": port, "root": docroot, "level": level}, worker_connections=1024)
 
 
 def collage(workdir, docroot, port, level):

@@ -18,20 +18,12 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from benchlib import ensure_packages, free_port  # noqa: E402
+from benchlib import ensure_packages, free_port, nginx_conf  # noqa: E402
 from cache_bench import Running, measured, varnish  # noqa: E402
 
 
 def nginx_origin(workdir, port):
-    config = os.path.join(workdir, "origin-%d.conf" % port)
-    with open(config, "w") as f:
-        f.write("""worker_processes 1;
-user root;
-daemon off;
-pid %(d)s/origin-%(port)d.pid;
-error_log %(d)s/origin-error.log warn;
-events { worker_connections 4096; }
-http {
+    return nginx_conf(workdir, "origin-%d" % port, """http {
   access_log off;
   keepalive_requests 1000000;
   server {
@@ -41,7 +33,6 @@ http {
   }
 }
 """ % {"d": workdir, "port": port})
-    return ["nginx", "-c", config]
 
 
 def haproxy(workdir, origin, port):
@@ -66,15 +57,7 @@ backend origin
 
 
 def nginx_proxy(workdir, origin, port):
-    config = os.path.join(workdir, "nginx-proxy-%d.conf" % port)
-    with open(config, "w") as f:
-        f.write("""worker_processes 1;
-user root;
-daemon off;
-pid %(d)s/nginx-proxy-%(port)d.pid;
-error_log %(d)s/nginx-proxy-error.log warn;
-events { worker_connections 4096; }
-http {
+    return nginx_conf(workdir, "nginx-proxy-%d" % port, """http {
   access_log off;
   upstream origin { server 127.0.0.1:%(origin)d; keepalive 64; }
   server {
@@ -86,8 +69,7 @@ http {
     }
   }
 }
-""" % {"d": workdir, "port": port, "origin": origin})
-    return ["nginx", "-c", config]
+""" % {"port": port, "origin": origin})
 
 
 def collage_proxy(workdir, origin, port, cache=False):

@@ -23,7 +23,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from benchlib import ensure_packages, free_port  # noqa: E402
+from benchlib import ensure_packages, free_port, nginx_conf  # noqa: E402
 from cache_bench import Running, measured  # noqa: E402
 
 WORKLOADS = [("plain", "/1k.txt"), ("rules", "/site/1k.txt"), ("rewritten", "/pretty/1k"),
@@ -54,16 +54,8 @@ def collage_site(workdir, port):
 
 
 def nginx_site(workdir, port):
-    config = os.path.join(workdir, "nginx-%d.conf" % port)
     rules = "\n".join("      rewrite \"%s\" /index.html last;" % p for p in PATTERNS)
-    with open(config, "w") as f:
-        f.write("""worker_processes 1;
-user root;
-daemon off;
-pid %(d)s/nginx-%(port)d.pid;
-error_log %(d)s/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
+    return nginx_conf(workdir, "nginx-%d" % port, """http {
   access_log off;
   keepalive_requests 1000000;
   server {
@@ -81,7 +73,6 @@ http {
   }
 }
 """ % {"d": workdir, "port": port, "rules": rules})
-    return ["nginx", "-c", config]
 
 
 def main():
