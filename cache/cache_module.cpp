@@ -251,9 +251,90 @@ void report_status(std::vector<StatusLine>& out) {
   }
 }
 
+// /metrics: the same counts as Prometheus families, summed over every set of tiers.
+void report_metrics(std::string& out) {
+  std::set<std::string> seen;
+  std::uint64_t outcomes[3] = {};
+  struct TierCounts {
+    std::uint64_t found = 0, missed = 0, stores = 0, evictions = 0, errors = 0, bytes = 0;
+    bool present = false;
+  } tiers_seen[3];  // memory, disk, memcached
+  for (const std::shared_ptr<Tiers>& tiers : Tiers::all()) {
+    SharedIndex* counts = tiers->coordination();
+    if (counts == nullptr || !seen.insert(tiers->settings().memory_directory).second) {
+      continue;
+    }
+    outcomes[0] += counts->counter(Counter::hits);
+    outcomes[1] += counts->counter(Counter::misses);
+    outcomes[2] += counts->counter(Counter::stale);
+    for (FileTier* tier : {tiers->memory(), tiers->disk()}) {
+      if (tier == nullptr || !tier->ready()) {
+        continue;
+      }
+      TierCounts& t = tiers_seen[tier == tiers->memory() ? 0 : 1];
+      SharedIndex& index = tier->index();
+      t.present = true;
+      t.found += index.counter(Counter::found);
+      t.missed += index.counter(Counter::missed);
+      t.stores += index.counter(Counter::stores);
+      t.evictions += index.counter(Counter::evictions);
+      t.errors += index.counter(Counter::errors);
+      t.bytes += index.bytes();
+    }
+    if (tiers->memcached() != nullptr) {
+      tiers_seen[2].present = true;
+      tiers_seen[2].found += counts->counter(Counter::memcached_found);
+      tiers_seen[2].missed += counts->counter(Counter::memcached_missed);
+    }
+  }
+  if (seen.empty()) {
+    return;  // no location caches
+  }
+  auto to = std::back_inserter(out);
+  fmt::format_to(to,
+                 "# HELP collage_cache_requests_total Cache lookups by outcome.\n"
+                 "# TYPE collage_cache_requests_total counter\n"
+                 "collage_cache_requests_total{{outcome=\"hit\"}} {}\n"
+                 "collage_cache_requests_total{{outcome=\"miss\"}} {}\n"
+                 "collage_cache_requests_total{{outcome=\"stale\"}} {}\n",
+                 outcomes[0], outcomes[1], outcomes[2]);
+  static constexpr std::string_view kTierNames[] = {"memory", "disk", "memcached"};
+  struct Family {
+    std::string_view name, help, type;
+    std::uint64_t TierCounts::*field;
+    bool memcached;  // memcached keeps only found and missed
+  };
+  static constexpr Family kFamilies[] = {
+      {"collage_cache_tier_found_total", "Lookups a tier answered.", "counter", &TierCounts::found,
+       true},
+      {"collage_cache_tier_missed_total", "Lookups a tier did not hold.", "counter",
+       &TierCounts::missed, true},
+      {"collage_cache_tier_stores_total", "Entries written to a tier.", "counter",
+       &TierCounts::stores, false},
+      {"collage_cache_tier_evictions_total", "Entries a tier dropped to stay in its budget.",
+       "counter", &TierCounts::evictions, false},
+      {"collage_cache_tier_errors_total", "Reads or writes a tier failed.", "counter",
+       &TierCounts::errors, false},
+      {"collage_cache_tier_bytes", "Bytes a tier holds now.", "gauge", &TierCounts::bytes, false},
+  };
+  for (const Family& family : kFamilies) {
+    fmt::format_to(to, "# HELP {} {}\n# TYPE {} {}\n", family.name, family.help, family.name,
+                   family.type);
+    for (std::size_t t = 0; t < 3; ++t) {
+      if (tiers_seen[t].present && (t < 2 || family.memcached)) {
+        fmt::format_to(to, "{}{{tier=\"{}\"}} {}\n", family.name, kTierNames[t],
+                       tiers_seen[t].*family.field);
+      }
+    }
+  }
+}
+
 void register_module(Registry& registry) {
   static std::once_flag reported;  // one section, however often the registry is built
-  std::call_once(reported, [] { add_status_source("Cache", report_status); });
+  std::call_once(reported, [] {
+    add_status_source("Cache", report_status);
+    add_metrics_source(report_metrics);
+  });
   registry.add_module({"cache", ModuleKind::cache,
                        "RFC 9111 cache: memory, disk and memcached tiers, PURGE, Cache-Status"},
                       kDirectives);

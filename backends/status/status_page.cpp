@@ -1,78 +1,20 @@
 #include "status_page.h"
 
+#include "scoreboard_totals.h"
+
 #include "collage/status_source.h"
 
 #include <fmt/format.h>
 
 #include <cstring>
 
+#include "collage/page.h"
 #include "collage/path.h"
+#include "protocol_activity.h"
+#include "status_charts.h"
 
 namespace collage::status {
 namespace {
-
-struct Totals {
-  std::uint64_t requests = 0;
-  std::uint64_t bytes = 0;
-  std::uint64_t accepted = 0;
-  std::uint32_t processes = 0;
-  std::uint32_t stopping = 0;
-  std::uint32_t connections = 0;
-  std::uint32_t keepalive = 0;
-  std::uint32_t busy_workers = 0;
-  std::uint32_t idle_workers = 0;
-  std::uint64_t accept_failures = 0;
-  std::uint64_t refused = 0;
-  std::uint64_t full = 0;
-  std::string letters;  // one per worker slot, rows separated by nothing (as mod_status)
-};
-
-bool worker_is_busy(WorkerState state) {
-  return state != WorkerState::open && state != WorkerState::ready &&
-         state != WorkerState::starting;
-}
-
-Totals add_up(const Scoreboard& board) {
-  Totals t;
-  const ScoreboardGlobal& global = board.global();
-  t.requests = global.requests_of_exited;
-  t.bytes = global.bytes_of_exited;
-  t.accepted = global.accepted_of_exited;
-  t.accept_failures = global.accept_failures_of_exited;
-  t.refused = global.refused_of_exited;
-  t.full = global.full_of_exited;
-  for (std::uint32_t row = 0; row < board.servers(); ++row) {
-    const ChildScore& child = board.child(row);
-    const ChildStatus status = child.status;
-    if (status != ChildStatus::empty) {
-      ++t.processes;
-      t.stopping += status == ChildStatus::stopping ? 1 : 0;
-      t.requests += child.requests;
-      t.bytes += child.bytes;
-      t.accepted += child.accepted;
-      t.accept_failures += child.accept_failures;
-      t.refused += child.refused;
-      t.full += child.full;
-      t.connections += child.connections;
-      t.keepalive += child.keepalive;
-    }
-    for (std::uint32_t slot = 0; slot < board.threads(); ++slot) {
-      WorkerState state = board.worker(row, slot).state;
-      if (status == ChildStatus::empty) {
-        state = WorkerState::open;
-      } else if (status == ChildStatus::stopping && worker_is_busy(state)) {
-        state = WorkerState::finishing;
-      }
-      if (state == WorkerState::ready) {
-        ++t.idle_workers;
-      } else if (worker_is_busy(state)) {
-        ++t.busy_workers;
-      }
-      t.letters += state_letter(state);
-    }
-  }
-  return t;
-}
 
 std::string_view child_status_name(ChildStatus status) {
   switch (status) {
@@ -121,18 +63,54 @@ std::string render_auto(const Scoreboard& board, std::int64_t now_ms) {
   return out;
 }
 
-std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
+namespace {
+
+constexpr std::string_view kStatusStyle =
+    "<style>.chart{margin:0 0 1rem}.chart svg{width:100%;height:9rem;display:block;"
+    "background:var(--card);border:1px solid var(--line);border-radius:10px}"
+    ".chart .plot{fill:none}.chart .grid{stroke:var(--line);stroke-width:1;"
+    "vector-effect:non-scaling-stroke}figcaption{font-weight:600;margin:.25rem 0}"
+    ".legend{list-style:none;padding:0;margin:.35rem 0 0;display:flex;flex-wrap:wrap;gap:.3rem "
+    "1rem;"
+    "font-size:.9rem}.swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;"
+    "margin-right:.35rem;vertical-align:-1px}.charts{display:grid;gap:.5rem;"
+    "grid-template-columns:repeat(auto-fit,minmax(18rem,1fr))}dl{display:grid;"
+    "grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}dt{color:var(--muted)}"
+    "dd{margin:0;overflow-wrap:anywhere}.scroll{overflow-x:auto}"
+    "@media (max-width:640px){dl{grid-template-columns:1fr;gap:0}dd{margin-bottom:.4rem}}"
+    "</style>\n";
+
+// Keeps the charts moving where scripts run: the page fetches itself and swaps its <main>.
+constexpr std::string_view kRefreshScript =
+    "<script>setInterval(async()=>{try{const r=await fetch(location.href,{cache:'no-store'});"
+    "if(!r.ok)return;const d=new DOMParser().parseFromString(await r.text(),'text/html');"
+    "const m=d.querySelector('main');if(m)document.querySelector('main').replaceWith(m);}"
+    "catch(e){}},2000);</script>\n";
+
+void append_number_cell(std::string& out, const std::string& text) {
+  out += "<td class=n>";
+  out += text;
+  out += "</td>";
+}
+
+}  // namespace
+
+std::string render_html(const Scoreboard& board, std::int64_t now_ms, int refresh_seconds) {
   const Totals t = add_up(board);
   const ScoreboardGlobal& global = board.global();
   const double uptime = seconds_since(global.started_ms, now_ms);
-  std::string out =
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Collage status</title>"
-      "<style>body{font-family:sans-serif}td,th{padding:0 .6em;text-align:right}"
-      "td.l,th.l{text-align:left}pre{font-size:1.1em}</style></head><body>\n"
-      "<h1>Collage server status</h1>\n<dl>\n";
+  std::string out;
+  out.reserve(32 * 1024);
+  append_page_start("Collage server status", out);
+  if (refresh_seconds > 0) {
+    fmt::format_to(std::back_inserter(out), "<meta http-equiv=\"refresh\" content=\"{}\">\n",
+                   refresh_seconds);
+  }
+  out += kStatusStyle;
+  out += "<h1>Collage server status</h1>\n<div class=card><dl>\n";
   auto line = [&out](std::string_view name, const std::string& value) {
     out += "<dt>";
-    out += name;
+    append_html_escaped(name, out);
     out += "</dt><dd>";
     append_html_escaped(value, out);
     out += "</dd>\n";
@@ -142,7 +120,7 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
   line("Uptime", fmt::format("{:.0f} s (since last restart {:.0f} s)", uptime,
                              seconds_since(global.restarted_ms, now_ms)));
   line("Total accesses", std::to_string(t.requests));
-  line("Total traffic", fmt::format("{:.1f} MiB", static_cast<double>(t.bytes) / 1048576.0));
+  line("Total traffic", short_number(static_cast<double>(t.bytes)) + "B");
   line("Requests per second",
        fmt::format("{:.3f}", uptime > 0 ? static_cast<double>(t.requests) / uptime : 0.0));
   // Under the event MPM a slot follows a connection, not a thread: its workers only take
@@ -155,51 +133,84 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
   } else {
     line("Workers", fmt::format("{} busy, {} idle", t.busy_workers, t.idle_workers));
   }
-  line("Connections", fmt::format("{} open, {} waiting in keep-alive", t.connections, t.keepalive));
+  line("Connections", fmt::format("{} open, {} serving a request, {} waiting in keep-alive",
+                                  t.connections, t.busy, t.keepalive));
   line("Limits reached",
        fmt::format("{} failed accepts (out of descriptors or memory), {} connections refused by a "
                    "cap, {} times a child was full",
                    t.accept_failures, t.refused, t.full));
-  out += "</dl>\n";
+  out += "</dl></div>\n";
+
+  if (const Metrics* metrics = board.metrics()) {
+    const ProtocolActivity activity = protocol_activity(*metrics);
+    out += "<h2>Protocols</h2>\n<div class=charts>\n";
+    append_chart(activity, ChartMeasure::requests, out);
+    append_chart(activity, ChartMeasure::bytes, out);
+    append_chart(activity, ChartMeasure::connections, out);
+    out +=
+        "</div>\n<div class=scroll><table id=\"protocols\"><tr><th>Protocol</th>"
+        "<th class=n>Requests</th><th class=n>Requests/s</th><th class=n>Traffic</th>"
+        "<th class=n>Bytes/s</th><th class=n>Open connections</th></tr>\n";
+    for (std::size_t p = 0; p < kProtocolKinds; ++p) {
+      const std::string_view name = protocol_kind_name(static_cast<ProtocolKind>(p));
+      if (p == static_cast<std::size_t>(ProtocolKind::other) && activity.now.requests[p] == 0 &&
+          activity.now.connections[p] == 0) {
+        continue;  // no plugin front end has served anything
+      }
+      fmt::format_to(std::back_inserter(out), "<tr data-protocol=\"{}\"><td>{}</td>", name, name);
+      append_number_cell(out, std::to_string(activity.now.requests[p]));
+      append_number_cell(out, fmt::format("{:.1f}", activity.recent_requests_per_second[p]));
+      append_number_cell(out, short_number(static_cast<double>(activity.now.bytes[p])) + "B");
+      append_number_cell(out, short_number(activity.recent_bytes_per_second[p]) + "B");
+      append_number_cell(out, std::to_string(activity.now.connections[p]));
+      out += "</tr>\n";
+    }
+    out +=
+        "</table></div>\n<p class=muted>Rates are averaged over the last 10 seconds. FTP counts "
+        "each file transfer as a request.</p>\n";
+  }
+
   for (const StatusSection& section : collect_status_sections()) {
     out += "<h2>";
     append_html_escaped(section.title, out);
-    out += "</h2>\n<dl>\n";
+    out += "</h2>\n<div class=card><dl>\n";
     for (const StatusLine& entry : section.lines) {
       line(entry.name, entry.value);
     }
-    out += "</dl>\n";
+    out += "</dl></div>\n";
   }
   out +=
-      "<h2>Processes</h2>\n<table><tr><th>Slot</th><th>PID</th><th>Generation</th>"
-      "<th class=l>Status</th><th>Connections</th><th>Busy</th><th>Keep-alive</th>"
-      "<th>Accepted</th><th>Requests</th><th>Bytes</th></tr>\n";
+      "<h2>Processes</h2>\n<div class=scroll><table><tr><th class=n>Slot</th><th class=n>PID</th>"
+      "<th class=n>Generation</th><th>Status</th><th class=n>Connections</th><th class=n>Busy</th>"
+      "<th class=n>Keep-alive</th><th class=n>Accepted</th><th class=n>Requests</th>"
+      "<th class=n>Bytes</th></tr>\n";
   for (std::uint32_t row = 0; row < board.servers(); ++row) {
     const ChildScore& child = board.child(row);
     if (child.status == ChildStatus::empty) {
       continue;
     }
     fmt::format_to(std::back_inserter(out),
-                   "<tr><td>{}</td><td>{}</td><td>{}</td><td class=l>{}</td><td>{}</td>"
-                   "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                   "<tr><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td>{}</td>"
+                   "<td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>"
+                   "<td class=n>{}</td><td class=n>{}</td></tr>\n",
                    row, child.pid.load(), child.generation.load(), child_status_name(child.status),
                    child.connections.load(), child.busy.load(), child.keepalive.load(),
                    child.accepted.load(), child.requests.load(), child.bytes.load());
   }
-  out += "</table>\n<h2>Scoreboard</h2>\n<pre>";
+  out += "</table></div>\n<h2>Scoreboard</h2>\n<div class=card><pre>";
   for (std::size_t i = 0; i < t.letters.size(); i += 64) {
     out += std::string_view(t.letters).substr(i, 64);
     out += '\n';
   }
   out +=
-      "</pre>\n<p>\"_\" waiting for a connection, \"S\" starting, \"R\" reading, \"W\" writing, "
-      "\"K\" keep-alive, \"C\" closing, \"L\" logging, \"G\" finishing gracefully, \".\" open "
-      "slot.</p>\n<h2>";
+      "</pre></div>\n<p class=muted>\"_\" waiting for a connection, \"S\" starting, \"R\" "
+      "reading, \"W\" writing, \"K\" keep-alive, \"C\" closing, \"L\" logging, \"G\" finishing "
+      "gracefully, \".\" open slot.</p>\n<h2>";
   out += event ? "Connection slots" : "Workers";
   out +=
-      "</h2>\n<table><tr><th>Slot</th><th class=l>State</th>"
-      "<th>Requests</th><th>Bytes</th><th>Seconds</th><th class=l>Client</th>"
-      "<th class=l>Request</th></tr>\n";
+      "</h2>\n<div class=scroll><table><tr><th>Slot</th><th>State</th>"
+      "<th class=n>Requests</th><th class=n>Bytes</th><th class=n>Seconds</th><th>Client</th>"
+      "<th>Request</th></tr>\n";
   for (std::uint32_t row = 0; row < board.servers(); ++row) {
     if (board.child(row).status == ChildStatus::empty) {
       continue;
@@ -210,19 +221,23 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms) {
         continue;  // never used: nothing to say
       }
       fmt::format_to(std::back_inserter(out),
-                     "<tr><td>{}-{}</td><td class=l>{}</td><td>{}</td><td>{}</td><td>{:.1f}</td>"
-                     "<td class=l>",
+                     "<tr><td>{}-{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td>"
+                     "<td class=n>{:.1f}</td><td class=name>",
                      row, slot, state_name(worker.state), worker.requests.load(),
                      worker.bytes.load(), seconds_since(worker.changed_ms, now_ms));
       append_html_escaped(
           std::string_view(worker.client, ::strnlen(worker.client, sizeof worker.client)), out);
-      out += "</td><td class=l>";
+      out += "</td><td class=name>";
       append_html_escaped(
           std::string_view(worker.request, ::strnlen(worker.request, sizeof worker.request)), out);
       out += "</td></tr>\n";
     }
   }
-  out += "</table>\n</body></html>\n";
+  out += "</table></div>\n";
+  if (refresh_seconds == 0) {
+    out += kRefreshScript;
+  }
+  append_page_end(out);
   return out;
 }
 

@@ -8,7 +8,11 @@
 
 namespace collage::status {
 
-std::string render_html(const Scoreboard& board, std::int64_t now_ms);
+// refresh_seconds > 0 (?refresh=N, as mod_status) reloads the page by itself without script;
+// otherwise a small script refreshes it every 2 s where scripts run.
+std::string render_html(const Scoreboard& board, std::int64_t now_ms, int refresh_seconds = 0);
+// ?json: the same data for programs.
+std::string render_json(const Scoreboard& board, std::int64_t now_ms);
 std::string render_auto(const Scoreboard& board, std::int64_t now_ms);
 
 }  // namespace collage::status

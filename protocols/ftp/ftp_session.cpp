@@ -1,5 +1,7 @@
 #include "ftp_session.h"
 
+#include "ftp_metrics.h"
+
 #include <sys/socket.h>
 #include <array>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -71,6 +73,7 @@ Task<void> Session::run() {
   using namespace asio::experimental::awaitable_operators;
   // Counted across every child of the server, as vsftpd's max_clients and max_per_ip are.
   address_key_ = "ftp " + peer_.address;
+  count_session();
   counted_ = acquire_connection(context_.services->child_score(), caps());
   const bool refused = !counted_;
   if (refused) {

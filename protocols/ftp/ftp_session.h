@@ -117,7 +117,7 @@ class Session final : public TrackedConnection {
   Task<void> wait_for_transfer();
   void abort_transfer();
   void log_transfer(const std::string& path, std::uint64_t bytes, bool outgoing, bool complete,
-                    std::chrono::steady_clock::time_point started);
+                    std::chrono::steady_clock::time_point started, const Request& request);
 
   std::unique_ptr<Transport> control_;
   asio::any_io_executor executor_;

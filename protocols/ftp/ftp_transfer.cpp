@@ -17,6 +17,7 @@
 #include "collage/middle_end.h"
 #include "collage/scoreboard.h"
 #include "collage/tls.h"
+#include "ftp_metrics.h"
 #include "ftp_session.h"
 
 namespace collage::ftp {
@@ -367,7 +368,7 @@ Task<void> Session::retrieve(const std::string& argument) {
   }
   data_->close();
   const bool complete = ok && !aborted_;
-  log_transfer(*path, transferred_, true, complete, started);
+  log_transfer(*path, transferred_, true, complete, started, request);
   if (complete) {
     co_await reply(226, "Transfer complete.");
   } else if (producer_failed) {
@@ -424,7 +425,7 @@ Task<void> Session::store(const std::string& argument, bool append, bool unique)
     co_await data_->close_gracefully(settings_.data_timeout);
   }
   data_->close();
-  log_transfer(*path, transferred_, false, complete, started);
+  log_transfer(*path, transferred_, false, complete, started, request);
   if (complete) {
     co_await reply(226, unique ? "Transfer complete (unique file name " + *path + ")."
                                : std::string("Transfer complete."));
@@ -492,10 +493,21 @@ Task<void> Session::send_listing(std::string_view verb, std::string argument) {
 }
 
 void Session::log_transfer(const std::string& path, std::uint64_t bytes, bool outgoing,
-                           bool complete, std::chrono::steady_clock::time_point started) {
+                           bool complete, std::chrono::steady_clock::time_point started,
+                           const Request& request) {
   if (context_.score != nullptr) {
     context_.score->finish_request(bytes);
   }
+  count_transfer(outgoing, complete, bytes);
+  // In the request metrics a transfer is one request: 226 or 426, the bytes sent to the client.
+  context_.generation->count_request(
+      AccessRecord{.status = complete ? 226 : 426,
+                   .bytes = outgoing ? bytes : 0,
+                   .protocol = "ftp",
+                   .request = &request,
+                   .duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - started)
+                                      .count()});
   COLLAGE_LOG(LogLevel::info, "COL-FTP-0008", "{}: {} {} {} ({} bytes, {})", peer_.address,
               printable(user_), outgoing ? "downloaded" : "uploaded", printable(path), bytes,
               complete ? "complete" : "aborted");

@@ -200,7 +200,7 @@ Task<void> Connection::session() {
       COLLAGE_LOG(LogLevel::info, "COL-GOPHER-0002", "{}:{}: refused selector '{}'", peer_.address,
                   peer_.port, printable(selector));
       co_await send(error_menu(400, selector), false);
-      log_access(selector, 400, bytes_sent_);
+      log_access(selector, 400, bytes_sent_, {}, &request);
       co_return;
   }
   // The quick path first: a fresh stored response, before routing. The context, when the full
@@ -215,7 +215,7 @@ Task<void> Connection::session() {
   } else {
     co_await write_entity(entity);
   }
-  log_access(selector, entity.status, bytes_sent_, entity.headers.get("Cache-Status"));
+  log_access(selector, entity.status, bytes_sent_, entity.headers.get("Cache-Status"), &request);
   transport_->shutdown_send();
 }
 
@@ -301,7 +301,7 @@ Task<bool> Connection::write_text(const Brigade& part, TextState& state, bool la
 }
 
 void Connection::log_access(std::string_view selector, int status, std::uint64_t bytes,
-                            std::string_view cache_status) {
+                            std::string_view cache_status, const Request* request) {
   if (context_.score != nullptr) {
     context_.score->finish_request(bytes);
   }
@@ -314,7 +314,9 @@ void Connection::log_access(std::string_view selector, int status, std::uint64_t
                                                 .request_line = request_line,
                                                 .status = status,
                                                 .bytes = bytes,
-                                                .cache_status = cache_status});
+                                                .cache_status = cache_status,
+                                                .protocol = "gopher",
+                                                .request = request});
 }
 
 }  // namespace collage::gopher_protocol

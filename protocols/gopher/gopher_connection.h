@@ -58,7 +58,7 @@ class Connection final : public TrackedConnection {
   Task<bool> write_binary(const Brigade& part, bool last);
   Task<bool> write_text(const Brigade& part, TextState& state, bool last);
   void log_access(std::string_view selector, int status, std::uint64_t bytes,
-                  std::string_view cache_status = {});
+                  std::string_view cache_status = {}, const Request* request = nullptr);
 
   std::unique_ptr<Transport> transport_;
   asio::ip::tcp::socket& socket_;  // the TCP socket under the transport

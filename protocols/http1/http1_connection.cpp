@@ -681,7 +681,9 @@ void Connection::log_access(std::uint64_t body_bytes) {
                    .bytes = body_bytes,
                    .referer = state_->request.headers.get("Referer"),
                    .user_agent = state_->request.headers.get("User-Agent"),
-                   .cache_status = state_->entity.headers.get("Cache-Status")});
+                   .cache_status = state_->entity.headers.get("Cache-Status"),
+                   .protocol = "http1",
+                   .request = &state_->request});
 }
 
 }  // namespace collage::http1

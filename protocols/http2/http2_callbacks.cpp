@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "http2_connection.h"
+#include "http2_metrics.h"
 
 namespace collage::http2 {
 namespace {
@@ -109,6 +110,7 @@ int Connection::on_begin_headers(const nghttp2_frame* frame) {
     stream = std::make_shared<Stream>(*this, frame->hd.stream_id, executor_);
   }
   streams_.emplace(frame->hd.stream_id, std::move(stream));
+  count_stream();
   return 0;
 }
 
@@ -145,6 +147,9 @@ int Connection::on_header(const nghttp2_frame* frame, std::string_view name,
 }
 
 int Connection::on_frame_recv(const nghttp2_frame* frame) {
+  if (frame->hd.type == NGHTTP2_RST_STREAM) {
+    count_reset(true);
+  }
   const std::int32_t id = frame->hd.stream_id;
   auto it = streams_.find(id);
   const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
@@ -223,6 +228,10 @@ int Connection::on_stream_close(std::int32_t stream_id, std::uint32_t /*error_co
 }
 
 int Connection::on_frame_send(const nghttp2_frame* frame) {
+  if (frame->hd.type == NGHTTP2_RST_STREAM) {
+    count_reset(false);
+    return 0;
+  }
   if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0 ||
       (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)) {
     return 0;

@@ -542,7 +542,9 @@ void Connection::log_access(const Stream& s) {
                    .bytes = s.body_bytes_sent,
                    .referer = s.request.headers.get("referer"),
                    .user_agent = s.request.headers.get("user-agent"),
-                   .cache_status = s.entity.headers.get("Cache-Status")});
+                   .cache_status = s.entity.headers.get("Cache-Status"),
+                   .protocol = "http2",
+                   .request = &s.request});
 }
 
 }  // namespace collage::http2

@@ -450,8 +450,15 @@ class StatusPageTest(unittest.TestCase):
             html = html.decode()
             self.assertIn("<h1>Collage server status</h1>", html)
             self.assertIn("GET /index.html?&lt;script&gt; HTTP/1.1", html)
-            self.assertNotIn("<script>", html)
+            # One script, the page's own refresh; the client's text stays text.
+            self.assertEqual(html.count("<script>"), 1)
+            self.assertIn("setInterval(", html)
             self.assertIn(str(server.children()[0]), html)
+            # ?refresh=N, for readers without script: a meta refresh and no script at all.
+            code, html = http_get(server.port, "/server-status?refresh=7")
+            html = html.decode()
+            self.assertIn('<meta http-equiv="refresh" content="7">', html)
+            self.assertNotIn("<script>", html)
         finally:
             server.cleanup()
 

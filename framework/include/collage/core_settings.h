@@ -20,6 +20,7 @@ struct ServerSettings {
   int listen_backlog = 4096;                                    // ListenBacklog
   std::string access_log;                                       // AccessLog: "off" or a path
   std::string access_log_format;                                // AccessLogFormat
+  bool request_metrics = true;                                  // RequestMetrics
   std::vector<std::string> real_ip_from;                        // RealIpFrom
   std::string real_ip_header;                                   // RealIpHeader
   std::chrono::milliseconds request_body_timeout{60'000};       // RequestBodyTimeout

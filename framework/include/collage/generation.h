@@ -13,6 +13,7 @@
 #include "collage/core_settings.h"
 #include "collage/filter.h"
 #include "collage/log.h"
+#include "collage/metrics.h"
 #include "collage/protocol.h"
 #include "collage/real_ip.h"
 #include "collage/registry.h"
@@ -39,6 +40,8 @@ struct Location {
   std::vector<std::unique_ptr<SiteRules>> rules;       // site rules (site_rules.h), in order
   bool rules_quick_path_safe = true;                   // every rule says quick_path_safe()
   bool rules_handle_errors = false;                    // some rule says handles_errors()
+  std::string store_name;                              // the Store directive's module
+  RequestSeriesCache request_series;                   // metrics of its requests, per front end
 };
 
 struct VirtualHost {
@@ -91,13 +94,14 @@ class Generation : public std::enable_shared_from_this<Generation> {
   // A front end built for this generation, by name; null if none.
   const Protocol* protocol(std::string_view name) const;
 
-  // The log phase: whether any request logger is on, and one record to all of them.
-  bool logs_requests() const { return !loggers_.empty(); }
-  void log_request(const AccessRecord& record) const {
-    for (const auto& logger : loggers_) {
-      logger->log(record);
-    }
+  // The log phase: whether any request logger or the request metrics are on, and one record
+  // to all of them.
+  bool logs_requests() const {
+    return !loggers_.empty() || (settings_.request_metrics && metrics_row() != nullptr);
   }
+  void log_request(const AccessRecord& record) const;
+  // The metrics part of log_request alone, for what the access log does not list (FTP).
+  void count_request(const AccessRecord& record) const;
   void flush_request_logs() const;
   // Opens log files named by the configuration; false with error filled when one cannot be opened.
   bool open_logs(std::string& error) const;
@@ -113,6 +117,7 @@ class Generation : public std::enable_shared_from_this<Generation> {
   std::string mpm_name_;
   MethodSet all_methods_;
   std::vector<std::unique_ptr<RequestLogger>> loggers_;
+  RequestSeriesCache unrouted_series_;  // requests refused before routing (400, 414, …)
   ServerSettings settings_;
 };
 

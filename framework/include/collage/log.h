@@ -11,6 +11,8 @@
 
 namespace collage {
 
+struct Request;
+
 enum class LogLevel : std::uint8_t { emerg, alert, crit, error, warn, notice, info, debug };
 
 std::string_view log_level_name(LogLevel level);
@@ -84,6 +86,11 @@ struct AccessRecord {
   std::string_view referer;
   std::string_view user_agent;
   std::string_view cache_status;  // the response's Cache-Status field, empty if none
+  // For metrics: the front end ("http1", "http2", "gopher") and the request as routed (its
+  // host, location and arrival time); null for a request that never became one.
+  std::string_view protocol;
+  const Request* request = nullptr;
+  std::int64_t duration_us = -1;  // when known better than from the request's arrival
 };
 
 // The cache outcome in nginx's words (HIT, MISS, EXPIRED, REVALIDATED, STALE, BYPASS), from a

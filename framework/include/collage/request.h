@@ -17,6 +17,9 @@
 
 namespace collage {
 
+struct Location;
+struct VirtualHost;
+
 // What went wrong while reading a request body; each maps to one HTTP status.
 enum class BodyError : std::uint8_t {
   none,
@@ -83,6 +86,9 @@ struct Request {
   // What query points into after a rewrite changed it (the target keeps what the client sent).
   std::string rewritten_query;
   std::chrono::system_clock::time_point received;
+  // Where route() sent the request last (after rewrites); null until it is routed.
+  const VirtualHost* routed_host = nullptr;
+  const Location* routed_location = nullptr;
   // Names this request where a person may quote it back (error pages); 16 hex digits, set by
   // assign_id(), unique across the server's processes and threads with high probability.
   std::array<char, 16> id{};
@@ -113,6 +119,8 @@ struct Request {
     rewritten_query.clear();
     depth = 0;
     store_only = false;
+    routed_host = nullptr;
+    routed_location = nullptr;
   }
 };
 

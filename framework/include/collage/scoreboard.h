@@ -11,6 +11,8 @@
 #include <span>
 #include <string_view>
 
+#include "collage/metrics.h"
+
 namespace collage {
 
 // One worker slot's state, as mod_status shows it.
@@ -109,6 +111,8 @@ class Scoreboard {
   WorkerScore& worker(std::uint32_t server, std::uint32_t thread) const {
     return workers_[server * threads_ + thread];
   }
+  // The metrics every child counts into (metrics.h); null if their region could not be mapped.
+  Metrics* metrics() const { return metrics_.get(); }
   // Folds a dead child's counters into the global totals and clears its row for reuse.
   void retire_child(std::uint32_t server) const;
   // A counter every child sees, by name (at most 27 bytes, e.g. "files.writes"), claimed on
@@ -125,6 +129,7 @@ class Scoreboard {
   ScoreboardGlobal* global_ = nullptr;
   ChildScore* children_ = nullptr;
   WorkerScore* workers_ = nullptr;
+  std::unique_ptr<Metrics> metrics_;
 };
 
 std::int64_t wall_clock_ms();

@@ -26,4 +26,10 @@ struct StatusSection {
 // Every source's current lines, in registration order.
 std::vector<StatusSection> collect_status_sections();
 
+// Families a module keeps in its own shared memory (the cache's counters), appended to the
+// metrics store's answer in the Prometheus text format at scrape time.
+using MetricsSource = std::function<void(std::string& out)>;
+void add_metrics_source(MetricsSource source);
+void append_metrics_sources(std::string& out);
+
 }  // namespace collage

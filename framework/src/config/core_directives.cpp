@@ -67,6 +67,13 @@ const Directive kCoreDirectives[] = {
              "EXPIRED, REVALIDATED, STALE, BYPASS or -) as a last field.",
      .choices = kAccessLogFormats,
      .field = bind<&ServerSettings::access_log_format>()},
+    {.name = "RequestMetrics",
+     .type = ArgType::flag,
+     .contexts = kServerContext,
+     .default_value = "on",
+     .help = "Count every request by front end, virtual host, store and status class, with its "
+             "bytes and duration, for the metrics and status stores (docs/operations.md).",
+     .field = bind<&ServerSettings::request_metrics>()},
     {.name = "ServerAlias",
      .type = ArgType::list,
      .contexts = kVirtualHostContext,

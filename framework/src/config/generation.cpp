@@ -209,6 +209,7 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
       }
 
       const std::string& store_name = place.store;
+      location->store_name = store_name;
       if (const StoreFactory* factory = registry.store(store_name)) {
         location->store = (*factory)(scope, errors);
         if (location->store) {
@@ -267,6 +268,40 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
     return nullptr;
   }
   return gen;
+}
+
+void Generation::count_request(const AccessRecord& record) const {
+  const Request* request = record.request;
+  if (settings_.request_metrics && metrics_row() != nullptr) {
+    const VirtualHost* host = request != nullptr ? request->routed_host : nullptr;
+    const Location* location = request != nullptr ? request->routed_location : nullptr;
+    if (location == nullptr && request != nullptr && !record.cache_status.empty()) {
+      // Answered by the quick path, before routing: counted under the location it stands for.
+      host = &virtual_host_for(request->host);
+      location = &location_for(*host, request->path);
+    }
+    const RequestSeriesCache& cache =
+        location != nullptr ? location->request_series : unrouted_series_;
+    if (const RequestSeries* series =
+            cache.find(record.protocol, host != nullptr ? std::string_view(host->name) : "",
+                       location != nullptr ? std::string_view(location->store_name) : "none")) {
+      // Without a request there is no arrival time: counted, but not in the durations.
+      const std::int64_t elapsed_us =
+          record.duration_us >= 0 ? record.duration_us
+          : request == nullptr    ? -1
+                                  : std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::system_clock::now() - request->received)
+                                     .count();
+      collage::count_request(*series, record.status, record.bytes, elapsed_us);
+    }
+  }
+}
+
+void Generation::log_request(const AccessRecord& record) const {
+  count_request(record);
+  for (const auto& logger : loggers_) {
+    logger->log(record);
+  }
 }
 
 void Generation::flush_request_logs() const {

@@ -304,6 +304,8 @@ RequestContext route(const Generation& generation, Request& request, Services& s
                                    location->prefix));
     }
   }
+  request.routed_host = &host;
+  request.routed_location = location;
   RequestContext ctx{request, host, *location, services, &generation};
   ctx.route_answer = std::move(answer);
   ctx.rewrites = rewrites;

@@ -105,6 +105,7 @@ ChildControl::ChildControl(asio::io_context& io, ChildContext& child, ChildListe
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGHUP, SIG_IGN);
   listeners_.count_failures_in(score().accept_failures);
+  set_metrics_child(child_.slot);
 }
 
 ChildControl::~ChildControl() {
@@ -197,6 +198,9 @@ Task<void> ChildControl::flush_logs() {
     flush_timer_.expires_after(1s);
     auto [ec] = co_await flush_timer_.async_wait(kAsTuple);
     child_.server.generation()->flush_request_logs();
+    if (Metrics* metrics = running_metrics()) {
+      metrics->sample_history(wall_clock_ms());
+    }
     if (ec) {
       co_return;
     }

@@ -39,6 +39,7 @@ Scoreboard* running_scoreboard() {
 }
 void set_running_scoreboard(Scoreboard* board) {
   g_running = board;
+  set_running_metrics(board != nullptr ? board->metrics() : nullptr);
 }
 
 std::unique_ptr<Scoreboard> Scoreboard::create(std::uint32_t servers, std::uint32_t threads) {
@@ -59,6 +60,7 @@ std::unique_ptr<Scoreboard> Scoreboard::create(std::uint32_t servers, std::uint3
   board->global_ = new (bytes) ScoreboardGlobal;
   board->children_ = new (bytes + global_bytes) ChildScore[servers];
   board->workers_ = new (bytes + global_bytes + children_bytes) WorkerScore[servers * threads];
+  board->metrics_ = Metrics::create(servers);
   return board;
 }
 
@@ -95,6 +97,9 @@ std::atomic<std::uint64_t>* Scoreboard::shared_counter(std::string_view name) co
 
 void Scoreboard::retire_child(std::uint32_t server) const {
   ChildScore& row = child(server);
+  if (metrics_ != nullptr) {
+    metrics_->retire_child(server);
+  }
   global_->requests_of_exited += row.requests.load();
   global_->bytes_of_exited += row.bytes.load();
   global_->accepted_of_exited += row.accepted.load();

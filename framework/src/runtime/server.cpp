@@ -13,6 +13,7 @@
 #include "collage/log.h"
 #include "collage/request.h"
 #include "collage/scoreboard.h"
+#include "connection_metrics.h"
 
 namespace collage {
 
@@ -173,22 +174,40 @@ Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext cont
   ConnectionScore score(context.services->child_score(), lease.slot);
   score.connected();  // the front end names the client once it has asked the socket
   context.score = &score;
+  const std::uint16_t bound_port = peer.local_port;  // before a PROXY header names another
   if (listener.config.proxy_protocol && !co_await read_proxy_header(socket, peer)) {
     co_return;
   }
   std::unique_ptr<Transport> transport = make_tcp_transport(std::move(socket));
   const Protocol* protocol = listener.protocol;
+  // Metrics name front ends as the status page does ("h2" is http2).
+  std::string_view protocol_name = listener.config.protocol;
+  protocol_name = protocol_name == "h2" ? "http2" : protocol_name;
+  OpenConnection open;
   if (listener.config.tls) {
     transport = co_await context.generation->tls()->accept(
         std::move(transport), &listener.alpn_offers, std::chrono::seconds(10));
     if (!transport) {
+      if (const ConnectionSeries* series = connection_series(listener.config.address, bound_port,
+                                                             protocol_name, listener.config.tls)) {
+        count_connection(series->accepted);
+        count_connection(series->tls_failed);
+      }
       co_return;
     }
     const std::string_view chosen = transport->negotiated_protocol();
     for (std::size_t i = 0; i < listener.alpn_offers.size(); ++i) {
       if (listener.alpn_offers[i] == chosen) {
         protocol = listener.alpn_protocols[i];
+        protocol_name = chosen == "h2" ? "http2" : protocol_name;
       }
+    }
+  }
+  if (const ConnectionSeries* series = connection_series(listener.config.address, bound_port,
+                                                         protocol_name, listener.config.tls)) {
+    open.start(series);
+    if (listener.config.tls) {
+      count_connection(series->tls_ok);
     }
   }
   transport->set_services(context.services);

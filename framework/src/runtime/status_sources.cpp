@@ -8,6 +8,7 @@ namespace {
 struct Sources {
   std::mutex mutex;
   std::vector<std::pair<std::string, StatusSource>> all;
+  std::vector<MetricsSource> metrics;
 };
 
 Sources& sources() {
@@ -35,6 +36,20 @@ std::vector<StatusSection> collect_status_sections() {
     }
   }
   return sections;
+}
+
+void add_metrics_source(MetricsSource source) {
+  Sources& s = sources();
+  const std::lock_guard lock(s.mutex);
+  s.metrics.push_back(std::move(source));
+}
+
+void append_metrics_sources(std::string& out) {
+  Sources& s = sources();
+  const std::lock_guard lock(s.mutex);
+  for (const MetricsSource& source : s.metrics) {
+    source(out);
+  }
 }
 
 }  // namespace collage
