@@ -11,7 +11,7 @@ packages=(
   libasio-dev libnghttp2-dev libssl-dev libtinyxml2-dev libprotobuf-dev protobuf-compiler libmemcached-dev memcached libsqlite3-dev sqlite3
   libgtest-dev libfmt-dev libbenchmark-dev zlib1g-dev libbrotli-dev libpcre2-dev
   media-types curl python3 python3-h2 lynx lftp openssl nghttp2-client iproute2 brotli
-  php-fpm fcgiwrap libxml2-utils python3-jsonschema
+  php-fpm fcgiwrap libxml2-utils python3-jsonschema python3-prometheus-client
   chromium fonts-dejavu-core python3-pil
 )
 

@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "collage/http_date.h"
 #include "collage/page.h"
 #include "collage/path.h"
 #include "protocol_activity.h"
@@ -107,7 +108,12 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms, int refres
                    refresh_seconds);
   }
   out += kStatusStyle;
-  out += "<h1>Collage server status</h1>\n<div class=card><dl>\n";
+  char date[40] = {};
+  format_http_date(static_cast<std::time_t>(now_ms / 1000), date);
+  fmt::format_to(std::back_inserter(out),
+                 "<h1>Collage server status</h1>\n<p class=muted id=\"taken\" data-ms=\"{}\">As "
+                 "of {}.</p>\n<div class=card><dl>\n",
+                 now_ms, date);
   auto line = [&out](std::string_view name, const std::string& value) {
     out += "<dt>";
     append_html_escaped(name, out);
