@@ -305,7 +305,7 @@ void Connection::log_access(std::string_view selector, int status, std::uint64_t
   if (context_.score != nullptr) {
     context_.score->finish_request(bytes);
   }
-  if (!context_.generation->logs_requests()) {
+  if (!context_.generation->logs_requests() && !context_.generation->counts_requests()) {
     return;
   }
   std::string request_line = "GOPHER ";

@@ -671,6 +671,16 @@ Task<void> Connection::linger_close() {
 
 void Connection::log_access(std::uint64_t body_bytes) {
   if (!context_.generation->logs_requests()) {
+    if (context_.generation->counts_requests()) {
+      // The quick path's answers are told apart by their Cache-Status alone.
+      const bool routed = state_->request.routed_location != nullptr;
+      context_.generation->count_request(AccessRecord{
+          .status = state_->entity.status,
+          .bytes = body_bytes,
+          .cache_status = routed ? std::string_view() : state_->entity.headers.get("Cache-Status"),
+          .protocol = "http1",
+          .request = &state_->request});
+    }
     return;
   }
   context_.generation->log_request(

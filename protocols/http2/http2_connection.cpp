@@ -526,6 +526,16 @@ void Connection::finish_unread_body(Stream& s) {
 
 void Connection::log_access(const Stream& s) {
   if (!context_.generation->logs_requests()) {
+    if (context_.generation->counts_requests()) {
+      // The quick path's answers are told apart by their Cache-Status alone.
+      const bool routed = s.request.routed_location != nullptr;
+      context_.generation->count_request(AccessRecord{
+          .status = s.entity.status,
+          .bytes = s.body_bytes_sent,
+          .cache_status = routed ? std::string_view() : s.entity.headers.get("Cache-Status"),
+          .protocol = "http2",
+          .request = &s.request});
+    }
     return;
   }
   thread_local std::string request_line;

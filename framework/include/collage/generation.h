@@ -94,13 +94,13 @@ class Generation : public std::enable_shared_from_this<Generation> {
   // A front end built for this generation, by name; null if none.
   const Protocol* protocol(std::string_view name) const;
 
-  // The log phase: whether any request logger or the request metrics are on, and one record
-  // to all of them.
-  bool logs_requests() const {
-    return !loggers_.empty() || (settings_.request_metrics && metrics_row() != nullptr);
-  }
+  // The log phase: whether any request logger is on, whether request metrics are counted, and
+  // one record to both (log_request) or to the metrics alone (count_request: a front end with
+  // no logger on skips the header lookups only the access log needs).
+  bool logs_requests() const { return !loggers_.empty(); }
+  bool counts_requests() const { return settings_.request_metrics && metrics_row() != nullptr; }
   void log_request(const AccessRecord& record) const;
-  // The metrics part of log_request alone, for what the access log does not list (FTP).
+  // The metrics part of log_request alone, also for what the access log does not list (FTP).
   void count_request(const AccessRecord& record) const;
   void flush_request_logs() const;
   // Opens log files named by the configuration; false with error filled when one cannot be opened.

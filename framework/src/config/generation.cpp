@@ -272,7 +272,7 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
 
 void Generation::count_request(const AccessRecord& record) const {
   const Request* request = record.request;
-  if (settings_.request_metrics && metrics_row() != nullptr) {
+  if (counts_requests()) {
     const VirtualHost* host = request != nullptr ? request->routed_host : nullptr;
     const Location* location = request != nullptr ? request->routed_location : nullptr;
     if (location == nullptr && request != nullptr && !record.cache_status.empty()) {
