@@ -241,13 +241,16 @@ void Metrics::render(std::string& out) const {
       }
       const std::string_view labels(s.labels);
       sum_values(s.first, type_width(family.type), values);
+      // No braces for a series without labels, as Prometheus writes them itself.
+      const std::string_view open = labels.empty() ? "" : "{";
+      const std::string_view close = labels.empty() ? "" : "}";
       if (family.type == MetricType::gauge) {
-        fmt::format_to(inserter, "{}{{{}}} {}\n", family.name, labels,
+        fmt::format_to(inserter, "{}{}{}{} {}\n", family.name, open, labels, close,
                        static_cast<std::int64_t>(values[0]));
         continue;
       }
       if (family.type == MetricType::counter) {
-        fmt::format_to(inserter, "{}{{{}}} {}\n", family.name, labels, values[0]);
+        fmt::format_to(inserter, "{}{}{}{} {}\n", family.name, open, labels, close, values[0]);
         continue;
       }
       const std::string_view stem(family.name);
@@ -261,9 +264,9 @@ void Metrics::render(std::string& out) const {
       cumulative += values[kDurationBuckets.size()];
       fmt::format_to(inserter, "{}_bucket{{{}{}le=\"+Inf\"}} {}\n", stem, labels, comma,
                      cumulative);
-      fmt::format_to(inserter, "{}_sum{{{}}} {:.6f}\n", stem, labels,
+      fmt::format_to(inserter, "{}_sum{}{}{} {:.6f}\n", stem, open, labels, close,
                      static_cast<double>(values[kDurationBuckets.size() + 1]) / 1e6);
-      fmt::format_to(inserter, "{}_count{{{}}} {}\n", stem, labels, cumulative);
+      fmt::format_to(inserter, "{}_count{}{}{} {}\n", stem, open, labels, close, cumulative);
     }
   }
 }
