@@ -135,6 +135,7 @@ int serve(const CommandLine& cl, collage::Registry& registry,
   collage::LogLevel level = collage::LogLevel::info;
   collage::parse_log_level(settings.log_level, level);
   collage::error_log().set_level(level);
+  collage::error_log().set_json(settings.error_log_format == "json");
   if (!collage::error_log().open(settings.error_log, error) || !generation->open_logs(error)) {
     std::fprintf(stderr, "collage: %s\n", error.c_str());
     return 1;

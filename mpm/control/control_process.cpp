@@ -357,6 +357,7 @@ void ControlProcess::restart(bool graceful) {
   // The error log is reopened too (logrotate's postrotate runs collage -k graceful, as with
   // apachectl); a file that cannot be opened leaves the old one in use.
   const ServerSettings& next = generation->settings();
+  error_log().set_json(next.error_log_format == "json");
   if (!error_log().open(next.error_log, error)) {
     COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0021", "{}: {}; the error log stays where it was",
                 kind, error);

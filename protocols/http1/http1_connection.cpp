@@ -693,7 +693,8 @@ void Connection::log_access(std::uint64_t body_bytes) {
                    .user_agent = state_->request.headers.get("User-Agent"),
                    .cache_status = state_->entity.headers.get("Cache-Status"),
                    .protocol = "http1",
-                   .request = &state_->request});
+                   .request = &state_->request,
+                   .tls_version = transport_->tls_version()});
 }
 
 }  // namespace collage::http1

@@ -554,7 +554,8 @@ void Connection::log_access(const Stream& s) {
                    .user_agent = s.request.headers.get("user-agent"),
                    .cache_status = s.entity.headers.get("Cache-Status"),
                    .protocol = "http2",
-                   .request = &s.request});
+                   .request = &s.request,
+                   .tls_version = transport_->tls_version()});
 }
 
 }  // namespace collage::http2

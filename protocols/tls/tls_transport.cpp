@@ -65,6 +65,7 @@ void TlsTransport::after_handshake() {
   alpn_.assign(reinterpret_cast<const char*>(data), data == nullptr ? 0 : length);
   const char* name = SSL_get_servername(stream_.native_handle(), TLSEXT_NAMETYPE_host_name);
   server_name_ = name != nullptr ? name : "";
+  version_ = SSL_get_version(stream_.native_handle());
   for (char& c : server_name_) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }

@@ -30,6 +30,7 @@ class TlsTransport final : public Transport {
   std::string_view negotiated_protocol() const override { return alpn_; }
   bool secure() const override { return true; }
   std::string_view server_name() const override { return server_name_; }
+  std::string_view tls_version() const override { return version_; }
   // Records what the handshake settled (ALPN, SNI); call once it succeeded.
   void after_handshake();
 
@@ -39,6 +40,7 @@ class TlsTransport final : public Transport {
   std::vector<char> file_buffer_;
   std::string server_name_;
   std::string alpn_;
+  std::string_view version_;  // OpenSSL's static name of the version
 };
 
 }  // namespace collage::tls

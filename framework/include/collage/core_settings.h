@@ -17,6 +17,7 @@ struct ServerSettings {
   std::optional<std::string> mpm;                               // Mpm
   std::string error_log;                                        // ErrorLog: "stderr" or a path
   std::string log_level;                                        // LogLevel
+  std::string error_log_format;                                 // ErrorLogFormat
   int listen_backlog = 4096;                                    // ListenBacklog
   std::string access_log;                                       // AccessLog: "off" or a path
   std::string access_log_format;                                // AccessLogFormat

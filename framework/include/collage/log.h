@@ -24,9 +24,13 @@ bool parse_log_level(std::string_view text, LogLevel& out);
 
 class ErrorLog {
  public:
-  // "stderr" or a file path (opened for append). Returns false and leaves the old target in place
-  // when the file cannot be opened.
+  // "stderr", a file path (opened for append), or "syslog" / "syslog:SOCKET" (datagrams to
+  // /dev/log or SOCKET, which journald and every syslog daemon read). Returns false and leaves
+  // the old target in place when it cannot be opened.
   bool open(const std::string& target, std::string& error);
+  // One JSON object a line (time, level, pid, id, message) instead of text; not for syslog,
+  // whose messages carry the level in their priority.
+  void set_json(bool json) { json_ = json; }
   // For a server in the background: points descriptor 2 at the log file, now and after every
   // reopen, so what anything writes to stderr (a library, an abort message) lands in the log.
   void capture_stderr();
@@ -47,6 +51,8 @@ class ErrorLog {
   std::mutex mutex_;
   int fd_ = 2;
   bool capture_stderr_ = false;
+  bool syslog_ = false;  // fd_ is a datagram socket to a syslog daemon
+  bool json_ = false;
   LogLevel level_ = LogLevel::info;
 };
 
@@ -91,6 +97,7 @@ struct AccessRecord {
   std::string_view protocol;
   const Request* request = nullptr;
   std::int64_t duration_us = -1;  // when known better than from the request's arrival
+  std::string_view tls_version;   // "TLSv1.3"; empty over plain TCP
 };
 
 // The cache outcome in nginx's words (HIT, MISS, EXPIRED, REVALIDATED, STALE, BYPASS), from a
@@ -100,5 +107,9 @@ std::string_view cache_outcome(std::string_view cache_status);
 // Appends one Combined Log Format line; bytes that would break the line are escaped.
 // With `cache_field`, the cache outcome follows as a last field (AccessLogFormat cache).
 void append_access_line(AccessLog& log, const AccessRecord& record, bool cache_field = false);
+// Appends one JSON object on a line (AccessLogFormat json): time, client, user, protocol,
+// virtual host, store, request line, status, bytes, duration, cache outcome, TLS version,
+// referer, user agent and request id. Bytes outside printable ASCII are \u-escaped.
+void append_access_json(AccessLog& log, const AccessRecord& record);
 
 }  // namespace collage

@@ -65,6 +65,8 @@ class Transport {
   virtual bool secure() const { return false; }
   // The TLS server name the client asked for (SNI), lower-case; empty when none.
   virtual std::string_view server_name() const { return {}; }
+  // "TLSv1.3", "TLSv1.2" …; empty for plain TCP.
+  virtual std::string_view tls_version() const { return {}; }
 
  protected:
   BeforeWait before_wait_ = [] {};

@@ -9,7 +9,8 @@ namespace {
 
 constexpr std::array<std::string_view, 8> kLogLevels = {"emerg", "alert",  "crit", "error",
                                                         "warn",  "notice", "info", "debug"};
-constexpr std::array<std::string_view, 2> kAccessLogFormats = {"combined", "cache"};
+constexpr std::array<std::string_view, 2> kErrorLogFormats = {"text", "json"};
+constexpr std::array<std::string_view, 3> kAccessLogFormats = {"combined", "cache", "json"};
 
 const Directive kCoreDirectives[] = {
     {.name = "Mpm",
@@ -22,8 +23,17 @@ const Directive kCoreDirectives[] = {
      .type = ArgType::string,
      .contexts = kServerContext,
      .default_value = "stderr",
-     .help = "Where the error log goes: stderr or a file path.",
+     .help = "Where the error log goes: stderr, a file path, or syslog (the /dev/log socket "
+             "that journald and syslog daemons read; syslog:PATH for another socket).",
      .field = bind<&ServerSettings::error_log>()},
+    {.name = "ErrorLogFormat",
+     .type = ArgType::enumeration,
+     .contexts = kServerContext,
+     .default_value = "text",
+     .help = "text, or json: one object a line with time, level, pid, message ID and message "
+             "(files and stderr; syslog messages stay text).",
+     .choices = kErrorLogFormats,
+     .field = bind<&ServerSettings::error_log_format>()},
     {.name = "LogLevel",
      .type = ArgType::enumeration,
      .contexts = kServerContext,
@@ -63,8 +73,9 @@ const Directive kCoreDirectives[] = {
      .type = ArgType::enumeration,
      .contexts = kServerContext,
      .default_value = "combined",
-     .help = "combined, or cache: Combined Log Format plus the cache outcome (HIT, MISS, "
-             "EXPIRED, REVALIDATED, STALE, BYPASS or -) as a last field.",
+     .help = "combined; cache: Combined Log Format plus the cache outcome (HIT, MISS, "
+             "EXPIRED, REVALIDATED, STALE, BYPASS or -) as a last field; json: one object a line "
+             "with protocol, virtual host, store, duration, bytes, cache outcome and TLS version.",
      .choices = kAccessLogFormats,
      .field = bind<&ServerSettings::access_log_format>()},
     {.name = "RequestMetrics",

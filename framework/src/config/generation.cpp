@@ -261,7 +261,9 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
   }
   gen->settings_ = settings;
   check_writable_file(server, "AccessLog", settings.access_log, "off", errors);
-  check_writable_file(server, "ErrorLog", settings.error_log, "stderr", errors);
+  if (settings.error_log != "syslog" && !settings.error_log.starts_with("syslog:")) {
+    check_writable_file(server, "ErrorLog", settings.error_log, "stderr", errors);
+  }
   check_writable_file(server, "PidFile", process_settings(server).pid_file, "off", errors);
   gen->config_ = std::move(config);
   if (!errors.empty()) {

@@ -5,17 +5,24 @@
 namespace collage {
 namespace {
 
-class CombinedLogger final : public RequestLogger {
+enum class Format { combined, cache, json };
+
+class AccessLogger final : public RequestLogger {
  public:
-  CombinedLogger(std::string path, bool cache_field)
-      : path_(std::move(path)), cache_field_(cache_field) {}
-  void log(const AccessRecord& record) override { append_access_line(log_, record, cache_field_); }
+  AccessLogger(std::string path, Format format) : path_(std::move(path)), format_(format) {}
+  void log(const AccessRecord& record) override {
+    if (format_ == Format::json) {
+      append_access_json(log_, record);
+    } else {
+      append_access_line(log_, record, format_ == Format::cache);
+    }
+  }
   void flush() override { log_.flush(); }
   bool open(std::string& error) override { return log_.open(path_, error); }
 
  private:
   std::string path_;
-  bool cache_field_;
+  Format format_;
   AccessLog log_;
 };
 
@@ -26,8 +33,11 @@ std::unique_ptr<RequestLogger> make_access_logger(const Scope& server, ConfigErr
   if (settings.access_log == "off") {
     return nullptr;
   }
-  return std::make_unique<CombinedLogger>(settings.access_log,
-                                          settings.access_log_format == "cache");
+  const std::string& format = settings.access_log_format;
+  return std::make_unique<AccessLogger>(settings.access_log, format == "json" ? Format::json
+                                                             : format == "cache"
+                                                                 ? Format::cache
+                                                                 : Format::combined);
 }
 
 }  // namespace collage

@@ -1,5 +1,5 @@
 #pragma once
-// The built-in request logger: AccessLog FILE in Combined Log Format.
+// The built-in request logger: AccessLog FILE in Combined Log Format, or one JSON object a line.
 
 #include <memory>
 

@@ -1,7 +1,9 @@
 #include "collage/log.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
@@ -59,9 +61,57 @@ bool parse_log_level(std::string_view text, LogLevel& out) {
   return false;
 }
 
+namespace {
+
+// A datagram socket connected to a syslog daemon's socket, or -1 with error set.
+int connect_syslog(std::string_view path, std::string& error) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) {
+    error = "syslog socket path too long: " + std::string(path);
+    return -1;
+  }
+  std::memcpy(address.sun_path, path.data(), path.size());
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    error = "cannot reach syslog at " + std::string(path) + ": " + std::strerror(errno);
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return -1;
+  }
+  return fd;
+}
+
+// A JSON string of log text (already printable, but quotes and backslashes occur).
+void append_json_text(std::string_view text, std::string& out) {
+  out += '"';
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += fmt::format("\\u{:04x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
 bool ErrorLog::open(const std::string& target, std::string& error) {
   int fd = 2;
-  if (target != "stderr") {
+  bool to_syslog = false;
+  if (target == "syslog" || target.starts_with("syslog:")) {
+    to_syslog = true;
+    fd =
+        connect_syslog(target == "syslog" ? "/dev/log" : std::string_view(target).substr(7), error);
+    if (fd < 0) {
+      return false;
+    }
+  } else if (target != "stderr") {
     fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd < 0) {
       error = "cannot open error log " + target + ": " + std::strerror(errno);
@@ -73,7 +123,8 @@ bool ErrorLog::open(const std::string& target, std::string& error) {
     ::close(fd_);
   }
   fd_ = fd;
-  if (capture_stderr_ && fd_ > 2) {
+  syslog_ = to_syslog;
+  if (capture_stderr_ && fd_ > 2 && !syslog_) {
     ::dup2(fd_, 2);
   }
   return true;
@@ -82,7 +133,7 @@ bool ErrorLog::open(const std::string& target, std::string& error) {
 void ErrorLog::capture_stderr() {
   std::lock_guard lock(mutex_);
   capture_stderr_ = true;
-  if (fd_ > 2) {
+  if (fd_ > 2 && !syslog_) {
     ::dup2(fd_, 2);
   }
 }
@@ -93,10 +144,34 @@ void ErrorLog::write(LogLevel level, std::string_view id, std::string_view messa
   std::tm tm{};
   ::localtime_r(&now.tv_sec, &tm);
   char stamp[40];
-  const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-  std::string line = fmt::format("[{}.{:03d}] [{}] [pid {}] [{}] {}\n", std::string_view(stamp, n),
-                                 static_cast<int>(now.tv_usec / 1000), log_level_name(level),
-                                 ::getpid(), id, message);
+  std::string line;
+  if (syslog_) {
+    // RFC 3164 as glibc's syslog() sends it: facility daemon (3); our levels are syslog's.
+    const std::size_t n = std::strftime(stamp, sizeof stamp, "%b %e %H:%M:%S", &tm);
+    line = fmt::format("<{}>{} collage[{}]: [{}] [{}] {}", 3 * 8 + static_cast<int>(level),
+                       std::string_view(stamp, n), ::getpid(), log_level_name(level), id, message);
+    std::lock_guard lock(mutex_);
+    // A daemon that cannot keep up loses lines rather than stalling the server.
+    (void)::send(fd_, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    return;
+  }
+  if (json_) {
+    const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    char zone[8];
+    const std::size_t z = std::strftime(zone, sizeof zone, "%z", &tm);
+    line = fmt::format("{{\"time\":\"{}.{:03d}{}\",\"level\":\"{}\",\"pid\":{},\"id\":",
+                       std::string_view(stamp, n), static_cast<int>(now.tv_usec / 1000),
+                       std::string_view(zone, z), log_level_name(level), ::getpid());
+    append_json_text(id, line);
+    line += ",\"message\":";
+    append_json_text(message, line);
+    line += "}\n";
+  } else {
+    const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    line = fmt::format("[{}.{:03d}] [{}] [pid {}] [{}] {}\n", std::string_view(stamp, n),
+                       static_cast<int>(now.tv_usec / 1000), log_level_name(level), ::getpid(), id,
+                       message);
+  }
   std::lock_guard lock(mutex_);
   write_all(fd_, line);
 }
