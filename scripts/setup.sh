@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libfmt-dev libbenchmark-dev zlib1g-dev libbrotli-dev libpcre2-dev
   media-types curl python3 python3-h2 lynx lftp openssl nghttp2-client iproute2 brotli
   php-fpm fcgiwrap libxml2-utils python3-jsonschema python3-prometheus-client
+  libsystemd-dev systemd
   chromium fonts-dejavu-core python3-pil
 )
 

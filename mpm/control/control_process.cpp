@@ -14,6 +14,7 @@
 
 #include "collage/log.h"
 #include "collage/scoreboard.h"
+#include "collage/systemd.h"
 #include "pid_file.h"
 #include "privileges.h"
 
@@ -128,6 +129,9 @@ int ControlProcess::run() {
   COLLAGE_LOG(LogLevel::notice, "COL-CONTROL-0004",
               "{} MPM: control process {} started {} child(ren)", mpm_->name(), ::getpid(),
               children_.size());
+  // The listeners were bound before the children started: connections queue from here on.
+  notify_systemd(
+      fmt::format("READY=1\nSTATUS=generation {} serving\nMAINPID={}", generation_, ::getpid()));
 
   for (;;) {
     timespec tick{0, 200'000'000};
@@ -137,8 +141,13 @@ int ControlProcess::run() {
       case SIGTERM:
       case SIGINT: begin_stop(false); break;
       case SIGWINCH: begin_stop(true); break;
-      case SIGHUP: restart(false); break;
-      case SIGUSR1: restart(true); break;
+      case SIGHUP:
+      case SIGUSR1:
+        notify_systemd("RELOADING=1");
+        restart(signal == SIGUSR1);
+        // Ready again on the new generation, or still on the old one if it was refused.
+        notify_systemd(fmt::format("READY=1\nSTATUS=generation {} serving", generation_));
+        break;
       default: break;
     }
     reap();
@@ -314,6 +323,7 @@ void ControlProcess::begin_stop(bool graceful) {
     return;
   }
   stopping_ = true;
+  notify_systemd("STOPPING=1");
   COLLAGE_LOG(LogLevel::notice, "COL-CONTROL-0014", "{}: stopping {} child(ren)",
               graceful ? "graceful stop" : "stop", children_.size());
   signal_children(graceful ? SIGWINCH : SIGTERM, false);

@@ -13,6 +13,7 @@
 #include "collage/log.h"
 #include "collage/request.h"
 #include "collage/scoreboard.h"
+#include "collage/systemd.h"
 #include "connection_metrics.h"
 
 namespace collage {
@@ -69,6 +70,17 @@ bool Server::bind_listeners(const Server* previous) {
         continue;
       }
       asio::ip::tcp::endpoint endpoint(address, port);
+      // Socket activation: systemd bound this one already (a port-0 listener cannot match).
+      if (const int passed =
+              previous == nullptr && port != 0 ? take_activated_socket(endpoint) : -1;
+          passed >= 0) {
+        ++bound_here;
+        bound_.push_back(BoundListener{passed, &listener, endpoint});
+        COLLAGE_LOG(LogLevel::notice, "COL-CORE-0003", "listening: {} on {}:{}{} (from systemd)",
+                    config.protocol, endpoint.address().to_string(), endpoint.port(),
+                    config.tls ? " with TLS" : "");
+        continue;
+      }
       const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
       const int one = 1;
       if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
@@ -103,6 +115,9 @@ bool Server::bind_listeners(const Server* previous) {
                   config.where.str(), config.address);
       return false;
     }
+  }
+  if (previous == nullptr) {
+    close_unused_activated_sockets();
   }
   return true;
 }
