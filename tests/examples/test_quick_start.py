@@ -100,6 +100,11 @@ class QuickStartTest(unittest.TestCase):
                       self.curl("gopher://127.0.0.1:%d/" % self.ports["gopher"]))
         status = self.curl(self.http("/server-status?auto")).decode()
         self.assertIn("Total Accesses:", status)
+        # The README's metrics line: the requests above show in their protocols' counters.
+        metrics = self.curl(self.http("/metrics")).decode()
+        for protocol in ("http1", "ftp", "gopher"):
+            self.assertRegex(metrics, r'collage_requests_total\{protocol="%s",[^}]*code="2xx"\} '
+                             r'[1-9]' % protocol)
 
     def head_and_body(self, *args):
         out = subprocess.run(["curl", "-sS", "-D", "-", *args], capture_output=True, timeout=30)
