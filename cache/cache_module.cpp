@@ -235,8 +235,14 @@ void report_status(std::vector<StatusLine>& out) {
       }
       const std::string prefix = tier == tiers->memory() ? "CacheMemory" : "CacheDisk";
       SharedIndex& index = tier->index();
-      out.push_back({prefix + "Found", std::to_string(index.counter(Counter::found))});
-      out.push_back({prefix + "Missed", std::to_string(index.counter(Counter::missed))});
+      const std::uint64_t found = index.counter(Counter::found);
+      const std::uint64_t missed = index.counter(Counter::missed);
+      out.push_back({prefix + "Found", std::to_string(found)});
+      out.push_back({prefix + "Missed", std::to_string(missed)});
+      out.push_back(
+          {prefix + "HitRatio",
+           fmt::format("{:.3f}",
+                       found + missed == 0 ? 0.0 : static_cast<double>(found) / (found + missed))});
       out.push_back({prefix + "Stores", std::to_string(index.counter(Counter::stores))});
       out.push_back({prefix + "Evictions", std::to_string(index.counter(Counter::evictions))});
       out.push_back({prefix + "Errors", std::to_string(index.counter(Counter::errors))});

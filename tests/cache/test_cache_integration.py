@@ -56,6 +56,9 @@ def config(workdir, extra_server="", extra_location="", origin_dir=None):
 <Location path="/server-status">
   <Store>status</Store>
 </Location>
+<Location path="/metrics">
+  <Store>metrics</Store>
+</Location>
 <Location path="/cgi-bin">
   <Store>cgi</Store>
   <CgiRoot>{origin}/cgi-bin</CgiRoot>
@@ -406,7 +409,20 @@ class Operations(CacheCase):
             text = self.get("/server-status?auto").body.decode()
             return {k: v for k, v in (line.split(": ", 1) for line in text.splitlines())}
 
+        def metrics():
+            samples = {}
+            for line in self.get("/metrics").body.decode().splitlines():
+                if line.startswith(("collage_cache_", "collage_requests_total{")):
+                    name, value = line.rsplit(" ", 1)
+                    samples[name] = float(value)
+            return samples
+
+        def cgi_2xx(samples):
+            return sum(v for k, v in samples.items() if k.startswith("collage_requests_total{") and
+                       'store="cgi"' in k and 'code="2xx"' in k)
+
         before = counters()
+        metrics_before = metrics()
         path = origin_path("counted", cc="max-age=60")
         self.get(path)
         for _ in range(3):
@@ -418,6 +434,14 @@ class Operations(CacheCase):
                                 1)
         self.assertGreater(int(after["CacheMemoryBytes"]), 0)
         self.assertIn("CacheHitRatio", after)
+        self.assertIn("CacheMemoryHitRatio", after)
+        # The same counts in Prometheus families; hits answered by the quick path, before any
+        # routing, still count as the cgi location's requests.
+        metrics_after = wait_for(lambda: (lambda m: m if cgi_2xx(m) - cgi_2xx(metrics_before) >= 4
+                                          else None)(metrics()))
+        hit = 'collage_cache_requests_total{outcome="hit"}'
+        self.assertGreaterEqual(metrics_after[hit] - metrics_before.get(hit, 0), 3)
+        self.assertGreater(metrics_after['collage_cache_tier_bytes{tier="memory"}'], 0)
         html = self.get("/server-status").body.decode()
         self.assertIn("<h2>Cache</h2>", html)
         log = os.path.join(self.workdir, "access.log")

@@ -2,8 +2,10 @@
 Gopher), the JSON error log, the error log sent to a syslog socket (as journald reads
 /dev/log), and logs reopened by a graceful restart after logrotate moved them away."""
 
+import http.client
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -176,6 +178,42 @@ class ErrorLogTest(unittest.TestCase):
                                 timeout=20, cwd=directory)
         self.assertEqual(result.returncode, 1)
         self.assertIn("cannot reach syslog at /nonexistent/log.sock", result.stderr)
+
+
+class StalledLogTest(unittest.TestCase):
+    def test_a_stalled_access_log_does_not_stall_requests(self):
+        """The access log is a pipe nobody reads (a stuck disk, a hung log shipper): requests
+        are still answered, and every line arrives once the reader reads."""
+        workdir = tempfile.mkdtemp(prefix="collage-stalled-log-")
+        root = os.path.join(workdir, "site")
+        os.makedirs(root)
+        with open(os.path.join(root, "page.html"), "wb") as f:
+            f.write(PAGE)
+        fifo = os.path.join(workdir, "access.pipe")
+        os.mkfifo(fifo)
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open, but not reading yet
+        self.addCleanup(os.close, reader)
+        server = CollageServer("""
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<DocumentRoot>%s</DocumentRoot>
+<AccessLog>%s</AccessLog>
+""" % (root, fifo), workdir=workdir)
+        self.addCleanup(server.cleanup)
+        count = 3000  # about 300 KB of log lines: well past a pipe's 64 KiB
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        self.addCleanup(connection.close)
+        for i in range(count):
+            connection.request("GET", "/page.html?n=%d" % i)
+            response = connection.getresponse()
+            self.assertEqual((response.status, response.read()), (200, PAGE))
+        received = b""
+        deadline = time.time() + 20
+        while received.count(b"/page.html?n=") < count and time.time() < deadline:
+            readable, _, _ = select.select([reader], [], [], 0.5)
+            if readable:
+                received += os.read(reader, 1 << 20)
+        self.assertEqual(received.count(b"/page.html?n="), count)
+        self.assertIn(b"/page.html?n=%d " % (count - 1), received)
 
 
 class LogRotationTest(unittest.TestCase):

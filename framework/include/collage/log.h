@@ -4,10 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace collage {
 
@@ -66,8 +68,11 @@ ErrorLog& error_log();
     }                                                     \
   } while (0)
 
-// Buffered access log. Lines are appended under a short lock and written in blocks, at least once
-// a second (see flush()) and on shutdown, so logging costs no syscall per request.
+// Buffered access log. Lines are appended under a short lock and handed in blocks (64 KiB, or
+// at least once a second by flush()) to a writer thread of the process, so neither a request
+// nor the event loop waits for the disk. A disk that falls behind by more than 16 MiB makes
+// appends wait for it (lines are kept, not dropped). The writer starts with the first hand-off
+// in the process that appends, so a log opened before fork() works in every child.
 class AccessLog {
  public:
   ~AccessLog();
@@ -76,9 +81,18 @@ class AccessLog {
   void flush();
 
  private:
+  void hand_off(std::unique_lock<std::mutex>& lock);
+  void write_loop();
+
   std::mutex mutex_;
-  std::string buffer_;
+  std::condition_variable work_;     // the writer waits here for a block
+  std::condition_variable drained_;  // appends wait here when the writer is far behind
+  std::string buffer_;               // being filled
+  std::string pending_;              // handed to the writer
+  bool stop_ = false;
   int fd_ = -1;
+  std::thread* writer_ = nullptr;  // owned by the process writer_pid_ (a forked copy leaks it)
+  int writer_pid_ = 0;
 };
 
 // One request as the access log records it; every front end fills one, so all protocols are

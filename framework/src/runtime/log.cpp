@@ -12,12 +12,15 @@
 #include <ctime>
 
 #include "collage/metadata.h"
+#include "log_io.h"
 
 namespace collage {
 namespace {
 
 constexpr std::array<std::string_view, 8> kLevelNames = {"emerg", "alert",  "crit", "error",
                                                          "warn",  "notice", "info", "debug"};
+
+}  // namespace
 
 void write_all(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -31,8 +34,6 @@ void write_all(int fd, std::string_view data) {
     data.remove_prefix(static_cast<std::size_t>(n));
   }
 }
-
-}  // namespace
 
 std::string printable(std::string_view untrusted) {
   std::string out;
@@ -179,44 +180,6 @@ void ErrorLog::write(LogLevel level, std::string_view id, std::string_view messa
 ErrorLog& error_log() {
   static ErrorLog log;
   return log;
-}
-
-AccessLog::~AccessLog() {
-  flush();
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-}
-
-bool AccessLog::open(const std::string& path, std::string& error) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    error = "cannot open access log " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  std::lock_guard lock(mutex_);
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-  fd_ = fd;
-  return true;
-}
-
-void AccessLog::append(std::string_view line) {
-  std::lock_guard lock(mutex_);
-  buffer_ += line;
-  if (buffer_.size() >= 64 * 1024) {
-    write_all(fd_, buffer_);
-    buffer_.clear();
-  }
-}
-
-void AccessLog::flush() {
-  std::lock_guard lock(mutex_);
-  if (fd_ >= 0 && !buffer_.empty()) {
-    write_all(fd_, buffer_);
-  }
-  buffer_.clear();
 }
 
 }  // namespace collage
