@@ -32,13 +32,6 @@ std::string render_metrics(const Scoreboard& board, std::int64_t now_ms) {
   family(out, "collage_children", "gauge", "Child processes, by status.");
   fmt::format_to(to, "collage_children{{status=\"serving\"}} {}\n", t.processes - t.stopping);
   fmt::format_to(to, "collage_children{{status=\"stopping\"}} {}\n", t.stopping);
-  family(out, "collage_connections_by_state", "gauge",
-         "Open connections: serving a request (busy), waiting for the next one (keepalive), or "
-         "reading one (reading).");
-  const std::uint32_t reading = t.connections - std::min(t.connections, t.busy + t.keepalive);
-  fmt::format_to(to, "collage_connections_by_state{{state=\"busy\"}} {}\n", t.busy);
-  fmt::format_to(to, "collage_connections_by_state{{state=\"keepalive\"}} {}\n", t.keepalive);
-  fmt::format_to(to, "collage_connections_by_state{{state=\"reading\"}} {}\n", reading);
   family(out, "collage_workers", "gauge",
          "Worker slots (threads under worker and prefork; connection slots under event).");
   fmt::format_to(to, "collage_workers{{state=\"busy\"}} {}\n", t.busy_workers);

@@ -51,12 +51,14 @@ std::string render_json(const Scoreboard& board, std::int64_t now_ms) {
     const ProtocolActivity activity = protocol_activity(*metrics);
     out += ",\"protocols\":{";
     for (std::size_t p = 0; p < kProtocolKinds; ++p) {
-      fmt::format_to(to,
-                     "{}\"{}\":{{\"requests\":{},\"bytes\":{},\"connections\":{},"
-                     "\"requests_per_second\":{:.3f},\"bytes_per_second\":{:.1f}}}",
-                     p == 0 ? "" : ",", protocol_kind_name(static_cast<ProtocolKind>(p)),
-                     activity.now.requests[p], activity.now.bytes[p], activity.now.connections[p],
-                     activity.recent_requests_per_second[p], activity.recent_bytes_per_second[p]);
+      fmt::format_to(
+          to,
+          "{}\"{}\":{{\"requests\":{},\"bytes\":{},\"connections\":{},\"busy\":{},"
+          "\"keepalive\":{},\"requests_per_second\":{:.3f},\"bytes_per_second\":{:.1f}}}",
+          p == 0 ? "" : ",", protocol_kind_name(static_cast<ProtocolKind>(p)),
+          activity.now.requests[p], activity.now.bytes[p], activity.now.connections[p],
+          activity.now.busy[p], activity.now.keepalive[p], activity.recent_requests_per_second[p],
+          activity.recent_bytes_per_second[p]);
     }
     out += "},\"history\":[";
     for (std::size_t i = 0; i < activity.points.size(); ++i) {

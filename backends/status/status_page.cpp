@@ -156,7 +156,8 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms, int refres
     out +=
         "</div>\n<div class=scroll><table id=\"protocols\"><tr><th>Protocol</th>"
         "<th class=n>Requests</th><th class=n>Requests/s</th><th class=n>Traffic</th>"
-        "<th class=n>Bytes/s</th><th class=n>Open connections</th></tr>\n";
+        "<th class=n>Bytes/s</th><th class=n>Open connections</th><th class=n>Busy</th>"
+        "<th class=n>Keep-alive</th></tr>\n";
     for (std::size_t p = 0; p < kProtocolKinds; ++p) {
       const std::string_view name = protocol_kind_name(static_cast<ProtocolKind>(p));
       if (p == static_cast<std::size_t>(ProtocolKind::other) && activity.now.requests[p] == 0 &&
@@ -169,11 +170,14 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms, int refres
       append_number_cell(out, short_number(static_cast<double>(activity.now.bytes[p])) + "B");
       append_number_cell(out, short_number(activity.recent_bytes_per_second[p]) + "B");
       append_number_cell(out, std::to_string(activity.now.connections[p]));
+      append_number_cell(out, std::to_string(activity.now.busy[p]));
+      append_number_cell(out, std::to_string(activity.now.keepalive[p]));
       out += "</tr>\n";
     }
     out +=
         "</table></div>\n<p class=muted>Rates are averaged over the last 10 seconds. FTP counts "
-        "each file transfer as a request.</p>\n";
+        "each file transfer as a request. Busy: serving a request; keep-alive: waiting for the "
+        "next one; the rest are reading one.</p>\n";
   }
 
   for (const StatusSection& section : collect_status_sections()) {

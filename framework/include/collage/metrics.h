@@ -42,6 +42,8 @@ struct HistorySample {
   std::uint64_t requests[kProtocolKinds] = {};
   std::uint64_t bytes[kProtocolKinds] = {};
   std::uint32_t connections[kProtocolKinds] = {};
+  std::uint32_t busy[kProtocolKinds] = {};       // of them, serving a request
+  std::uint32_t keepalive[kProtocolKinds] = {};  // waiting for the next request
 };
 
 class Metrics {
@@ -139,6 +141,7 @@ extern const MetricFamily kResponseBytesFamily;
 extern const MetricFamily kRequestDurationFamily;
 extern const MetricFamily kConnectionsFamily;
 extern const MetricFamily kOpenConnectionsFamily;
+extern const MetricFamily kConnectionStatesFamily;
 extern const MetricFamily kTlsHandshakesFamily;
 
 // Counts one finished request; a negative duration (not known) leaves the histogram alone.

@@ -173,12 +173,20 @@ class ConnectionScore {
   // The reply is sent: counts it and its bytes, back to keep-alive.
   void finish_request(std::uint64_t bytes);
   WorkerScore* worker() const { return worker_; }
+  // Also counts busy and keep-alive time into these gauges of the shared metrics (this child's
+  // row): the connection's states by protocol and listener. Call while the state is reading.
+  void count_states_in(int busy_series, int keepalive_series) {
+    busy_series_ = busy_series;
+    keepalive_series_ = keepalive_series;
+  }
 
  private:
   ChildScore* child_ = nullptr;
   WorkerScore* worker_ = nullptr;
   WorkerState state_ = WorkerState::ready;
   bool counted_ = false;  // counted in child_->connections
+  int busy_series_ = -1;
+  int keepalive_series_ = -1;
 };
 
 }  // namespace collage

@@ -37,6 +37,8 @@ const ConnectionSeries* connection_series(std::string_view address, std::uint16_
   ConnectionSeries series;
   series.accepted = metrics->series(kConnectionsFamily, labels);
   series.open = metrics->series(kOpenConnectionsFamily, labels);
+  series.busy = metrics->series(kConnectionStatesFamily, labels + ",state=\"busy\"");
+  series.keepalive = metrics->series(kConnectionStatesFamily, labels + ",state=\"keepalive\"");
   if (tls) {
     series.tls_ok = metrics->series(kTlsHandshakesFamily, labels + ",result=\"ok\"");
     series.tls_failed = metrics->series(kTlsHandshakesFamily, labels + ",result=\"failed\"");

@@ -12,6 +12,8 @@ struct ConnectionSeries {
   int open = -1;
   int tls_ok = -1;
   int tls_failed = -1;
+  int busy = -1;       // serving a request
+  int keepalive = -1;  // waiting for the next request
 };
 
 // The series of connections to `address`:`port` served by `protocol`; null outside a running

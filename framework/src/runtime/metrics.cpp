@@ -17,10 +17,10 @@ namespace {
 // asking for the same name always settle on the same slot.
 enum SlotState : std::uint32_t { kFree = 0, kNaming = 1, kNamed = 2 };
 
-// What the status page's charts sum, by family.
-enum class ChartRole : std::uint8_t { none, requests, bytes, connections };
+// What the status page's charts and protocol table sum, by series.
+enum class ChartRole : std::uint8_t { none, requests, bytes, connections, busy, keepalive };
 
-ChartRole chart_role(std::string_view family) {
+ChartRole chart_role(std::string_view family, std::string_view labels) {
   if (family == "collage_requests_total") {
     return ChartRole::requests;
   }
@@ -29,6 +29,10 @@ ChartRole chart_role(std::string_view family) {
   }
   if (family == "collage_connections_open") {
     return ChartRole::connections;
+  }
+  if (family == "collage_connections_in_state") {
+    return labels.find("state=\"busy\"") != std::string_view::npos ? ChartRole::busy
+                                                                   : ChartRole::keepalive;
   }
   return ChartRole::none;
 }
@@ -66,7 +70,6 @@ struct Metrics::Region {
   struct Family {
     std::atomic<std::uint32_t> state{kFree};
     MetricType type = MetricType::counter;
-    ChartRole role = ChartRole::none;
     char name[64] = {};
     char help[192] = {};
   };
@@ -74,6 +77,7 @@ struct Metrics::Region {
     std::atomic<std::uint32_t> state{kFree};
     std::uint16_t family = 0;
     ProtocolKind protocol = ProtocolKind::other;
+    ChartRole role = ChartRole::none;
     std::int32_t first = -1;  // -1: out of counters, not counted
     char labels[184] = {};
   };
@@ -135,7 +139,6 @@ int Metrics::series(const MetricFamily& family, std::string_view labels) {
     std::uint32_t state = f.state.load(std::memory_order_acquire);
     if (state == kFree && f.state.compare_exchange_strong(state, kNaming)) {
       f.type = family.type;
-      f.role = chart_role(family.name);
       copy_name(f.name, sizeof f.name, family.name);
       copy_name(f.help, sizeof f.help, family.help);
       f.state.store(kNamed, std::memory_order_release);
@@ -152,6 +155,7 @@ int Metrics::series(const MetricFamily& family, std::string_view labels) {
     std::uint32_t state = s.state.load(std::memory_order_acquire);
     if (state == kFree && s.state.compare_exchange_strong(state, kNaming)) {
       s.family = static_cast<std::uint16_t>(family_index);
+      s.role = chart_role(family.name, labels);
       copy_name(s.labels, sizeof s.labels, labels);
       constexpr std::string_view kProtocolLabel = "protocol=\"";
       if (labels.starts_with(kProtocolLabel)) {
@@ -277,14 +281,19 @@ void Metrics::protocol_totals(HistorySample& out) const {
     if (s.state.load(std::memory_order_acquire) != kNamed || s.first < 0) {
       continue;
     }
-    const Region::Family& family = region_->families[s.family];
     const std::size_t kind = static_cast<std::size_t>(s.protocol);
     std::uint64_t value = 0;
-    switch (family.role) {
+    switch (s.role) {
       case ChartRole::requests: out.requests[kind] += sum_values(s.first, 1, &value); break;
       case ChartRole::bytes: out.bytes[kind] += sum_values(s.first, 1, &value); break;
       case ChartRole::connections:
         out.connections[kind] += static_cast<std::uint32_t>(sum_values(s.first, 1, &value));
+        break;
+      case ChartRole::busy:
+        out.busy[kind] += static_cast<std::uint32_t>(sum_values(s.first, 1, &value));
+        break;
+      case ChartRole::keepalive:
+        out.keepalive[kind] += static_cast<std::uint32_t>(sum_values(s.first, 1, &value));
         break;
       case ChartRole::none: break;
     }

@@ -24,6 +24,11 @@ const MetricFamily kConnectionsFamily{"collage_connections_total",
 const MetricFamily kOpenConnectionsFamily{"collage_connections_open",
                                           "Connections open now, by listener and front end.",
                                           MetricType::gauge};
+const MetricFamily kConnectionStatesFamily{
+    "collage_connections_in_state",
+    "Open connections serving a request (busy) or waiting for the next one (keepalive), by "
+    "listener and front end; the rest of collage_connections_open are reading a request.",
+    MetricType::gauge};
 const MetricFamily kTlsHandshakesFamily{"collage_tls_handshakes_total",
                                         "TLS handshakes by listener and result (ok or failed).",
                                         MetricType::counter};

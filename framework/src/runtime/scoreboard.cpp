@@ -279,17 +279,20 @@ void ConnectionScore::set_state(WorkerState state) {
     return;
   }
   if (child_ != nullptr) {
+    std::atomic<std::uint64_t>* row = busy_series_ >= 0 ? metrics_row() : nullptr;
     if (is_busy(state_) != is_busy(state)) {
-      if (is_busy(state)) {
-        child_->busy.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        child_->busy.fetch_sub(1, std::memory_order_relaxed);
+      const std::uint64_t step = is_busy(state) ? 1 : ~std::uint64_t{0};  // +1 or -1
+      child_->busy.fetch_add(static_cast<std::uint32_t>(step), std::memory_order_relaxed);
+      if (row != nullptr) {
+        row[busy_series_].fetch_add(step, std::memory_order_relaxed);
       }
     }
-    if (state_ == WorkerState::keepalive) {
-      child_->keepalive.fetch_sub(1, std::memory_order_relaxed);
-    } else if (state == WorkerState::keepalive) {
-      child_->keepalive.fetch_add(1, std::memory_order_relaxed);
+    if ((state_ == WorkerState::keepalive) != (state == WorkerState::keepalive)) {
+      const std::uint64_t step = state == WorkerState::keepalive ? 1 : ~std::uint64_t{0};
+      child_->keepalive.fetch_add(static_cast<std::uint32_t>(step), std::memory_order_relaxed);
+      if (row != nullptr && keepalive_series_ >= 0) {
+        row[keepalive_series_].fetch_add(step, std::memory_order_relaxed);
+      }
     }
   }
   state_ = state;

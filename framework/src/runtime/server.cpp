@@ -221,6 +221,7 @@ Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext cont
   if (const ConnectionSeries* series = connection_series(listener.config.address, bound_port,
                                                          protocol_name, listener.config.tls)) {
     open.start(series);
+    score.count_states_in(series->busy, series->keepalive);
     if (listener.config.tls) {
       count_connection(series->tls_ok);
     }

@@ -187,6 +187,34 @@ class MetricsTest(ServerTestCase):
             self.assertEqual(buckets[-1], (float("inf"), count))
             self.assertEqual([v for _, v in buckets], sorted(v for _, v in buckets))
 
+    def test_connection_states_by_protocol(self):
+        port = self.server.port
+        held = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.addCleanup(held.close)
+        held.sendall(b"GET /page.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        while not got.endswith(PAGE):
+            got += held.recv(65536)
+        silent = socket.create_connection(("127.0.0.1", self.server.ports["gopher"]), timeout=10)
+        self.addCleanup(silent.close)
+
+        def states(samples):
+            return (value(samples, "collage_connections_in_state", protocol="http1",
+                          state="keepalive"),
+                    value(samples, "collage_connections_open", protocol="gopher"),
+                    value(samples, "collage_connections_in_state", protocol="gopher"))
+        # The held connection waits in keep-alive; the silent gopher one is open and reading.
+        # The scrape's own connection is busy while it is answered.
+        samples = wait_for(lambda: (lambda s: s if states(s) == (1, 1, 0) else None)(
+            scrape(port)), what="keep-alive and reading connections counted")
+        self.assertEqual(value(samples, "collage_connections_in_state", protocol="http1",
+                               state="busy"), 1)
+        held.close()
+        silent.close()
+        wait_for(lambda: states(scrape(port)) == (0, 0, 0), what="closed connections uncounted")
+        json_now = json.loads(http_request(port, "/server-status?json")[2])
+        self.assertEqual(json_now["protocols"]["gopher"]["connections"], 0)
+
     def test_labels_stay_bounded(self):
         port = self.server.port
         for i in range(30):
