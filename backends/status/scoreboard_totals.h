@@ -28,4 +28,28 @@ struct Totals {
 bool worker_is_busy(WorkerState state);
 Totals add_up(const Scoreboard& board);
 
+// fn(row, child) for each child row in use.
+template <typename Fn>
+void for_each_child(const Scoreboard& board, Fn fn) {
+  for (std::uint32_t row = 0; row < board.servers(); ++row) {
+    if (const ChildScore& child = board.child(row); child.status != ChildStatus::empty) {
+      fn(row, child);
+    }
+  }
+}
+
+// fn(row, slot, worker) for each worker slot of a child in use that has served something or
+// is serving now (a slot never used has nothing to say).
+template <typename Fn>
+void for_each_used_worker(const Scoreboard& board, Fn fn) {
+  for_each_child(board, [&](std::uint32_t row, const ChildScore&) {
+    for (std::uint32_t slot = 0; slot < board.threads(); ++slot) {
+      const WorkerScore& worker = board.worker(row, slot);
+      if (worker.requests != 0 || worker_is_busy(worker.state)) {
+        fn(row, slot, worker);
+      }
+    }
+  });
+}
+
 }  // namespace collage::status

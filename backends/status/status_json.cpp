@@ -4,30 +4,13 @@
 
 #include <cstring>
 
+#include "collage/json_text.h"
 #include "collage/status_source.h"
 #include "protocol_activity.h"
 #include "scoreboard_totals.h"
 #include "status_page.h"
 
 namespace collage::status {
-namespace {
-
-void append_json_string(std::string_view text, std::string& out) {
-  out += '"';
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {  // bytes of a client's line may not be UTF-8
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-}
-
-}  // namespace
 
 std::string render_json(const Scoreboard& board, std::int64_t now_ms) {
   const Totals t = add_up(board);
@@ -75,11 +58,7 @@ std::string render_json(const Scoreboard& board, std::int64_t now_ms) {
   }
   out += ",\"children\":[";
   bool first = true;
-  for (std::uint32_t row = 0; row < board.servers(); ++row) {
-    const ChildScore& child = board.child(row);
-    if (child.status == ChildStatus::empty) {
-      continue;
-    }
+  for_each_child(board, [&](std::uint32_t row, const ChildScore& child) {
     fmt::format_to(to,
                    "{}{{\"slot\":{},\"pid\":{},\"generation\":{},\"status\":{},\"connections\":{},"
                    "\"busy\":{},\"keepalive\":{},\"accepted\":{},\"requests\":{},\"bytes\":{}}}",
@@ -88,32 +67,24 @@ std::string render_json(const Scoreboard& board, std::int64_t now_ms) {
                    child.busy.load(), child.keepalive.load(), child.accepted.load(),
                    child.requests.load(), child.bytes.load());
     first = false;
-  }
+  });
   out += "],\"workers\":[";
   first = true;
-  for (std::uint32_t row = 0; row < board.servers(); ++row) {
-    if (board.child(row).status == ChildStatus::empty) {
-      continue;
-    }
-    for (std::uint32_t slot = 0; slot < board.threads(); ++slot) {
-      const WorkerScore& worker = board.worker(row, slot);
-      if (worker.requests == 0 && !worker_is_busy(worker.state)) {
-        continue;
-      }
-      fmt::format_to(to,
-                     "{}{{\"child\":{},\"slot\":{},\"state\":\"{}\",\"requests\":{},\"bytes\":{},"
-                     "\"client\":",
-                     first ? "" : ",", row, slot, state_name(worker.state), worker.requests.load(),
-                     worker.bytes.load());
-      append_json_string(
-          std::string_view(worker.client, ::strnlen(worker.client, sizeof worker.client)), out);
-      out += ",\"request\":";
-      append_json_string(
-          std::string_view(worker.request, ::strnlen(worker.request, sizeof worker.request)), out);
-      out += '}';
-      first = false;
-    }
-  }
+  for_each_used_worker(board, [&](std::uint32_t row, std::uint32_t slot,
+                                  const WorkerScore& worker) {
+    fmt::format_to(to,
+                   "{}{{\"child\":{},\"slot\":{},\"state\":\"{}\",\"requests\":{},\"bytes\":{},"
+                   "\"client\":",
+                   first ? "" : ",", row, slot, state_name(worker.state), worker.requests.load(),
+                   worker.bytes.load());
+    append_json_string(
+        std::string_view(worker.client, ::strnlen(worker.client, sizeof worker.client)), out);
+    out += ",\"request\":";
+    append_json_string(
+        std::string_view(worker.request, ::strnlen(worker.request, sizeof worker.request)), out);
+    out += '}';
+    first = false;
+  });
   out += "],\"sections\":{";
   first = true;
   for (const StatusSection& section : collect_status_sections()) {

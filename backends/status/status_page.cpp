@@ -194,11 +194,7 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms, int refres
       "<th class=n>Generation</th><th>Status</th><th class=n>Connections</th><th class=n>Busy</th>"
       "<th class=n>Keep-alive</th><th class=n>Accepted</th><th class=n>Requests</th>"
       "<th class=n>Bytes</th></tr>\n";
-  for (std::uint32_t row = 0; row < board.servers(); ++row) {
-    const ChildScore& child = board.child(row);
-    if (child.status == ChildStatus::empty) {
-      continue;
-    }
+  for_each_child(board, [&out](std::uint32_t row, const ChildScore& child) {
     fmt::format_to(std::back_inserter(out),
                    "<tr><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td>{}</td>"
                    "<td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>"
@@ -206,7 +202,7 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms, int refres
                    row, child.pid.load(), child.generation.load(), child_status_name(child.status),
                    child.connections.load(), child.busy.load(), child.keepalive.load(),
                    child.accepted.load(), child.requests.load(), child.bytes.load());
-  }
+  });
   out += "</table></div>\n<h2>Scoreboard</h2>\n<div class=card><pre>";
   for (std::size_t i = 0; i < t.letters.size(); i += 64) {
     out += std::string_view(t.letters).substr(i, 64);
@@ -221,28 +217,20 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms, int refres
       "</h2>\n<div class=scroll><table><tr><th>Slot</th><th>State</th>"
       "<th class=n>Requests</th><th class=n>Bytes</th><th class=n>Seconds</th><th>Client</th>"
       "<th>Request</th></tr>\n";
-  for (std::uint32_t row = 0; row < board.servers(); ++row) {
-    if (board.child(row).status == ChildStatus::empty) {
-      continue;
-    }
-    for (std::uint32_t slot = 0; slot < board.threads(); ++slot) {
-      const WorkerScore& worker = board.worker(row, slot);
-      if (worker.requests == 0 && worker_is_busy(worker.state) == false) {
-        continue;  // never used: nothing to say
-      }
-      fmt::format_to(std::back_inserter(out),
-                     "<tr><td>{}-{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td>"
-                     "<td class=n>{:.1f}</td><td class=name>",
-                     row, slot, state_name(worker.state), worker.requests.load(),
-                     worker.bytes.load(), seconds_since(worker.changed_ms, now_ms));
-      append_html_escaped(
-          std::string_view(worker.client, ::strnlen(worker.client, sizeof worker.client)), out);
-      out += "</td><td class=name>";
-      append_html_escaped(
-          std::string_view(worker.request, ::strnlen(worker.request, sizeof worker.request)), out);
-      out += "</td></tr>\n";
-    }
-  }
+  for_each_used_worker(board, [&](std::uint32_t row, std::uint32_t slot,
+                                  const WorkerScore& worker) {
+    fmt::format_to(std::back_inserter(out),
+                   "<tr><td>{}-{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td>"
+                   "<td class=n>{:.1f}</td><td class=name>",
+                   row, slot, state_name(worker.state), worker.requests.load(), worker.bytes.load(),
+                   seconds_since(worker.changed_ms, now_ms));
+    append_html_escaped(
+        std::string_view(worker.client, ::strnlen(worker.client, sizeof worker.client)), out);
+    out += "</td><td class=name>";
+    append_html_escaped(
+        std::string_view(worker.request, ::strnlen(worker.request, sizeof worker.request)), out);
+    out += "</td></tr>\n";
+  });
   out += "</table></div>\n";
   if (refresh_seconds == 0) {
     out += kRefreshScript;

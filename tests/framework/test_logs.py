@@ -28,6 +28,16 @@ def gopher(port, selector):
             pass
 
 
+def make_site(prefix):
+    """A fresh directory with site/page.html: (the directory, the site root)."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    root = os.path.join(workdir, "site")
+    os.makedirs(root)
+    with open(os.path.join(root, "page.html"), "wb") as f:
+        f.write(PAGE)
+    return workdir, root
+
+
 class Started:
     """The binary on a configuration with fixed ports, for logs that do not go to stdout."""
 
@@ -61,12 +71,8 @@ class Started:
 
 class JsonAccessLogTest(unittest.TestCase):
     def test_every_front_end_writes_parseable_lines_with_its_fields(self):
-        workdir = tempfile.mkdtemp(prefix="collage-json-log-")
+        workdir, root = make_site("collage-json-log-")
         install_certificate(workdir)
-        root = os.path.join(workdir, "site")
-        os.makedirs(root)
-        with open(os.path.join(root, "page.html"), "wb") as f:
-            f.write(PAGE)
         server = CollageServer("""
 <Listen protocol="http1" address="127.0.0.1" port="0"/>
 <Listen protocol="gopher" address="127.0.0.1" port="0"/>
@@ -184,11 +190,7 @@ class StalledLogTest(unittest.TestCase):
     def test_a_stalled_access_log_does_not_stall_requests(self):
         """The access log is a pipe nobody reads (a stuck disk, a hung log shipper): requests
         are still answered, and every line arrives once the reader reads."""
-        workdir = tempfile.mkdtemp(prefix="collage-stalled-log-")
-        root = os.path.join(workdir, "site")
-        os.makedirs(root)
-        with open(os.path.join(root, "page.html"), "wb") as f:
-            f.write(PAGE)
+        workdir, root = make_site("collage-stalled-log-")
         fifo = os.path.join(workdir, "access.pipe")
         os.mkfifo(fifo)
         reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open, but not reading yet
@@ -219,11 +221,7 @@ class StalledLogTest(unittest.TestCase):
 class LogRotationTest(unittest.TestCase):
     def test_a_graceful_restart_reopens_moved_logs(self):
         """logrotate renames the files, then its postrotate runs collage -k graceful."""
-        workdir = tempfile.mkdtemp(prefix="collage-rotate-")
-        root = os.path.join(workdir, "site")
-        os.makedirs(root)
-        with open(os.path.join(root, "page.html"), "wb") as f:
-            f.write(PAGE)
+        workdir, root = make_site("collage-rotate-")
         server = CollageServer("""
 <Listen protocol="http1" address="127.0.0.1" port="0"/>
 <DocumentRoot>%s</DocumentRoot>

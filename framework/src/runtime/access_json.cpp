@@ -7,49 +7,19 @@
 #include <ctime>
 
 #include "collage/generation.h"
+#include "collage/json_text.h"
 #include "collage/log.h"
 #include "collage/request.h"
+#include "log_io.h"
 
 namespace collage {
 namespace {
-
-// ISO 8601 local time with offset, formatted once a second per thread.
-std::string_view iso_time() {
-  thread_local std::time_t cached = 0;
-  thread_local char text[40];
-  thread_local std::size_t length = 0;
-  const std::time_t now = std::time(nullptr);
-  if (now != cached) {
-    cached = now;
-    std::tm tm{};
-    ::localtime_r(&now, &tm);
-    length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S%z", &tm);
-  }
-  return {text, length};
-}
-
-// A JSON string; client bytes may not be UTF-8, so everything outside printable ASCII is
-// escaped (a reader sees \u00e9 for a byte 0xE9, never invalid JSON).
-void append_string(std::string_view value, std::string& out) {
-  out += '"';
-  for (unsigned char c : value) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-}
 
 void append_field(std::string_view name, std::string_view value, std::string& out) {
   out += ",\"";
   out += name;
   out += "\":";
-  append_string(value, out);
+  append_json_string(value, out);
 }
 
 }  // namespace
@@ -58,7 +28,8 @@ void append_access_json(AccessLog& log, const AccessRecord& record) {
   thread_local std::string line;
   line.clear();
   line += "{\"time\":";
-  append_string(iso_time(), line);
+  thread_local SecondStamp stamp;
+  append_json_string(local_time_each_second(stamp, "%Y-%m-%dT%H:%M:%S%z"), line);
   append_field("client", record.client, line);
   append_field("user", record.user, line);
   append_field("protocol", record.protocol, line);

@@ -5,24 +5,10 @@
 #include <ctime>
 
 #include "collage/log.h"
+#include "log_io.h"
 
 namespace collage {
 namespace {
-
-// The timestamp changes once a second; each thread formats it only then.
-std::string_view access_log_time() {
-  thread_local std::time_t cached = 0;
-  thread_local char text[40];
-  thread_local std::size_t length = 0;
-  const std::time_t now = std::time(nullptr);
-  if (now != cached) {
-    cached = now;
-    std::tm tm{};
-    ::localtime_r(&now, &tm);
-    length = std::strftime(text, sizeof text, "[%d/%b/%Y:%H:%M:%S %z]", &tm);
-  }
-  return {text, length};
-}
 
 // Quotes a request field, escaping what would break the line or a terminal reading it.
 void append_quoted(std::string_view value, std::string& out) {
@@ -81,7 +67,8 @@ void append_access_line(AccessLog& log, const AccessRecord& record, bool cache_f
     }
   }
   line += ' ';
-  line += access_log_time();
+  thread_local SecondStamp stamp;
+  line += local_time_each_second(stamp, "[%d/%b/%Y:%H:%M:%S %z]");
   line += ' ';
   append_quoted(record.request_line, line);
   line += fmt::format(" {} ", record.status);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "collage/json_text.h"
 #include "collage/metadata.h"
 #include "log_io.h"
 
@@ -33,6 +34,17 @@ void write_all(int fd, std::string_view data) {
     }
     data.remove_prefix(static_cast<std::size_t>(n));
   }
+}
+
+std::string_view local_time_each_second(SecondStamp& stamp, const char* format) {
+  const std::time_t now = std::time(nullptr);
+  if (now != stamp.second) {
+    stamp.second = now;
+    std::tm tm{};
+    ::localtime_r(&now, &tm);
+    stamp.length = std::strftime(stamp.text, sizeof stamp.text, format, &tm);
+  }
+  return {stamp.text, stamp.length};
 }
 
 std::string printable(std::string_view untrusted) {
@@ -82,22 +94,6 @@ int connect_syslog(std::string_view path, std::string& error) {
     return -1;
   }
   return fd;
-}
-
-// A JSON string of log text (already printable, but quotes and backslashes occur).
-void append_json_text(std::string_view text, std::string& out) {
-  out += '"';
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += fmt::format("\\u{:04x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
 }
 
 }  // namespace
@@ -163,9 +159,9 @@ void ErrorLog::write(LogLevel level, std::string_view id, std::string_view messa
     line = fmt::format("{{\"time\":\"{}.{:03d}{}\",\"level\":\"{}\",\"pid\":{},\"id\":",
                        std::string_view(stamp, n), static_cast<int>(now.tv_usec / 1000),
                        std::string_view(zone, z), log_level_name(level), ::getpid());
-    append_json_text(id, line);
+    append_json_string(id, line);
     line += ",\"message\":";
-    append_json_text(message, line);
+    append_json_string(message, line);
     line += "}\n";
   } else {
     const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
