@@ -45,6 +45,9 @@ std::string render_metrics(const Scoreboard& board, std::int64_t now_ms) {
   family(out, "collage_child_full_total", "counter",
          "Times a child stopped accepting because it was full.");
   fmt::format_to(to, "collage_child_full_total {}\n", t.full);
+  family(out, "collage_server_full_total", "counter",
+         "Times every worker was busy and MaxRequestWorkers allowed no more children.");
+  fmt::format_to(to, "collage_server_full_total {}\n", global.server_full.load());
   if (const Metrics* metrics = board.metrics()) {
     metrics->render(out);
   }

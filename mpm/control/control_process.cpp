@@ -68,6 +68,7 @@ class ControlProcess {
   Clock::time_point next_shrink_ = Clock::now();
   std::uint32_t spawn_rate_ = 1;
   std::uint32_t replacements_owed_ = 0;  // children that died or were recycled: replace at once
+  bool full_ = false;  // every worker busy and no child may be added: said once per episode
 };
 
 namespace {
@@ -285,6 +286,16 @@ void ControlProcess::maintain() {
     return;
   }
   next_maintenance_ = now + 1s;
+  // As httpd's "server reached MaxRequestWorkers": new connections now wait in the listen queue.
+  const bool full = idle == 0 && serving >= most_children;
+  if (full && !full_) {
+    board_->global().server_full.fetch_add(1, std::memory_order_relaxed);
+    COLLAGE_LOG(LogLevel::warn, "COL-CONTROL-0022",
+                "every worker is busy and MaxRequestWorkers ({}) allows no more children: new "
+                "connections wait in the listen queue",
+                plan_.max_request_workers);
+  }
+  full_ = full;
   if (idle < plan_.min_spare && serving < most_children) {
     // Like httpd: start 1, then 2, 4 ... 32 per second while the shortage lasts.
     const std::uint32_t count = std::min(spawn_rate_, most_children - serving);

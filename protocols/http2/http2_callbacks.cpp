@@ -161,7 +161,7 @@ int Connection::on_frame_recv(const nghttp2_frame* frame) {
       if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
         it->second->head_complete = true;
         it->second->body_complete = end_stream;
-        dispatch(it->second);
+        heads_read_.push_back(id);  // started after the rest of this input (receive())
       } else if (end_stream) {
         it->second->body_complete = true;  // trailers end the body
         it->second->body_ready.cancel();
@@ -178,6 +178,16 @@ int Connection::on_frame_recv(const nghttp2_frame* frame) {
       if (it != streams_.end() && end_stream) {
         it->second->body_complete = true;
         it->second->body_ready.cancel();
+      }
+      return 0;
+    case NGHTTP2_WINDOW_UPDATE:
+    case NGHTTP2_SETTINGS:
+      // A window opened (one stream's, the connection's, or every stream's initial size):
+      // streams waiting for it to read their next part look again.
+      for (auto& [stream_id, stream] : streams_) {
+        if (stream->awaiting_window && (id == 0 || id == stream_id)) {
+          stream->part_sent.cancel();
+        }
       }
       return 0;
     default: return 0;

@@ -195,9 +195,7 @@ Task<void> Connection::run(const Handover& handover) {
 Task<void> Connection::reader() {
   std::array<char, 16 * 1024> buffer;
   if (!pending_input_.empty()) {
-    const ssize_t rv = nghttp2_session_mem_recv(
-        session_, reinterpret_cast<const std::uint8_t*>(pending_input_.data()),
-        pending_input_.size());
+    const ssize_t rv = receive(pending_input_.data(), pending_input_.size());
     pending_input_.clear();
     if (rv < 0) {
       fail(std::string("protocol error: ") + nghttp2_strerror(static_cast<int>(rv)));
@@ -209,8 +207,7 @@ Task<void> Connection::reader() {
     if (ec || n == 0) {
       co_return;  // the peer closed; the writer is cancelled with us
     }
-    const ssize_t rv =
-        nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(buffer.data()), n);
+    const ssize_t rv = receive(buffer.data(), n);
     if (rv < 0) {
       // nghttp2 has queued a GOAWAY with the right error code; let the writer send it.
       fail(std::string("protocol error: ") + nghttp2_strerror(static_cast<int>(rv)));
@@ -268,6 +265,18 @@ bool Connection::on_deadline() {
               sending ? "stalled (the client's flow-control window stays shut)" : "idle");
   transport_->close();
   return true;
+}
+
+ssize_t Connection::receive(const char* data, std::size_t length) {
+  const ssize_t rv =
+      nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(data), length);
+  for (const std::int32_t id : heads_read_) {
+    if (auto it = streams_.find(id); it != streams_.end() && !it->second->closed) {
+      dispatch(it->second);
+    }
+  }
+  heads_read_.clear();
+  return rv;
 }
 
 void Connection::dispatch(const std::shared_ptr<Stream>& stream) {
@@ -471,6 +480,16 @@ Task<void> Connection::stream_body(Stream& s) {
       s.part_sent.expires_at(asio::steady_timer::time_point::max());
       co_await s.part_sent.async_wait(kAsTuple);
     }
+    // Nothing is read for a stream the client's flow control keeps shut (a zero-window stall
+    // holding thousands of streams would otherwise hold a part of each in memory).
+    while (!s.closed && !closing_ &&
+           std::min(nghttp2_session_get_stream_remote_window_size(session_, s.id),
+                    nghttp2_session_get_remote_window_size(session_)) <= 0) {
+      s.awaiting_window = true;
+      s.part_sent.expires_at(asio::steady_timer::time_point::max());
+      co_await s.part_sent.async_wait(kAsTuple);
+    }
+    s.awaiting_window = false;
     if (s.closed || closing_) {
       break;  // the client reset the stream or left: the producer is cancelled below
     }

@@ -57,6 +57,8 @@ class Connection final : public TrackedConnection {
   Task<void> writer();
   Task<void> handle_stream(std::shared_ptr<Stream> stream);
   void dispatch(const std::shared_ptr<Stream>& stream);
+  // Feeds bytes to nghttp2, then starts the handlers of the streams still open.
+  ssize_t receive(const char* data, std::size_t length);
   void submit_response(Stream& stream);
   // Pulls a streamed body part by part as nghttp2 sends it; returns when it ended or was cut off.
   Task<void> stream_body(Stream& stream);
@@ -82,6 +84,9 @@ class Connection final : public TrackedConnection {
   // Finished streams kept for reuse (see Stream::recycle).
   static constexpr std::size_t kSpareStreams = 16;
   std::vector<std::shared_ptr<Stream>> spare_streams_;
+  // Streams whose request head arrived in the input being read: their handlers start once
+  // all of it is read, so one reset in the same read (rapid reset) costs no handler at all.
+  std::vector<std::int32_t> heads_read_;
   // The last stream ids the client opened, oldest overwritten first: a HEADERS frame on a lower
   // id than the highest must belong to one of them (trailers, late frames after a reset).
   std::array<std::int32_t, 256> recent_streams_{};

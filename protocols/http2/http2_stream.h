@@ -109,6 +109,8 @@ struct Stream {
   asio::steady_timer part_sent;
   bool source_ended = true;  // no more parts will come (no stream, or it ended)
   bool deferred = false;     // nghttp2 waits for the next part (NGHTTP2_ERR_DEFERRED)
+  // Waiting for the client's flow-control window to open before anything is read for it.
+  bool awaiting_window = false;
   bool response_submitted = false;
   bool response_done = false;         // the last DATA frame has been produced
   bool end_stream_sent = false;       // the response's last frame has gone out

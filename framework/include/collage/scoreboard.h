@@ -85,6 +85,8 @@ struct ScoreboardGlobal {
   std::atomic<std::uint64_t> accept_failures_of_exited{0};
   std::atomic<std::uint64_t> refused_of_exited{0};
   std::atomic<std::uint64_t> full_of_exited{0};
+  // Times every worker of the server was busy with no child left to add (worker, prefork).
+  std::atomic<std::uint64_t> server_full{0};
   char mpm[16] = {};
   // Named counters modules share across children (see Scoreboard::shared_counter).
   struct NamedCounter {
