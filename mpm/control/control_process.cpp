@@ -257,7 +257,7 @@ void ControlProcess::maintain() {
   const auto now = Clock::now();
   std::uint32_t serving = 0;
   std::uint32_t idle = 0;
-  pid_t youngest = 0;
+  pid_t youngest_unused = 0;
   for (const auto& [pid, child] : children_) {
     if (child.stopping || child.generation != generation_) {
       continue;
@@ -267,7 +267,11 @@ void ControlProcess::maintain() {
     const std::uint32_t busy =
         plan_.connection_holds_worker ? score.connections.load() : score.busy.load();
     idle += plan_.threads_per_child - std::min(busy, plan_.threads_per_child);
-    youngest = std::max(youngest, pid);
+    // Only a child with nothing open is stopped to trim the pool: stopping one that carries a
+    // connection would end that connection (an HTTP/2 client's next stream would be refused).
+    if (score.connections.load() == 0) {
+      youngest_unused = std::max(youngest_unused, pid);
+    }
   }
   const std::uint32_t most_children =
       std::min(plan_.server_limit,
@@ -309,14 +313,14 @@ void ControlProcess::maintain() {
     return;
   }
   spawn_rate_ = 1;
-  if (idle > plan_.max_spare && serving > 1 && now >= next_shrink_) {
+  if (idle > plan_.max_spare && serving > 1 && youngest_unused != 0 && now >= next_shrink_) {
     next_shrink_ = now + 1s;
-    children_[youngest].stopping = true;
-    board_->child(children_[youngest].slot).status = ChildStatus::stopping;
-    ::kill(youngest, SIGUSR1);
+    children_[youngest_unused].stopping = true;
+    board_->child(children_[youngest_unused].slot).status = ChildStatus::stopping;
+    ::kill(youngest_unused, SIGUSR1);
     COLLAGE_LOG(LogLevel::info, "COL-CONTROL-0013",
                 "{} idle worker(s), more than {}: stopping child {}", idle, plan_.max_spare,
-                youngest);
+                youngest_unused);
   }
 }
 
