@@ -48,6 +48,13 @@ std::string render_metrics(const Scoreboard& board, std::int64_t now_ms) {
   family(out, "collage_server_full_total", "counter",
          "Times every worker was busy and MaxRequestWorkers allowed no more children.");
   fmt::format_to(to, "collage_server_full_total {}\n", global.server_full.load());
+  family(out, "collage_tls_handshakes_in_progress", "gauge",
+         "TLS handshakes running now, across every child.");
+  fmt::format_to(to, "collage_tls_handshakes_in_progress {}\n", global.tls_handshakes.load());
+  family(out, "collage_tls_handshakes_refused_total", "counter",
+         "Connections closed before their TLS handshake because TLSMaxHandshakes were running.");
+  fmt::format_to(to, "collage_tls_handshakes_refused_total {}\n",
+                 global.tls_handshakes_refused.load());
   if (const Metrics* metrics = board.metrics()) {
     metrics->render(out);
   }

@@ -56,6 +56,8 @@ std::string render_auto(const Scoreboard& board, std::int64_t now_ms) {
   fmt::format_to(std::back_inserter(out), "RefusedConnections: {}\n", t.refused);
   fmt::format_to(std::back_inserter(out), "ChildFull: {}\n", t.full);
   fmt::format_to(std::back_inserter(out), "ServerFull: {}\n", global.server_full.load());
+  fmt::format_to(std::back_inserter(out), "TLSHandshakesRefused: {}\n",
+                 global.tls_handshakes_refused.load());
   fmt::format_to(std::back_inserter(out), "Scoreboard: {}\n", t.letters);
   for (const StatusSection& section : collect_status_sections()) {
     for (const StatusLine& line : section.lines) {
@@ -144,8 +146,10 @@ std::string render_html(const Scoreboard& board, std::int64_t now_ms, int refres
                                   t.connections, t.busy, t.keepalive));
   line("Limits reached",
        fmt::format("{} failed accepts (out of descriptors or memory), {} connections refused by a "
-                   "cap, {} times a child was full, {} times every worker was busy",
-                   t.accept_failures, t.refused, t.full, global.server_full.load()));
+                   "cap (of them {} TLS handshakes past TLSMaxHandshakes), {} times a child was "
+                   "full, {} times every worker was busy",
+                   t.accept_failures, t.refused, global.tls_handshakes_refused.load(), t.full,
+                   global.server_full.load()));
   out += "</dl></div>\n";
 
   if (const Metrics* metrics = board.metrics()) {

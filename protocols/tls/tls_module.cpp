@@ -49,6 +49,16 @@ const Directive kDirectives[] = {
              "period's key is shared by every node (docs/cache.md).",
      .min = 60'000,
      .field = bind<&TlsConfig::ticket_key_rotation>()},
+    {.name = "TLSMaxHandshakes",
+     .type = ArgType::integer,
+     .contexts = kServerContext,
+     .default_value = "256",
+     .help = "TLS handshakes in progress at once across every child; beyond it a new connection "
+             "is closed before its handshake (COL-TLS-0003, counted on the status page). 0: no "
+             "cap.",
+     .min = 0,
+     .max = 1'000'000,
+     .field = bind<&TlsConfig::max_handshakes>()},
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "tls_provider.h"
 
+#include "collage/scoreboard.h"
+
 #include "collage/core_settings.h"
 
 #include <openssl/err.h>
@@ -156,6 +158,8 @@ std::unique_ptr<Provider> Provider::build(const ServerConfig& config, ConfigErro
       }
     }
   }
+  provider->max_handshakes_ =
+      static_cast<std::uint32_t>(server.read<TlsConfig>(tls_directives()).max_handshakes);
   provider->default_context_ = make_context(*default_scope, errors);
   if (!provider->default_context_) {
     return nullptr;
@@ -206,6 +210,23 @@ Task<std::unique_ptr<Transport>> Provider::accept(std::unique_ptr<Transport> tcp
                                                   std::chrono::milliseconds timeout,
                                                   bool issue_tickets) const {
   using namespace asio::experimental::awaitable_operators;
+  if (!begin_tls_handshake(max_handshakes_)) {
+    // A handshake costs the server far more CPU than the client: past the cap a new
+    // connection is closed at once rather than queued. Said once a second at most.
+    static std::atomic<std::int64_t> last_said{0};
+    const std::int64_t now = wall_clock_ms() / 1000;
+    if (last_said.exchange(now) != now) {
+      asio::error_code ignored;
+      COLLAGE_LOG(LogLevel::warn, "COL-TLS-0003",
+                  "{}: {} TLS handshakes already in progress (TLSMaxHandshakes); closed",
+                  tcp->socket().remote_endpoint(ignored).address().to_string(), max_handshakes_);
+    }
+    tcp->close();
+    co_return nullptr;
+  }
+  struct HandshakeDone {
+    ~HandshakeDone() { end_tls_handshake(); }
+  } handshake_done;
   auto tls = std::make_unique<TlsTransport>(std::move(tcp), *default_context_);
   if (!issue_tickets) {
     SSL_set_num_tickets(tls->stream().native_handle(), 0);

@@ -23,6 +23,7 @@ struct TlsConfig {
   std::string ciphers;
   bool session_tickets = true;
   std::chrono::milliseconds ticket_key_rotation{12 * 3600 * 1000};
+  std::size_t max_handshakes = 256;  // TLSMaxHandshakes, across the server; 0: no cap
 };
 std::span<const Directive> tls_directives();
 
@@ -44,6 +45,7 @@ class Provider final : public TlsProvider {
   std::unique_ptr<asio::ssl::context> default_context_;
   std::vector<std::unique_ptr<asio::ssl::context>> host_contexts_;
   std::map<std::string, SSL_CTX*, std::less<>> by_name_;
+  std::uint32_t max_handshakes_ = 0;
 };
 
 }  // namespace collage::tls

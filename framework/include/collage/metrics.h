@@ -94,7 +94,8 @@ class Metrics {
 };
 
 // The metrics of the running server and this process's row in them; both null outside a
-// running server (tests, -t), where counting is a no-op.
+// running server (tests, -t), where counting is a no-op. set_metrics_child also names this
+// process's scoreboard row (current_child_score, scoreboard.h).
 Metrics* running_metrics();
 void set_running_metrics(Metrics* metrics);
 std::atomic<std::uint64_t>* metrics_row();

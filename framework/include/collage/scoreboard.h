@@ -70,6 +70,7 @@ struct ChildScore {
   std::atomic<std::uint64_t> accept_failures{0};
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> full{0};
+  std::atomic<std::uint32_t> tls_handshakes{0};  // in progress in this child (for retirement)
   KeyedCounts keyed;
 };
 
@@ -87,6 +88,9 @@ struct ScoreboardGlobal {
   std::atomic<std::uint64_t> full_of_exited{0};
   // Times every worker of the server was busy with no child left to add (worker, prefork).
   std::atomic<std::uint64_t> server_full{0};
+  // TLS handshakes in progress in every child, and those refused by TLSMaxHandshakes.
+  std::atomic<std::uint32_t> tls_handshakes{0};
+  std::atomic<std::uint64_t> tls_handshakes_refused{0};
   char mpm[16] = {};
   // Named counters modules share across children (see Scoreboard::shared_counter).
   struct NamedCounter {
@@ -140,6 +144,16 @@ std::int64_t wall_clock_ms();
 // once by the control process before it forks.
 Scoreboard* running_scoreboard();
 void set_running_scoreboard(Scoreboard* board);
+
+// This process's row of the scoreboard (set with the metrics row when a child starts); null
+// outside a running server.
+ChildScore* current_child_score();
+
+// A server-wide cap on TLS handshakes in progress (limit 0: none). begin_tls_handshake counts
+// one more and returns true, or counts a refusal and returns false when limit are running
+// already; each true is paired with end_tls_handshake. Without a running server, always true.
+bool begin_tls_handshake(std::uint32_t limit);
+void end_tls_handshake();
 
 // A server-wide cap on connections: the key names what is counted, the limit how many may be
 // open at once across every child.

@@ -1,5 +1,7 @@
 #include "collage/metrics.h"
 
+#include "collage/scoreboard.h"
+
 #include <sys/mman.h>
 
 #include <fmt/format.h>
@@ -63,6 +65,8 @@ void wait_while_naming(const std::atomic<std::uint32_t>& state) {
 
 Metrics* g_metrics = nullptr;
 std::atomic<std::uint64_t>* g_row = nullptr;
+std::uint32_t g_child = 0;
+bool g_in_child = false;
 
 }  // namespace
 
@@ -339,6 +343,14 @@ std::atomic<std::uint64_t>* metrics_row() {
 }
 void set_metrics_child(std::uint32_t child) {
   g_row = g_metrics != nullptr ? g_metrics->row(child) : nullptr;
+  g_child = child;
+  g_in_child = true;
+}
+
+ChildScore* current_child_score() {
+  Scoreboard* board = running_scoreboard();
+  return board != nullptr && g_in_child && g_child < board->servers() ? &board->child(g_child)
+                                                                      : nullptr;
 }
 
 void MetricCounter::add(std::int64_t amount) {

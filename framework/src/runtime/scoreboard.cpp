@@ -100,6 +100,8 @@ void Scoreboard::retire_child(std::uint32_t server) const {
   if (metrics_ != nullptr) {
     metrics_->retire_child(server);
   }
+  // Handshakes the dead child had running will never end: they stop counting against the cap.
+  global_->tls_handshakes.fetch_sub(row.tls_handshakes.exchange(0));
   global_->requests_of_exited += row.requests.load();
   global_->bytes_of_exited += row.bytes.load();
   global_->accepted_of_exited += row.accepted.load();
@@ -218,6 +220,36 @@ std::uint32_t total_keyed(ChildScore* row, std::uint64_t key) {
 }
 
 }  // namespace
+
+bool begin_tls_handshake(std::uint32_t limit) {
+  Scoreboard* board = running_scoreboard();
+  ChildScore* row = current_child_score();
+  if (board == nullptr || row == nullptr) {
+    return true;
+  }
+  std::atomic<std::uint32_t>& running = board->global().tls_handshakes;
+  // Counted first, checked after: two children racing for the last place cannot both get it.
+  if (limit != 0 && running.fetch_add(1) >= limit) {
+    running.fetch_sub(1);
+    board->global().tls_handshakes_refused.fetch_add(1, std::memory_order_relaxed);
+    row->refused.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  if (limit == 0) {
+    running.fetch_add(1);
+  }
+  row->tls_handshakes.fetch_add(1);
+  return true;
+}
+
+void end_tls_handshake() {
+  Scoreboard* board = running_scoreboard();
+  ChildScore* row = current_child_score();
+  if (board != nullptr && row != nullptr) {
+    row->tls_handshakes.fetch_sub(1);
+    board->global().tls_handshakes.fetch_sub(1);
+  }
+}
 
 bool acquire_connection(ChildScore* row, std::span<const ConnectionCap> caps) {
   ChildScore& own = row != nullptr ? *row : local_row();

@@ -1,6 +1,7 @@
 """TLS listeners against the real binary: curl, openssl s_client, SNI, versions, resumption."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -8,8 +9,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from collage_server import (BINARY, ServerTestCase, connect, make_certificate,  # noqa: E402
-                            recv_until_closed)
+from collage_server import (BINARY, LISTENING, ServerTestCase, connect,  # noqa: E402
+                            make_certificate, recv_until_closed, wait_for)
 
 
 
@@ -105,6 +106,56 @@ class TlsTest(ServerTestCase):
         out = subprocess.run(["curl", "-sS", "-k", "-v", url, url], capture_output=True, check=True)
         self.assertEqual(out.stdout, b"defaultdefault")
         self.assertIn(b"Re-using existing connection", out.stderr)
+
+
+class TlsHandshakeCapTest(ServerTestCase):
+    """TLSMaxHandshakes counts handshakes in progress across every child: connections that
+    never finish theirs hold the places, the next ones are closed at once, and the places come
+    back when those end."""
+
+    CONFIG = """
+<Listen protocol="http1" address="127.0.0.1" port="0" tls="on"/>
+<Listen protocol="http1" address="127.0.0.1" port="0"/>
+<StartServers>2</StartServers>
+<TLSMaxHandshakes>3</TLSMaxHandshakes>
+<TLSCertificateFile>{dir}/localhost.pem</TLSCertificateFile>
+<TLSCertificateKeyFile>{dir}/localhost.key</TLSCertificateKeyFile>
+<DocumentRoot>{root}</DocumentRoot>
+<Location path="/metrics"><Store>metrics</Store></Location>
+"""
+
+    @classmethod
+    def prepare_site(cls, root):
+        make_certificate(os.path.dirname(root))
+        with open(os.path.join(root, "ok.txt"), "w") as f:
+            f.write("ok\n")
+
+    def metric(self, name):
+        plain = [int(p) for proto, _, p in LISTENING.findall(self.server.log())][1]
+        with connect(plain) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            text = recv_until_closed(s).decode()
+        return int(re.search(r"^%s (\d+)$" % name, text, re.M).group(1))
+
+    def test_handshakes_past_the_cap_are_closed_and_places_come_back(self):
+        tls_port = self.server.ports["http1"]
+        # Three clients connect and never send a ClientHello: three handshakes in progress.
+        stalled = [connect(tls_port) for _ in range(3)]
+        self.addCleanup(lambda: [s.close() for s in stalled])
+        wait_for(lambda: self.metric("collage_tls_handshakes_in_progress") == 3)
+        refused_before = self.metric("collage_tls_handshakes_refused_total")
+        for _ in range(4):
+            with connect(tls_port) as extra:
+                extra.sendall(b"\x16\x03\x01")  # the start of a ClientHello, no more
+                self.assertEqual(recv_until_closed(extra), b"")  # closed at once, no alert
+        self.assertEqual(self.metric("collage_tls_handshakes_refused_total") - refused_before, 4)
+        self.assertIn("COL-TLS-0003", self.server.log())
+        for s in stalled:
+            s.close()
+        wait_for(lambda: self.metric("collage_tls_handshakes_in_progress") == 0)
+        out = subprocess.run(["curl", "-sS", "-k", "https://127.0.0.1:%d/ok.txt" % tls_port],
+                             capture_output=True, timeout=20)
+        self.assertEqual(out.stdout, b"ok\n")
 
 
 class TlsConfigErrorsTest(unittest.TestCase):
