@@ -189,7 +189,10 @@ Task<void> Connection::run(const Handover& handover) {
     wait.expires_after(std::chrono::milliseconds(5));
     co_await wait.async_wait(kAsTuple);
   }
-  transport_->close();
+  // A lingering close: input the client sent after our GOAWAY (a flood we stopped reading) is
+  // read and dropped for a moment, so the kernel does not answer it with a reset that could
+  // destroy the GOAWAY before the client reads it.
+  co_await transport_->close_gracefully(std::chrono::seconds(1));
 }
 
 Task<void> Connection::reader() {

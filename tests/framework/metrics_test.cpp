@@ -61,7 +61,7 @@ TEST(Metrics, RendersTheTextFormat) {
   metrics->row(0)[metrics->series(kHits, R"(kind="a")")].fetch_add(3);
   metrics->row(0)[metrics->series(kOpen, "")].fetch_sub(1);  // a gauge may go below zero
   const int time = metrics->series(kTime, R"(kind="a")");
-  metrics->row(0)[time + 0].fetch_add(2);                       // <= 0.5 ms
+  metrics->row(0)[time + 0].fetch_add(2);                        // <= 0.5 ms
   metrics->row(0)[time + kDurationBuckets.size()].fetch_add(1);  // beyond the last bound
   metrics->row(0)[time + kDurationBuckets.size() + 1].fetch_add(1'500'000);
   std::string text;
