@@ -153,7 +153,9 @@ class AttackCase(ServerTestCase):
         if MPM == "event":
             failed = [r for r in probe.results if not r[0]]
             self.assertFalse(failed, "%d of %d probes failed" % (len(failed), len(probe.results)))
-            self.assertLess(max(s for _, s in probe.results), 2.0, probe.results)
+            # ASan makes the server several times slower; the bound is for the real build.
+            self.assertLess(max(s for _, s in probe.results), 10.0 if SANITIZED else 2.0,
+                            probe.results)
         elif not all(ok for ok, _ in probe.results):
             # Under worker and prefork a probe left waiting means every thread was taken: the
             # log must say so (COL-CONTROL-0022), as httpd says MaxRequestWorkers was reached.
