@@ -218,6 +218,7 @@ void ControlProcess::spawn() {
     score.pid = ::getpid();
     ChildContext context{*server_, *board_, row, generation_, plan_.max_connections_per_child};
     const int status = mpm_->run_child(context);
+    sync_access_logs();  // what the writer threads still hold goes out before _exit
     ::_exit(status);
   }
   score.pid = pid;

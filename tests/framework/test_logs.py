@@ -232,13 +232,25 @@ class LogRotationTest(unittest.TestCase):
         self.assertTrue(server.wait_for_access_log(lambda line: "before" in line))
         os.rename(os.path.join(workdir, "access.log"), os.path.join(workdir, "access.log.1"))
         server.process.send_signal(signal.SIGUSR1)
-        # The new generation's children write to a new file of the old name.
-        wait_for(lambda: os.path.exists(os.path.join(workdir, "access.log")),
-                 what="access.log opened again")
-        http_request(server.port, "/page.html?after")
-        self.assertTrue(server.wait_for_access_log(lambda line: "after" in line))
-        with open(os.path.join(workdir, "access.log.1")) as f:
-            self.assertNotIn("after", f.read())
+        # The new generation's children write to a new file of the old name; an old child may
+        # still answer a last request (and log it in the renamed file) while it stops.
+        sent = []
+
+        def logged_in_new_file():
+            sent.append("/page.html?after-%d" % len(sent))
+            http_request(server.port, sent[-1])
+            return server.wait_for_access_log(lambda line: sent[-1] + " " in line, timeout=2)
+        wait_for(logged_in_new_file, timeout=20, what="a request logged in the new access.log")
+
+        def every_line():
+            text = ""
+            for name in ("access.log", "access.log.1"):
+                with open(os.path.join(workdir, name)) as f:
+                    text += f.read()
+            return text
+        # No line is lost across the switch: each request is in one file or the other.
+        wait_for(lambda: all(path + " " in every_line() for path in sent),
+                 what="every request's line in one of the files")
 
 
 if __name__ == "__main__":

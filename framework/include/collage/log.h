@@ -75,10 +75,16 @@ ErrorLog& error_log();
 // in the process that appends, so a log opened before fork() works in every child.
 class AccessLog {
  public:
+  AccessLog();
   ~AccessLog();
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
   bool open(const std::string& path, std::string& error);
   void append(std::string_view line);
+  // Hands what is buffered to the writer (returns at once).
   void flush();
+  // Writes everything buffered or handed over, and returns once it is written.
+  void sync();
 
  private:
   void hand_off(std::unique_lock<std::mutex>& lock);
@@ -89,11 +95,16 @@ class AccessLog {
   std::condition_variable drained_;  // appends wait here when the writer is far behind
   std::string buffer_;               // being filled
   std::string pending_;              // handed to the writer
+  bool writing_ = false;             // the writer holds a block outside the lock
   bool stop_ = false;
   int fd_ = -1;
   std::thread* writer_ = nullptr;  // owned by the process writer_pid_ (a forked copy leaks it)
   int writer_pid_ = 0;
 };
+
+// Writes every access log of this process out before it ends (a child calls this before
+// _exit(), which runs no destructor): lines handed to a writer thread are not lost.
+void sync_access_logs();
 
 // One request as the access log records it; every front end fills one, so all protocols are
 // logged alike. Views are only read during append_access_line().

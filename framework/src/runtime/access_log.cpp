@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "collage/log.h"
 #include "log_io.h"
@@ -15,9 +16,50 @@ namespace {
 constexpr std::size_t kBlock = 64 * 1024;              // handed to the writer when this full
 constexpr std::size_t kMostBehind = 16 * 1024 * 1024;  // appends wait beyond this
 
+// Every access log of the process, for sync_access_logs().
+std::mutex g_logs_mutex;
+std::set<AccessLog*>& all_logs() {
+  static std::set<AccessLog*> logs;
+  return logs;
+}
+
 }  // namespace
 
+AccessLog::AccessLog() {
+  std::lock_guard lock(g_logs_mutex);
+  all_logs().insert(this);
+}
+
+void sync_access_logs() {
+  std::lock_guard lock(g_logs_mutex);
+  for (AccessLog* log : all_logs()) {
+    log->sync();
+  }
+}
+
+void AccessLog::sync() {
+  std::unique_lock lock(mutex_);
+  if (writer_ != nullptr && writer_pid_ == ::getpid()) {
+    if (!buffer_.empty()) {
+      hand_off(lock);
+    }
+    drained_.wait(lock, [this] { return pending_.empty() && !writing_; });
+    return;
+  }
+  // No writer runs in this process: write here.
+  if (fd_ >= 0) {
+    write_all(fd_, pending_);
+    write_all(fd_, buffer_);
+  }
+  pending_.clear();
+  buffer_.clear();
+}
+
 AccessLog::~AccessLog() {
+  {
+    std::lock_guard registry(g_logs_mutex);
+    all_logs().erase(this);
+  }
   std::unique_lock lock(mutex_);
   if (writer_ != nullptr && writer_pid_ == ::getpid()) {
     stop_ = true;
@@ -93,11 +135,13 @@ void AccessLog::write_loop() {
       return;  // stopping, and all written
     }
     block.swap(pending_);
+    writing_ = true;
     const int fd = fd_;
     lock.unlock();
     write_all(fd, block);
     block.clear();
     lock.lock();
+    writing_ = false;
     drained_.notify_all();
   }
 }
