@@ -257,9 +257,9 @@ class Provider final : public CacheProvider {
 
   CachePoint point() const override { return config_.point; }
 
-  Task<bool> intercept(RequestContext& ctx, Entity& out) const override {
-    if (!config_.enabled || !config_.purge || ctx.request.method_token != "PURGE") {
-      co_return false;
+  Task<std::size_t> purge(RequestContext& ctx) const override {
+    if (!config_.enabled) {
+      co_return 0;
     }
     const std::string key = primary_key(ctx, config_.point, config_.key);
     std::size_t removed = 0;
@@ -274,6 +274,14 @@ class Provider final : public CacheProvider {
     }
     COLLAGE_LOG(LogLevel::info, "COL-CACHE-0005", "{}: PURGE {} removed {} entries",
                 ctx.request.peer ? ctx.request.peer->address : "-", printable(key), removed);
+    co_return removed;
+  }
+
+  Task<bool> intercept(RequestContext& ctx, Entity& out) const override {
+    if (!config_.enabled || !config_.purge || ctx.request.method_token != "PURGE") {
+      co_return false;
+    }
+    const std::size_t removed = co_await purge(ctx);
     if (removed == 0) {
       out.set_error(404);
     } else {

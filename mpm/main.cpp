@@ -36,13 +36,15 @@ using collage::CommandLine;
 // calls this again: modules already loaded from the same path stay as they are.
 // The <LoadModule>s of the configuration file, loaded into the registry (none when the file
 // cannot be read: the full load says so).
+// With text, the <LoadModule>s of that candidate (admin API) instead of the file's.
 void load_declared_modules(const CommandLine& cl, collage::Registry& registry,
-                           collage::ConfigErrors& errors) {
+                           collage::ConfigErrors& errors, const std::string* text = nullptr) {
   collage::LoadOptions options;
   options.defines = cl.defines;
   collage::ConfigErrors ignored;  // the full load reports what is wrong with the file
   for (const collage::ModuleToLoad& module :
-       collage::scan_load_modules(cl.config_file, options, ignored)) {
+       text != nullptr ? collage::scan_load_modules_text(*text, cl.config_file, options, ignored)
+                       : collage::scan_load_modules(cl.config_file, options, ignored)) {
     bool loaded = false;
     for (const collage::ModuleInfo& known : registry.modules()) {
       loaded = loaded || (known.name == module.name && known.loaded_from == module.path);
@@ -54,13 +56,19 @@ void load_declared_modules(const CommandLine& cl, collage::Registry& registry,
   }
 }
 
+// The configuration file, or with text a candidate standing in for it (same name, same
+// directory for relative paths).
 std::shared_ptr<collage::Generation> load(const CommandLine& cl, collage::Registry& registry,
-                                          collage::ConfigErrors& errors) {
+                                          collage::ConfigErrors& errors,
+                                          const std::string* text = nullptr) {
   collage::LoadOptions options;
   options.defines = cl.defines;
   options.keep_going = true;  // every check runs, so -t reports every problem at once
-  load_declared_modules(cl, registry, errors);
-  auto config = collage::load_config_file(cl.config_file, registry.directives(), options, errors);
+  load_declared_modules(cl, registry, errors, text);
+  auto config =
+      text != nullptr
+          ? collage::load_config_text(*text, cl.config_file, registry.directives(), options, errors)
+          : collage::load_config_file(cl.config_file, registry.directives(), options, errors);
   if (!config) {
     return nullptr;
   }
@@ -150,19 +158,32 @@ int serve(const CommandLine& cl, collage::Registry& registry,
   if (!server->bind_listeners()) {
     return 1;
   }
-  auto reload = [&cl, &registry]() -> std::shared_ptr<collage::Generation> {
+  collage::control::ConfigLoader loader;
+  loader.file = cl.config_file;
+  loader.directives = &registry.directives();
+  loader.reload = [&cl, &registry]() -> std::shared_ptr<collage::Generation> {
     collage::ConfigErrors errors;
     auto next = load(cl, registry, errors);
     log_errors(errors);
     return next;
   };
-  auto remake = [&registry](const collage::Generation& next) -> std::unique_ptr<collage::Mpm> {
+  loader.load = [&cl, &registry](const std::string& text, collage::ConfigErrors& errors) {
+    auto next = load(cl, registry, errors, &text);
+    if (next) {
+      make_mpm(*next, registry, errors);  // an unknown MPM or a bad MPM directive is an error too
+    }
+    return errors.empty() ? next : nullptr;
+  };
+  loader.make_mpm = [&registry](const collage::Generation& next) -> std::unique_ptr<collage::Mpm> {
     collage::ConfigErrors errors;
     auto made = make_mpm(next, registry, errors);
     log_errors(errors);
     return made;
   };
-  return collage::control::run_control_process(std::move(server), std::move(mpm), reload, remake);
+  loader.write_effective = [&registry](const collage::Generation& generation, bool defaults) {
+    return collage::write_effective_config(generation.config(), registry.directives(), defaults);
+  };
+  return collage::control::run_control_process(std::move(server), std::move(mpm), loader);
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 
 #include "collage/core_settings.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +17,8 @@
 #include "collage/log.h"
 #include "collage/scoreboard.h"
 #include "collage/systemd.h"
+#include "config_admin.h"
+#include "control_listener.h"
 #include "pid_file.h"
 #include "privileges.h"
 
@@ -30,17 +34,23 @@ struct Child {
   bool stopping = false;  // asked to stop; no longer counted in the pool
 };
 
-class ControlProcess {
+class ControlProcess final : public ServingControl {
  public:
-  ControlProcess(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm, Reloader reload,
-                 MpmMaker make_mpm)
+  ControlProcess(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm,
+                 const ConfigLoader& loader)
       : server_(std::move(server)),
         mpm_(std::move(mpm)),
         plan_(mpm_->plan()),
-        reload_(std::move(reload)),
-        make_mpm_(std::move(make_mpm)) {}
+        loader_(loader),
+        admin_(loader) {}
 
   int run();
+
+  std::uint32_t serving_generation() const override { return generation_; }
+  std::shared_ptr<const Generation> serving() const override { return server_->generation(); }
+  bool replace(std::shared_ptr<Generation> generation, std::string& why) override {
+    return replace_with(std::move(generation), true, why);
+  }
 
  private:
   const Scope& scope() const { return server_->generation()->server_scope(); }
@@ -49,6 +59,8 @@ class ControlProcess {
   void reap();
   void maintain();
   void restart(bool graceful);
+  bool replace_with(std::shared_ptr<Generation> generation, bool graceful, std::string& why);
+  void wait_for_events(const sigset_t& handled, int& signal);
   void begin_stop(bool graceful);
   void signal_children(int signal, bool only_old);
   std::uint32_t free_row() const;
@@ -56,8 +68,10 @@ class ControlProcess {
   std::unique_ptr<Server> server_;
   std::unique_ptr<Mpm> mpm_;
   ProcessPlan plan_;
-  Reloader reload_;
-  MpmMaker make_mpm_;
+  const ConfigLoader& loader_;
+  ConfigAdmin admin_;
+  ControlListener channel_;
+  int signal_fd_ = -1;
   std::unique_ptr<Scoreboard> board_;
   std::map<pid_t, Child> children_;
   std::uint32_t generation_ = 1;
@@ -123,6 +137,9 @@ int ControlProcess::run() {
     sigaddset(&handled, signal);
   }
   ::sigprocmask(SIG_BLOCK, &handled, nullptr);
+  signal_fd_ = ::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
+  channel_.open();
+  admin_.started(generation_, "start", "command line", admin_.read_file());
 
   for (std::uint32_t i = 0; i < plan_.start_servers; ++i) {
     spawn();
@@ -135,9 +152,8 @@ int ControlProcess::run() {
       fmt::format("READY=1\nSTATUS=generation {} serving\nMAINPID={}", generation_, ::getpid()));
 
   for (;;) {
-    timespec tick{0, 200'000'000};
-    siginfo_t info;
-    const int signal = ::sigtimedwait(&handled, &info, &tick);
+    int signal = 0;
+    wait_for_events(handled, signal);
     switch (signal) {
       case SIGTERM:
       case SIGINT: begin_stop(false); break;
@@ -166,9 +182,38 @@ int ControlProcess::run() {
     }
     maintain();
   }
+  server_->remove_unix_sockets();
   remove_pid_file(pid_file_);
   COLLAGE_LOG(LogLevel::notice, "COL-CONTROL-0006", "stopped");
   return 0;
+}
+
+// Sleeps until a signal comes, an admin call arrives from a child, or 200 ms pass (the pool is
+// looked after on that beat). Admin calls are answered here, one at a time.
+void ControlProcess::wait_for_events(const sigset_t& handled, int& signal) {
+  if (signal_fd_ < 0) {  // no signalfd: the old way, signals only
+    timespec tick{0, 200'000'000};
+    siginfo_t info;
+    signal = std::max(0, ::sigtimedwait(&handled, &info, &tick));
+    return;
+  }
+  pollfd watched[2] = {{signal_fd_, POLLIN, 0}, {channel_.fd(), POLLIN, 0}};
+  const int count = channel_.fd() >= 0 && !stopping_ ? 2 : 1;
+  if (::poll(watched, count, 200) <= 0) {
+    return;
+  }
+  if ((watched[0].revents & POLLIN) != 0) {
+    signalfd_siginfo info{};
+    if (::read(signal_fd_, &info, sizeof info) == sizeof info) {
+      signal = static_cast<int>(info.ssi_signo);
+    }
+  }
+  if (count == 2 && (watched[1].revents & POLLIN) != 0) {
+    reap();  // a child that asks is known, even one started since the last beat
+    channel_.serve_one(
+        [this](pid_t pid) { return children_.contains(pid); },
+        [this](const std::string& request) { return admin_.handle(request, *this); });
+  }
 }
 
 std::uint32_t ControlProcess::free_row() const {
@@ -203,6 +248,8 @@ void ControlProcess::spawn() {
     if (::getppid() != parent) {
       ::_exit(0);
     }
+    channel_.close();  // children call it; only the control process listens
+    ::close(signal_fd_);
     for (const VirtualHost& host : server_->generation()->virtual_hosts()) {
       for (const auto& location : host.locations) {
         if (location->store != nullptr) {
@@ -349,36 +396,41 @@ void ControlProcess::begin_stop(bool graceful) {
 
 void ControlProcess::restart(bool graceful) {
   const char* kind = graceful ? "graceful restart" : "restart";
-  std::shared_ptr<Generation> generation = reload_();
-  if (!generation) {
-    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015",
-                "{}: the configuration did not load; still serving the running one", kind);
+  std::string source = admin_.read_file();
+  std::shared_ptr<Generation> generation = loader_.reload();
+  std::string why = "the configuration did not load";
+  if (!generation || !replace_with(std::move(generation), graceful, why)) {
+    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015", "{}: {}; still serving the running one", kind,
+                why);
     return;
   }
-  std::unique_ptr<Mpm> mpm = make_mpm_(*generation);
+  admin_.started(generation_, graceful ? "graceful restart" : "restart", "signal",
+                 std::move(source));
+}
+
+bool ControlProcess::replace_with(std::shared_ptr<Generation> generation, bool graceful,
+                                  std::string& why) {
+  const char* kind = graceful ? "graceful restart" : "restart";
+  std::unique_ptr<Mpm> mpm = loader_.make_mpm(*generation);
   if (!mpm) {
-    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015",
-                "{}: the configuration did not load; still serving the running one", kind);
-    return;
+    why = "the MPM it names could not be made";
+    return false;
   }
   if (mpm->name() != mpm_->name()) {
-    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0016",
-                "{}: changing the MPM from {} to {} needs a stop and a start; still serving the "
-                "running configuration",
-                kind, mpm_->name(), mpm->name());
-    return;
+    why = fmt::format("changing the MPM from {} to {} needs a stop and a start", mpm_->name(),
+                      mpm->name());
+    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0016", "{}: {}", kind, why);
+    return false;
   }
   auto server = std::make_unique<Server>(generation);
   if (!server->bind_listeners(server_.get())) {
-    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015",
-                "{}: the new listeners could not be bound; still serving the running one", kind);
-    return;
+    why = "the new listeners could not be bound (the error log says why)";
+    return false;
   }
   std::string error;
   if (!generation->open_logs(error)) {
-    COLLAGE_LOG(LogLevel::error, "COL-CONTROL-0015", "{}: {}; still serving the running one", kind,
-                error);
-    return;
+    why = error;
+    return false;
   }
   // The error log is reopened too (logrotate's postrotate runs collage -k graceful, as with
   // apachectl); a file that cannot be opened leaves the old one in use.
@@ -419,13 +471,14 @@ void ControlProcess::restart(bool graceful) {
               "{}: generation {} serving; {} old child(ren) finishing", kind, generation_,
               std::count_if(children_.begin(), children_.end(),
                             [&](const auto& c) { return c.second.generation != generation_; }));
+  return true;
 }
 
 }  // namespace
 
-int run_control_process(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm, Reloader reload,
-                        MpmMaker make_mpm) {
-  ControlProcess control(std::move(server), std::move(mpm), std::move(reload), std::move(make_mpm));
+int run_control_process(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm,
+                        const ConfigLoader& loader) {
+  ControlProcess control(std::move(server), std::move(mpm), loader);
   return control.run();
 }
 

@@ -4,7 +4,8 @@
 // signals into restarts and stops the way httpd does:
 //   SIGTERM, SIGINT  stop now            SIGWINCH  graceful stop (GracefulShutdownTimeout)
 //   SIGHUP           restart             SIGUSR1   graceful restart (running work finishes)
-// A restart re-reads the configuration; if it does not load, nothing changes but the log.
+// A restart re-reads the configuration; if it does not load, nothing changes but the log. The
+// admin API's calls from children arrive on the control channel and are answered in its loop.
 
 #include <functional>
 #include <memory>
@@ -12,16 +13,13 @@
 #include "collage/generation.h"
 #include "collage/mpm.h"
 #include "collage/server.h"
+#include "config_admin.h"
 
 namespace collage::control {
 
-// Loads the configuration afresh; null after logging why.
-using Reloader = std::function<std::shared_ptr<Generation>()>;
-// Builds the MPM the generation names; null after logging why.
-using MpmMaker = std::function<std::unique_ptr<Mpm>(const Generation&)>;
-
-// Serves until stopped and returns the exit status. `server` has its listeners bound already.
-int run_control_process(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm, Reloader reload,
-                        MpmMaker make_mpm);
+// Serves until stopped and returns the exit status. `server` has its listeners bound already;
+// loader reads the configuration again for restarts and the admin API (config_admin.h).
+int run_control_process(std::unique_ptr<Server> server, std::unique_ptr<Mpm> mpm,
+                        const ConfigLoader& loader);
 
 }  // namespace collage::control

@@ -397,7 +397,9 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
   const bool has_body = state_->head.chunked || state_->head.content_length.value_or(0) > 0;
   // The quick path: a fresh stored response, before routing. The context lives on (when the full
   // path makes one) until the response is written.
-  const QuickCache* quick = generation.quick_cache();
+  // Not on an admin listener: its answers never come from (or go to) the cache.
+  const bool admin = context_.listener != nullptr && context_.listener->config.admin;
+  const QuickCache* quick = admin ? nullptr : generation.quick_cache();
   const bool answered_quickly = !has_body && quick != nullptr &&
                                 !state_->request.headers.contains("Upgrade") &&
                                 quick->answer(state_->request, state_->entity);

@@ -345,7 +345,9 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
   }
   // Lives until the body is out: a filter on a streamed body may refer to it (middle_end.h).
   std::optional<RequestContext> routed;
-  const QuickCache* quick = context_.generation->quick_cache();
+  const QuickCache* quick = context_.listener != nullptr && context_.listener->config.admin
+                                ? nullptr
+                                : context_.generation->quick_cache();
   if (early_status != 0) {
     entity.set_error(early_status);
   } else if (s.body_complete && s.body_chunks.empty() && quick != nullptr &&

@@ -176,7 +176,7 @@ class AccessConfigErrorsTest(unittest.TestCase):
         result = self.check("<Location path=\"/x\">\n<AllowFrom>127.0.0.1 10.0.0.0/33 banana"
                             "</AllowFrom>\n</Location>")
         self.assertNotEqual(result.returncode, 0)
-        self.assertIn("c.xml:6: AllowFrom: '10.0.0.0/33' is not an address", result.stderr)
+        self.assertIn("c.xml:6:1: AllowFrom: '10.0.0.0/33' is not an address", result.stderr)
         self.assertIn("'banana'", result.stderr)
 
     def test_missing_or_bad_accounts_file(self):

@@ -119,7 +119,7 @@ TEST_F(ConfigTest, ScopesInheritAndFallBackToDefaults) {
   EXPECT_THROW(root.integer("NoSuchDirective"), std::logic_error);
 }
 
-TEST_F(ConfigTest, ReportsEveryErrorWithItsLine) {
+TEST_F(ConfigTest, ReportsEveryErrorWithItsLineAndColumn) {
   auto config = load(R"(<Collage>
   <Cuont>5</Cuont>
   <Wait>later</Wait>
@@ -132,26 +132,26 @@ TEST_F(ConfigTest, ReportsEveryErrorWithItsLine) {
   EXPECT_FALSE(config);
   const auto& m = errors.messages();
   ASSERT_EQ(m.size(), 7u) << all_errors();
-  EXPECT_EQ(m[0], "test.xml:2: unknown directive 'Cuont', did you mean 'Count'?");
-  EXPECT_EQ(m[1].rfind("test.xml:3: Wait expects a duration", 0), 0u);
-  EXPECT_EQ(m[2], "test.xml:4: Name is not allowed in the server level");
-  EXPECT_EQ(m[3], "test.xml:5: port must be a number from 0 to 65535, got '99999'");
-  EXPECT_EQ(m[4], "test.xml:6: unknown attribute 'extra' on <Flag>");
+  EXPECT_EQ(m[0], "test.xml:2:3: unknown directive 'Cuont', did you mean 'Count'?");
+  EXPECT_EQ(m[1].rfind("test.xml:3:3: Wait expects a duration", 0), 0u);
+  EXPECT_EQ(m[2], "test.xml:4:3: Name is not allowed in the server level");
+  EXPECT_EQ(m[3], "test.xml:5:3: port must be a number from 0 to 65535, got '99999'");
+  EXPECT_EQ(m[4], "test.xml:6:3: unknown attribute 'extra' on <Flag>");
   EXPECT_EQ(
       m[5],
-      "test.xml:7: Location path must start with '/' (or be a name such as @front, for a named "
+      "test.xml:7:3: Location path must start with '/' (or be a name such as @front, for a named "
       "location)");
-  EXPECT_EQ(m[6], "test.xml:8: unknown directive 'Mystery'");
+  EXPECT_EQ(m[6], "test.xml:8:3: unknown directive 'Mystery'");
 }
 
 TEST_F(ConfigTest, UnknownDirectiveWithoutCloseMatchHasNoHint) {
   EXPECT_FALSE(load("<Collage>\n<Mystery/>\n</Collage>"));
-  EXPECT_EQ(errors.messages().at(0), "test.xml:2: unknown directive 'Mystery'");
+  EXPECT_EQ(errors.messages().at(0), "test.xml:2:1: unknown directive 'Mystery'");
 }
 
 TEST_F(ConfigTest, WrongRootAndBrokenXml) {
   EXPECT_FALSE(load("<Apache/>"));
-  EXPECT_EQ(errors.messages().at(0), "test.xml:1: the root element must be <Collage>");
+  EXPECT_EQ(errors.messages().at(0), "test.xml:1:1: the root element must be <Collage>");
   EXPECT_FALSE(load("<Collage>\n<Count>\n</Collage>"));
   EXPECT_NE(errors.messages().at(0).find("XML is not well-formed"), std::string::npos);
 }
@@ -283,7 +283,7 @@ TEST(ConfigLoaderTest, ADirectiveGivenTwiceInOneScopeIsAnError) {
   EXPECT_FALSE(config);
   ASSERT_EQ(errors.messages().size(), 1u);  // lists may repeat; plain values may not
   EXPECT_EQ(errors.messages()[0],
-            "t.xml:5: Colour is given twice here (first at t.xml:2); keep one");
+            "t.xml:5:1: Colour is given twice here (first at t.xml:2:1); keep one");
 }
 
 }  // namespace

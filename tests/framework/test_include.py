@@ -66,7 +66,7 @@ class IncludeTest(unittest.TestCase):
                           "</Collage>")
         result = self.run_collage("-t", "-f", main)
         self.assertNotEqual(result.returncode, 0)
-        self.assertIn(piece + ":3: KeepAliveTimeout expects a duration", result.stderr)
+        self.assertIn(piece + ":3:1: KeepAliveTimeout expects a duration", result.stderr)
 
     def test_what_is_refused(self):
         self.write("a.xml", "<Collage><Include path=\"b.xml\"/></Collage>")

@@ -43,11 +43,11 @@ class CommandLineTest(unittest.TestCase):
         result = run("-t", "-f", path)
         self.assertEqual(result.returncode, 1)
         err = result.stderr
-        self.assertIn(path + ":3: unknown directive 'ThreadPerChild', did you mean "
+        self.assertIn(path + ":3:3: unknown directive 'ThreadPerChild', did you mean "
                       "'ThreadsPerChild'?", err)
-        self.assertIn(path + ":4: KeepAliveTimeout expects a duration", err)
-        self.assertIn(path + ":7: unknown attribute 'colour' on <Location>", err)
-        self.assertIn(path + ":8: LimitRequestFields expects a number between 1 and 10000", err)
+        self.assertIn(path + ":4:3: KeepAliveTimeout expects a duration", err)
+        self.assertIn(path + ":7:3: unknown attribute 'colour' on <Location>", err)
+        self.assertIn(path + ":8:3: LimitRequestFields expects a number between 1 and 10000", err)
         self.assertNotIn("Syntax OK", err)
 
     def test_check_reports_semantic_errors(self):
@@ -59,9 +59,9 @@ class CommandLineTest(unittest.TestCase):
             </Collage>
             """)
         err = run("-t", "-f", path).stderr
-        self.assertIn(path + ":2: unknown protocol 'gopher-plus'", err)
-        self.assertIn(path + ":3: DocumentRoot /nonexistent/collage/root cannot be used", err)
-        self.assertIn(path + ":4: unknown MPM 'turbo'", err)
+        self.assertIn(path + ":2:3: unknown protocol 'gopher-plus'", err)
+        self.assertIn(path + ":3:3: DocumentRoot /nonexistent/collage/root cannot be used", err)
+        self.assertIn(path + ":4:3: unknown MPM 'turbo'", err)
 
     def test_malformed_xml(self):
         path = self.write_config("<Collage>\n  <Listen\n</Collage>\n")
@@ -219,9 +219,9 @@ class CommandLineTest(unittest.TestCase):
             </Collage>
             """)
         err = run("-t", "-f", path).stderr
-        self.assertIn(path + ":5: AccessLog is not allowed in <Location>", err)
-        self.assertIn(path + ":1: no MPM chosen", err)
-        self.assertIn(path + ":2: unknown protocol 'gopher-plus'", err)
+        self.assertIn(path + ":5:5: AccessLog is not allowed in <Location>", err)
+        self.assertIn(path + ":1:1: no MPM chosen", err)
+        self.assertIn(path + ":2:3: unknown protocol 'gopher-plus'", err)
         self.assertNotIn("Syntax OK", err)
 
     def test_check_finds_what_would_stop_a_start(self):
@@ -240,13 +240,13 @@ class CommandLineTest(unittest.TestCase):
         result = run("-t", "-f", path)
         self.assertEqual(result.returncode, 1)
         err = result.stderr
-        self.assertIn(path + ":3: Listen address 'no-such-host.invalid' is neither an IP address "
+        self.assertIn(path + ":3:3: Listen address 'no-such-host.invalid' is neither an IP address "
                       "nor a name that resolves", err)
-        self.assertIn(path + ":5: AccessLog /nonexistent/collage/access.log: directory "
+        self.assertIn(path + ":5:3: AccessLog /nonexistent/collage/access.log: directory "
                       "/nonexistent/collage does not exist", err)
-        self.assertIn(path + ":6: ErrorLog /nonexistent/collage/error.log: directory", err)
-        self.assertIn(path + ":7: PidFile /nonexistent/collage.pid: directory /nonexistent", err)
-        self.assertIn(path + ":9: VirtualHost a.example is defined twice (first at %s:8)" % path,
+        self.assertIn(path + ":6:3: ErrorLog /nonexistent/collage/error.log: directory", err)
+        self.assertIn(path + ":7:3: PidFile /nonexistent/collage.pid: directory /nonexistent", err)
+        self.assertIn(path + ":9:3: VirtualHost a.example is defined twice (first at %s:8:3)" % path,
                       err)
 
     def test_malformed_xml_is_explained(self):

@@ -475,25 +475,25 @@ class ConfigCheckTest(unittest.TestCase):
     def test_no_mpm(self):
         path, result = self.check("")
         self.assertEqual(result.returncode, 1)
-        self.assertIn(path + ":1: no MPM chosen", result.stderr)
+        self.assertIn(path + ":1:1: no MPM chosen", result.stderr)
 
     def test_two_mpms(self):
         path, result = self.check("<Mpm>event</Mpm>\n<Mpm>worker</Mpm>\n")
         self.assertEqual(result.returncode, 1)
-        self.assertIn(path + ":5: Mpm is given twice here (first at %s:4)" % path, result.stderr)
+        self.assertIn(path + ":5:1: Mpm is given twice here (first at %s:4:1)" % path, result.stderr)
 
     def test_prefork_without_its_module(self):
         path, result = self.check("<Mpm>prefork</Mpm>\n")
-        self.assertIn(path + ":4: unknown MPM 'prefork'", result.stderr)
+        self.assertIn(path + ":4:1: unknown MPM 'prefork'", result.stderr)
         self.assertIn("LoadModule", result.stderr)
 
     def test_pool_limits(self):
         path, result = self.check("<Mpm>worker</Mpm>\n<ThreadsPerChild>100</ThreadsPerChild>\n"
                                   "<StartServers>20</StartServers>\n<User>no-such-user-x</User>\n")
         self.assertEqual(result.returncode, 1)
-        self.assertIn(path + ":5: ThreadsPerChild 100 is more than ThreadLimit 64", result.stderr)
-        self.assertIn(path + ":6: StartServers 20 is more than ServerLimit 16", result.stderr)
-        self.assertIn(path + ":7: no such user 'no-such-user-x'", result.stderr)
+        self.assertIn(path + ":5:1: ThreadsPerChild 100 is more than ThreadLimit 64", result.stderr)
+        self.assertIn(path + ":6:1: StartServers 20 is more than ServerLimit 16", result.stderr)
+        self.assertIn(path + ":7:1: no such user 'no-such-user-x'", result.stderr)
 
     def test_module_that_cannot_be_loaded(self):
         path, result = self.check('<LoadModule name="prefork" path="/nonexistent/mod.so"/>\n'

@@ -26,6 +26,10 @@ class CacheProvider {
   virtual CachePoint point() const { return CachePoint::store; }
   // Before the method phase: a request the provider answers itself (PURGE). True when answered.
   virtual Task<bool> intercept(RequestContext& /*ctx*/, Entity& /*out*/) const { co_return false; }
+  // Removes what this provider keeps for ctx.request (a path ending in '*': everything under
+  // it) and returns how many entries went. For callers already authorized (the admin API), so
+  // it does not ask for CachePurge.
+  virtual Task<std::size_t> purge(RequestContext& /*ctx*/) const { co_return 0; }
   // Fills `out` and returns true for a stored response to send; the store (and, for the filtered
   // point, the content and encoding filters) are then skipped.
   virtual Task<bool> lookup(RequestContext& ctx, Entity& out) const = 0;

@@ -24,7 +24,17 @@ struct ListenConfig {
   // The port clients reach this listener at, when port forwarding makes it differ (0: the same);
   // what generated menus and links give.
   std::uint16_t public_port = 0;
+  // admin="on": the admin API answers every request here, whatever its Host (see
+  // docs/admin-api.md).
+  bool admin = false;
+  // A Unix-domain socket (address="unix:/path"): its file's permission bits, owner and group.
+  std::string mode;
+  std::string owner;
+  std::string group;
   SourceLocation where;
+
+  bool unix_socket() const { return address.starts_with("unix:"); }
+  std::string unix_path() const { return address.substr(5); }
 };
 
 struct LocationConfig {
@@ -77,5 +87,8 @@ std::unique_ptr<ServerConfig> load_config_text(const std::string& text, const st
 // the file are left for load_config_file to report.
 std::vector<ModuleToLoad> scan_load_modules(const std::string& path, const LoadOptions& options,
                                             ConfigErrors& errors);
+// Same, from text in memory named name (relative paths resolve against name's directory).
+std::vector<ModuleToLoad> scan_load_modules_text(const std::string& text, const std::string& name,
+                                                 const LoadOptions& options, ConfigErrors& errors);
 
 }  // namespace collage

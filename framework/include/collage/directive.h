@@ -141,8 +141,13 @@ bool parse_directive_value(const Directive& d, std::string_view text, DirectiveV
 struct SourceLocation {
   std::string file;
   int line = 0;
-  // "file:line", or just "file" for what concerns the whole file (line 0).
-  std::string str() const { return line > 0 ? file + ":" + std::to_string(line) : file; }
+  int column = 0;  // of the element's '<', from 1; 0 when not known
+  // "file:line:column", "file:line", or just "file" for what concerns the whole file (line 0).
+  std::string str() const {
+    return line <= 0     ? file
+           : column <= 0 ? file + ":" + std::to_string(line)
+                         : file + ":" + std::to_string(line) + ":" + std::to_string(column);
+  }
 };
 
 // Thrown only while loading configuration, never on the data path.
@@ -155,14 +160,22 @@ class ConfigError : public std::runtime_error {
 // Collects every error of a load so `collage -t` can report them all at once.
 class ConfigErrors {
  public:
+  struct Located {
+    SourceLocation where;
+    std::string message;  // without the location
+  };
+
   void add(const SourceLocation& where, std::string message) {
-    messages_.push_back(where.str() + ": " + std::move(message));
+    messages_.push_back(where.str() + ": " + message);
+    located_.push_back(Located{where, std::move(message)});
   }
   bool empty() const { return messages_.empty(); }
   const std::vector<std::string>& messages() const { return messages_; }
+  const std::vector<Located>& located() const { return located_; }
 
  private:
   std::vector<std::string> messages_;
+  std::vector<Located> located_;
 };
 
 class DirectiveRegistry;

@@ -72,6 +72,9 @@ class Generation : public std::enable_shared_from_this<Generation> {
   const ServerSettings& settings() const { return settings_; }
   const std::vector<Listener>& listeners() const { return listeners_; }
   const std::vector<VirtualHost>& virtual_hosts() const { return virtual_hosts_; }
+  // What admin="on" listeners serve: one location, the admin store, no filters and no cache;
+  // never reached by a Host name. Null when no listener is an admin one.
+  const VirtualHost* admin_host() const { return admin_host_.get(); }
   const std::string& mpm_name() const { return mpm_name_; }
 
   // The virtual host whose name or alias equals host (already lower-cased, without port), else
@@ -107,6 +110,9 @@ class Generation : public std::enable_shared_from_this<Generation> {
   bool open_logs(std::string& error) const;
 
  private:
+  // Checks the admin="on" and unix: listeners and makes admin_host_ (admin_host.cpp).
+  void build_admin_host(const ServerConfig& config, const Registry& registry, ConfigErrors& errors);
+
   std::unique_ptr<ServerConfig> config_;
   std::map<std::string, std::unique_ptr<Protocol>, std::less<>> protocols_;
   std::unique_ptr<TlsProvider> tls_;
@@ -114,6 +120,7 @@ class Generation : public std::enable_shared_from_this<Generation> {
   RealIp real_ip_;
   std::vector<Listener> listeners_;
   std::vector<VirtualHost> virtual_hosts_;
+  std::unique_ptr<VirtualHost> admin_host_;
   std::string mpm_name_;
   MethodSet all_methods_;
   std::vector<std::unique_ptr<RequestLogger>> loggers_;

@@ -56,11 +56,16 @@ class BodySource {
   virtual std::optional<std::uint64_t> declared_length() const = 0;
 };
 
+struct Listener;
+
 struct PeerInfo {
-  std::string address;  // textual IP address of the client
+  std::string address;  // textual IP address of the client; "unix:" on a Unix-domain socket
   std::uint16_t port = 0;
   std::string local_address;
   std::uint16_t local_port = 0;
+  const Listener* listener = nullptr;  // the listener that accepted the connection
+  // On a Unix-domain socket: the connecting process's user (SO_PEERCRED); -1 elsewhere.
+  std::int64_t unix_uid = -1;
 };
 
 struct Request {

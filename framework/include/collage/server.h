@@ -14,7 +14,7 @@ namespace collage {
 struct BoundListener {
   int fd = -1;  // listening socket, owned by Server
   const Listener* listener = nullptr;
-  asio::ip::tcp::endpoint endpoint;  // what was actually bound (port 0 resolved)
+  asio::ip::tcp::endpoint endpoint;  // what was actually bound (port 0 resolved); unset for unix:
 };
 
 class Server {
@@ -34,6 +34,8 @@ class Server {
   // Closes this process's copies of the listening sockets (a child that stops accepting), so a
   // port that a restart dropped closes once no process holds it any more.
   void close_listeners();
+  // Removes the files of unix: listeners (the control process, when the server stops).
+  void remove_unix_sockets() const;
 
   // Starts a coroutine serving an accepted connection with the listener's protocol, on the
   // socket's executor; peer is the client's address as accept() gave it. on_done, if given,
@@ -43,6 +45,9 @@ class Server {
                         std::function<void()> on_done = {}) const;
 
  private:
+  bool bind_unix(const Listener& listener, const Server* previous, std::vector<bool>& taken,
+                 int backlog);
+
   std::shared_ptr<const Generation> generation_;
   std::vector<BoundListener> bound_;
 };

@@ -37,7 +37,9 @@ const ElementSpec* find_structural_element(std::string_view name);
 
 // The configuration as the server reads it, as XML that loads back to the same configuration:
 // defines expanded, every value as it was written (units kept), <Define>s the file used listed
-// as comments, elements in a fixed order. What `collage -T` prints.
-std::string write_effective_config(const ServerConfig& config, const DirectiveRegistry& registry);
+// as comments, elements in a fixed order. What `collage -T` prints. With defaults, every
+// server-level directive that has a default and is not set is written with it too.
+std::string write_effective_config(const ServerConfig& config, const DirectiveRegistry& registry,
+                                   bool defaults = false);
 
 }  // namespace collage

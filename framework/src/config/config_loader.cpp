@@ -92,6 +92,7 @@ class Loader {
   }
 
   std::unique_ptr<ServerConfig> load(const std::string& text) {
+    text_ = text;
     tinyxml2::XMLDocument doc;
     if (doc.Parse(text.data(), text.size()) != tinyxml2::XML_SUCCESS) {
       errors_.add(at(doc.ErrorLineNum()), "XML is not well-formed: " + xml_error_words(doc));
@@ -99,19 +100,18 @@ class Loader {
     }
     const XMLElement* root = doc.RootElement();
     if (root == nullptr || std::string_view(root->Name()) != "Collage") {
-      errors_.add(at(root ? root->GetLineNum() : 1), "the root element must be <Collage>");
+      errors_.add(root ? at(root) : at(1), "the root element must be <Collage>");
       return nullptr;
     }
     auto config = std::make_unique<ServerConfig>();
     config->file = name_;
-    config->scope = std::make_unique<Scope>(directives_, nullptr, at(root->GetLineNum()));
+    config->scope = std::make_unique<Scope>(directives_, nullptr, at(root));
     check_attributes(root, {});
     collect_defines(root);
 
     VirtualHostConfig implicit_host;
     implicit_host.name = "*";
-    implicit_host.scope =
-        std::make_unique<Scope>(directives_, config->scope.get(), at(root->GetLineNum()));
+    implicit_host.scope = std::make_unique<Scope>(directives_, config->scope.get(), at(root));
     each_child(root, [&](const XMLElement* e) {
       const std::string_view tag = e->Name();
       if (tag == "Define") {
@@ -167,6 +167,21 @@ class Loader {
 
  private:
   SourceLocation at(int line) const { return SourceLocation{name_, line}; }
+  // Where e starts: its line, and the column of its '<' found in that line of the text.
+  SourceLocation at(const XMLElement* e) const {
+    SourceLocation where{name_, e->GetLineNum()};
+    std::size_t start = 0;
+    for (int line = 1; line < where.line && start != std::string_view::npos; ++line) {
+      start = text_.find('\n', start);
+      start = start == std::string_view::npos ? start : start + 1;
+    }
+    if (start != std::string_view::npos) {
+      const std::string_view line = text_.substr(start, text_.find('\n', start) - start);
+      const std::size_t column = line.find("<" + std::string(e->Name()));
+      where.column = column == std::string_view::npos ? 0 : static_cast<int>(column) + 1;
+    }
+    return where;
+  }
 
   void load_module_element(const XMLElement* e, ServerConfig& config) {
     check_attributes(e);
@@ -174,7 +189,7 @@ class Loader {
     const std::optional<std::string> name = attribute(e, "name", true);
     const std::optional<std::string> path = attribute(e, "path", true);
     if (name && path) {
-      config.modules.push_back(ModuleToLoad{*name, *path, at(e->GetLineNum())});
+      config.modules.push_back(ModuleToLoad{*name, *path, at(e)});
     }
   }
 
@@ -190,7 +205,7 @@ class Loader {
     const char* name = e->Attribute("name");
     const char* value = e->Attribute("value");
     if (name == nullptr || value == nullptr) {
-      errors_.add(at(e->GetLineNum()), "<Define> needs name and value attributes");
+      errors_.add(at(e), "<Define> needs name and value attributes");
       return;
     }
     file_defines_[name] = expand(value, e->GetLineNum());
@@ -239,40 +254,41 @@ class Loader {
         for (const std::string& step : including_) {
           chain += step + " -> ";
         }
-        errors_.add(at(e->GetLineNum()), "an Include cycle: " + chain + real);
+        errors_.add(at(e), "an Include cycle: " + chain + real);
         continue;
       }
       if (including_.size() >= kMaxIncludeDepth) {
-        errors_.add(at(e->GetLineNum()),
+        errors_.add(at(e),
                     "Includes nest deeper than " + std::to_string(kMaxIncludeDepth) + " files");
         return;
       }
       struct stat st {};
       if (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
         // A directory, a device or a pipe (/dev/zero, /dev/stdin) would never end as a file.
-        errors_.add(at(e->GetLineNum()), "the included " + file + " is not a regular file");
+        errors_.add(at(e), "the included " + file + " is not a regular file");
         continue;
       }
       const std::optional<std::string> text = read_file(file);
       if (!text) {
-        errors_.add(at(e->GetLineNum()),
-                    "cannot read the included file " + file + ": " + std::strerror(errno));
+        errors_.add(at(e), "cannot read the included file " + file + ": " + std::strerror(errno));
         continue;
       }
       tinyxml2::XMLDocument doc;
       const std::string outer = std::exchange(name_, file);
+      const std::string_view outer_text = std::exchange(text_, *text);
       including_.push_back(real);
       if (doc.Parse(text->data(), text->size()) != tinyxml2::XML_SUCCESS) {
         errors_.add(at(doc.ErrorLineNum()), "XML is not well-formed: " + xml_error_words(doc));
       } else if (doc.RootElement() == nullptr ||
                  std::string_view(doc.RootElement()->Name()) != "Collage") {
-        errors_.add(at(doc.RootElement() ? doc.RootElement()->GetLineNum() : 1),
+        errors_.add(doc.RootElement() ? at(doc.RootElement()) : at(1),
                     "the root element of an included file must be <Collage>");
       } else {
         each_child(doc.RootElement(), visit);
       }
       including_.pop_back();
       name_ = outer;
+      text_ = outer_text;
     }
   }
 
@@ -336,7 +352,7 @@ class Loader {
         ok = ok || allowed.name == a->Name();
       }
       if (!ok) {
-        errors_.add(at(e->GetLineNum()),
+        errors_.add(at(e),
                     "unknown attribute '" + std::string(a->Name()) + "' on <" + e->Name() + ">");
       }
     }
@@ -349,7 +365,7 @@ class Loader {
         ok = ok || name == a->Name();
       }
       if (!ok) {
-        errors_.add(at(e->GetLineNum()),
+        errors_.add(at(e),
                     "unknown attribute '" + std::string(a->Name()) + "' on <" + e->Name() + ">");
       }
     }
@@ -359,8 +375,7 @@ class Loader {
     const char* value = e->Attribute(name);
     if (value == nullptr) {
       if (required) {
-        errors_.add(at(e->GetLineNum()),
-                    "<" + std::string(e->Name()) + "> needs a '" + name + "' attribute");
+        errors_.add(at(e), "<" + std::string(e->Name()) + "> needs a '" + name + "' attribute");
       }
       return std::nullopt;
     }
@@ -371,32 +386,44 @@ class Loader {
     check_attributes(e);
     no_children(e);
     ListenConfig listen;
-    listen.where = at(e->GetLineNum());
+    listen.where = at(e);
     listen.protocol = attribute(e, "protocol", true).value_or("");
     listen.address = attribute(e, "address", false).value_or("0.0.0.0");
-    if (std::string error; resolve_listen_address(listen.address, error).empty()) {
-      errors_.add(at(e->GetLineNum()), error);
+    if (listen.unix_socket()) {
+      load_unix_listen(e, listen);
+    } else if (std::string error; resolve_listen_address(listen.address, error).empty()) {
+      errors_.add(at(e), error);
     }
     listen.host = attribute(e, "host", false).value_or("");
     const std::string tls = attribute(e, "tls", false).value_or("off");
     if (tls == "on") {
       listen.tls = true;
     } else if (tls != "off") {
-      errors_.add(at(e->GetLineNum()), "tls must be on or off, got '" + tls + "'");
+      errors_.add(at(e), "tls must be on or off, got '" + tls + "'");
     }
     const std::string proxy = attribute(e, "proxy_protocol", false).value_or("off");
     if (proxy == "on") {
       listen.proxy_protocol = true;
     } else if (proxy != "off") {
-      errors_.add(at(e->GetLineNum()), "proxy_protocol must be on or off, got '" + proxy + "'");
+      errors_.add(at(e), "proxy_protocol must be on or off, got '" + proxy + "'");
     }
     for (char& c : listen.host) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    const std::string port = attribute(e, "port", true).value_or("");
+    const std::string admin = attribute(e, "admin", false).value_or("off");
+    if (admin == "on") {
+      listen.admin = true;
+    } else if (admin != "off") {
+      errors_.add(at(e), "admin must be on or off, got '" + admin + "'");
+    }
+    const std::string port = attribute(e, "port", !listen.unix_socket()).value_or("");
     char* end = nullptr;
     const long number = std::strtol(port.c_str(), &end, 10);
-    if (port.empty() || *end != '\0' || number < 0 || number > 65535) {
+    if (listen.unix_socket()) {
+      if (!port.empty()) {
+        errors_.add(listen.where, "a unix: socket has no port; leave port out");
+      }
+    } else if (port.empty() || *end != '\0' || number < 0 || number > 65535) {
       if (!port.empty()) {
         errors_.add(listen.where, "port must be a number from 0 to 65535, got '" + port + "'");
       }
@@ -416,6 +443,23 @@ class Loader {
     config.listeners.push_back(std::move(listen));
   }
 
+  // address="unix:PATH": a path that fits a socket address (relative ones from the directory the
+  // server started in, like every path here), a mode in octal, an owner and a group by name.
+  void load_unix_listen(const XMLElement* e, ListenConfig& listen) {
+    if (listen.unix_path().empty() || listen.unix_path().size() > 107) {
+      errors_.add(
+          at(e), "a unix: socket needs a path of 1 to 107 bytes, got '" + listen.unix_path() + "'");
+    }
+    listen.mode = attribute(e, "mode", false).value_or("");
+    if (!listen.mode.empty() && (listen.mode.size() > 4 ||
+                                 listen.mode.find_first_not_of("01234567") != std::string::npos)) {
+      errors_.add(at(e),
+                  "mode must be permission bits in octal such as 0660, got '" + listen.mode + "'");
+    }
+    listen.owner = attribute(e, "owner", false).value_or("");
+    listen.group = attribute(e, "group", false).value_or("");
+  }
+
   void load_virtual_host(const XMLElement* e, ServerConfig& config) {
     check_attributes(e);
     VirtualHostConfig host;
@@ -425,12 +469,11 @@ class Loader {
     }
     for (const auto& existing : config.virtual_hosts) {
       if (!host.name.empty() && existing.name == host.name) {
-        errors_.add(at(e->GetLineNum()), "VirtualHost " + host.name +
-                                             " is defined twice (first at " +
-                                             existing.scope->where().str() + ")");
+        errors_.add(at(e), "VirtualHost " + host.name + " is defined twice (first at " +
+                               existing.scope->where().str() + ")");
       }
     }
-    host.scope = std::make_unique<Scope>(directives_, config.scope.get(), at(e->GetLineNum()));
+    host.scope = std::make_unique<Scope>(directives_, config.scope.get(), at(e));
     each_child(e, [&](const XMLElement* c) {
       if (std::string_view(c->Name()) == "Location") {
         load_location(c, host);
@@ -448,7 +491,7 @@ class Loader {
     const bool named = location.path.size() > 1 && location.path.front() == '@' &&
                        location.path.find_first_of("/ \t") == std::string::npos;
     if (!named && (location.path.empty() || location.path.front() != '/')) {
-      errors_.add(at(e->GetLineNum()),
+      errors_.add(at(e),
                   "Location path must start with '/' (or be a name such as @front, for a named "
                   "location)");
     }
@@ -457,10 +500,10 @@ class Loader {
     }
     for (const auto& existing : host.locations) {
       if (existing.path == location.path) {
-        errors_.add(at(e->GetLineNum()), "Location " + location.path + " is defined twice");
+        errors_.add(at(e), "Location " + location.path + " is defined twice");
       }
     }
-    location.scope = std::make_unique<Scope>(directives_, host.scope.get(), at(e->GetLineNum()));
+    location.scope = std::make_unique<Scope>(directives_, host.scope.get(), at(e));
     each_child(e,
                [&](const XMLElement* c) { load_directive(c, *location.scope, kLocationContext); });
     host.locations.push_back(std::move(location));
@@ -480,7 +523,7 @@ class Loader {
 
   void no_children(const XMLElement* e) {
     if (e->FirstChildElement() != nullptr) {
-      errors_.add(at(e->FirstChildElement()->GetLineNum()),
+      errors_.add(at(e->FirstChildElement()),
                   "<" + std::string(e->Name()) + "> takes no child elements");
     }
   }
@@ -495,7 +538,7 @@ class Loader {
 
   void load_directive(const XMLElement* e, Scope& scope, unsigned context) {
     const std::string_view name = e->Name();
-    const SourceLocation where = at(e->GetLineNum());
+    const SourceLocation where = at(e);
     if (find_structural_element(name) != nullptr) {
       errors_.add(where, "<" + std::string(name) + "> is not allowed inside " +
                              std::string(context_name(context)));
@@ -540,6 +583,7 @@ class Loader {
   }
 
   std::string name_;
+  std::string_view text_;  // of the file being read (name_), for columns
   const DirectiveRegistry& directives_;
   const LoadOptions& options_;
   ConfigErrors& errors_;
@@ -568,6 +612,13 @@ std::vector<ModuleToLoad> scan_load_modules(const std::string& path, const LoadO
   DirectiveRegistry none;
   Loader loader(path, none, options, errors);
   return loader.scan_modules(text.str());
+}
+
+std::vector<ModuleToLoad> scan_load_modules_text(const std::string& text, const std::string& name,
+                                                 const LoadOptions& options, ConfigErrors& errors) {
+  DirectiveRegistry none;
+  Loader loader(name, none, options, errors);
+  return loader.scan_modules(text);
 }
 
 std::unique_ptr<ServerConfig> load_config_file(const std::string& path,

@@ -122,8 +122,10 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
       errors.add(listen.where, "unknown protocol '" + listen.protocol + "'");
       continue;
     }
-    if (listen.port != 0 && !bound.emplace(listen.address, listen.port).second) {
-      errors.add(listen.where, "address " + listen.address + ":" + std::to_string(listen.port) +
+    if ((listen.port != 0 || listen.unix_socket()) &&
+        !bound.emplace(listen.address, listen.port).second) {
+      errors.add(listen.where, "address " + listen.address +
+                                   (listen.unix_socket() ? "" : ":" + std::to_string(listen.port)) +
                                    " is listened on twice");
     }
     Listener listener{listen, instantiate(listen.protocol), {}, {}};
@@ -252,6 +254,7 @@ std::shared_ptr<Generation> Generation::build(std::unique_ptr<ServerConfig> conf
     gen->virtual_hosts_.push_back(std::move(host));
   }
 
+  gen->build_admin_host(*config, registry, errors);
   check_program_trees(*gen, errors);
 
   for (const auto& [name, factory] : registry.loggers()) {

@@ -14,11 +14,12 @@ const AttributeSpec kListenAttributes[] = {
     {.name = "address",
      .type = ArgType::address,
      .default_value = "0.0.0.0",
-     .help = "IP address or host name to bind; a name binds every address it resolves to."},
+     .help = "IP address or host name to bind; a name binds every address it resolves to; "
+             "unix:/path for a Unix-domain socket (HTTP front ends only)."},
     {.name = "port",
      .type = ArgType::integer,
-     .required = true,
-     .help = "TCP port; 0 lets the kernel pick one (the bound port is logged).",
+     .help = "TCP port, required unless the address is unix:; 0 lets the kernel pick one (the "
+             "bound port is logged).",
      .min = 0,
      .max = 65535},
     {.name = "host",
@@ -38,6 +39,15 @@ const AttributeSpec kListenAttributes[] = {
              "what generated menus and links give.",
      .min = 1,
      .max = 65535},
+    {.name = "admin",
+     .type = ArgType::flag,
+     .default_value = "off",
+     .help = "on: this listener serves only the admin API (http1; a Unix socket, or loopback TCP "
+             "with an AdminToken)."},
+    {.name = "mode",
+     .help = "unix: sockets: permission bits of the socket file, in octal (0600 when not given)."},
+    {.name = "owner", .help = "unix: sockets: the user that owns the socket file."},
+    {.name = "group", .help = "unix: sockets: the group that owns the socket file."},
 };
 
 const AttributeSpec kVirtualHostAttributes[] = {
@@ -155,7 +165,8 @@ const ElementSpec* find_structural_element(std::string_view name) {
   return nullptr;
 }
 
-std::string write_effective_config(const ServerConfig& config, const DirectiveRegistry& registry) {
+std::string write_effective_config(const ServerConfig& config, const DirectiveRegistry& registry,
+                                   bool defaults) {
   std::string out = "<?xml version=\"1.0\"?>\n";
   fmt::format_to(std::back_inserter(out), "<!-- {} as the server reads it (collage -T) -->\n",
                  escaped(config.file));
@@ -169,8 +180,11 @@ std::string write_effective_config(const ServerConfig& config, const DirectiveRe
                    escaped(m.name), escaped(m.path));
   }
   for (const ListenConfig& l : config.listeners) {
-    fmt::format_to(std::back_inserter(out), "  <Listen protocol=\"{}\" address=\"{}\" port=\"{}\"",
-                   escaped(l.protocol), escaped(l.address), l.port);
+    fmt::format_to(std::back_inserter(out), "  <Listen protocol=\"{}\" address=\"{}\"",
+                   escaped(l.protocol), escaped(l.address));
+    if (!l.unix_socket()) {
+      fmt::format_to(std::back_inserter(out), " port=\"{}\"", l.port);
+    }
     if (!l.host.empty()) {
       fmt::format_to(std::back_inserter(out), " host=\"{}\"", escaped(l.host));
     }
@@ -183,9 +197,29 @@ std::string write_effective_config(const ServerConfig& config, const DirectiveRe
     if (l.public_port != 0) {
       fmt::format_to(std::back_inserter(out), " public_port=\"{}\"", l.public_port);
     }
+    if (l.admin) {
+      out += " admin=\"on\"";
+    }
+    for (const auto& [name, value] :
+         {std::pair{"mode", &l.mode}, std::pair{"owner", &l.owner}, std::pair{"group", &l.group}}) {
+      if (!value->empty()) {
+        fmt::format_to(std::back_inserter(out), " {}=\"{}\"", name, escaped(*value));
+      }
+    }
     out += "/>\n";
   }
   write_scope(*config.scope, registry, "  ", out);
+  if (defaults) {
+    out += "  <!-- defaults: what applies where nothing above says otherwise -->\n";
+    for (const RegisteredDirective* reg : registry.sorted()) {
+      const Directive& d = *reg->directive;
+      if ((d.contexts & kServerContext) != 0 && !d.default_value.empty() &&
+          config.scope->written_here(d.name) == nullptr) {
+        fmt::format_to(std::back_inserter(out), "  <{}>{}</{}>\n", d.name, escaped(d.default_value),
+                       d.name);
+      }
+    }
+  }
   for (const VirtualHostConfig& host : config.virtual_hosts) {
     if (host.name == "*" && host.scope->empty_here()) {
       // Locations written outside any <VirtualHost>.

@@ -258,7 +258,11 @@ Task<void> respond_phases(RequestContext& ctx, Entity& out);
 
 RequestContext route(const Generation& generation, Request& request, Services& services,
                      std::vector<std::string>* trace) {
-  const VirtualHost& host = generation.virtual_host_for(request.host);
+  // An admin listener's requests reach the admin store alone, whatever Host they name.
+  const bool admin = request.peer != nullptr && request.peer->listener != nullptr &&
+                     request.peer->listener->config.admin && generation.admin_host() != nullptr;
+  const VirtualHost& host =
+      admin ? *generation.admin_host() : generation.virtual_host_for(request.host);
   const Location* location = &generation.location_for(host, request.path);
   RouteAnswer answer;
   std::uint8_t rewrites = 0;

@@ -14,6 +14,7 @@
 #include "collage/request.h"
 #include "collage/scoreboard.h"
 #include "collage/systemd.h"
+#include "collage/unix_listener.h"
 #include "connection_metrics.h"
 
 namespace collage {
@@ -39,6 +40,12 @@ bool Server::bind_listeners(const Server* previous) {
   for (const Listener& listener : generation_->listeners()) {
     const ListenConfig& config = listener.config;
     std::string error;
+    if (config.unix_socket()) {
+      if (!bind_unix(listener, previous, taken, backlog)) {
+        return false;
+      }
+      continue;
+    }
     const std::vector<std::string> addresses = resolve_listen_address(config.address, error);
     if (addresses.empty()) {
       COLLAGE_LOG(LogLevel::emerg, "COL-CORE-0001", "{}: {}", config.where.str(), error);
@@ -55,7 +62,8 @@ bool Server::bind_listeners(const Server* previous) {
       std::size_t reuse = taken.size();
       for (std::size_t i = 0; i < taken.size() && reuse == taken.size(); ++i) {
         const BoundListener& old = previous->bound_[i];
-        if (!taken[i] && old.listener->config.address == config.address &&
+        if (!taken[i] && !old.listener->config.unix_socket() &&
+            old.listener->config.address == config.address &&
             old.listener->config.port == config.port && old.endpoint.address() == address &&
             old.listener->config.protocol == config.protocol) {
           reuse = i;
@@ -120,6 +128,39 @@ bool Server::bind_listeners(const Server* previous) {
     close_unused_activated_sockets();
   }
   return true;
+}
+
+bool Server::bind_unix(const Listener& listener, const Server* previous, std::vector<bool>& taken,
+                       int backlog) {
+  const ListenConfig& config = listener.config;
+  for (std::size_t i = 0; i < taken.size(); ++i) {
+    const BoundListener& old = previous->bound_[i];
+    if (!taken[i] && old.listener->config.address == config.address &&
+        old.listener->config.protocol == config.protocol) {
+      taken[i] = true;
+      bound_.push_back(BoundListener{::dup(old.fd), &listener, old.endpoint});
+      return true;
+    }
+  }
+  std::string error;
+  const int fd = bind_unix_listener(config, backlog, error);
+  if (fd < 0) {
+    COLLAGE_LOG(LogLevel::emerg, "COL-CORE-0002", "{}: cannot listen on {}: {}", config.where.str(),
+                config.address, error);
+    return false;
+  }
+  bound_.push_back(BoundListener{fd, &listener, {}});
+  COLLAGE_LOG(LogLevel::notice, "COL-CORE-0003", "listening: {} on {}{}", config.protocol,
+              config.address, config.admin ? " (admin API)" : "");
+  return true;
+}
+
+void Server::remove_unix_sockets() const {
+  for (const BoundListener& b : bound_) {
+    if (b.listener->config.unix_socket()) {
+      ::unlink(b.listener->config.unix_path().c_str());
+    }
+  }
 }
 
 namespace {
@@ -238,16 +279,28 @@ void Server::start_connection(asio::ip::tcp::socket socket, const BoundListener&
   const auto executor = socket.get_executor();
   ConnectionContext context{generation_, bound.listener, &services};
   PeerInfo ends;
-  ends.address = peer.address().to_string();
-  ends.port = peer.port();
-  // A listener bound to one address is the local end; a wildcard one has to ask the socket.
-  asio::ip::tcp::endpoint local = bound.endpoint;
-  if (local.address().is_unspecified()) {
-    asio::error_code ec;
-    local = socket.local_endpoint(ec);
+  ends.listener = bound.listener;
+  if (bound.listener->config.unix_socket()) {
+    // No addresses on a Unix-domain socket: the client is a local process and its user.
+    ends.address = "unix:";
+    ends.local_address = bound.listener->config.address;
+    ucred credentials{};
+    socklen_t length = sizeof credentials;
+    if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0) {
+      ends.unix_uid = credentials.uid;
+    }
+  } else {
+    ends.address = peer.address().to_string();
+    ends.port = peer.port();
+    // A listener bound to one address is the local end; a wildcard one has to ask the socket.
+    asio::ip::tcp::endpoint local = bound.endpoint;
+    if (local.address().is_unspecified()) {
+      asio::error_code ec;
+      local = socket.local_endpoint(ec);
+    }
+    ends.local_address = local.address().to_string();
+    ends.local_port = local.port();
   }
-  ends.local_address = local.address().to_string();
-  ends.local_port = local.port();
   asio::co_spawn(executor, serve_connection(std::move(socket), std::move(context), std::move(ends)),
                  [on_done = std::move(on_done)](std::exception_ptr error) {
                    // Protocol code reports errors as values; reaching here is a bug to see.

@@ -177,7 +177,7 @@ class TlsConfigErrorsTest(unittest.TestCase):
 <TLSCertificateKeyFile>{dir}/one.key</TLSCertificateKeyFile>
 </Collage>""")
         self.assertEqual(result.returncode, 1)
-        self.assertIn(path + ":4: cannot load certificate", result.stderr)
+        self.assertIn(path + ":4:1: cannot load certificate", result.stderr)
 
     def test_key_that_does_not_match(self):
         path, result = self.check("""<Collage>
@@ -187,7 +187,7 @@ class TlsConfigErrorsTest(unittest.TestCase):
 <TLSCertificateKeyFile>{dir}/two.key</TLSCertificateKeyFile>
 </Collage>""")
         self.assertEqual(result.returncode, 1)
-        self.assertIn(path + ":5: private key", result.stderr)
+        self.assertIn(path + ":5:1: private key", result.stderr)
         self.assertIn("does not match certificate", result.stderr)
 
     def test_tls_listener_without_certificate(self):
@@ -195,7 +195,7 @@ class TlsConfigErrorsTest(unittest.TestCase):
 <Listen protocol="http1" port="0" tls="maybe"/>
 <DocumentRoot>/tmp</DocumentRoot>
 </Collage>""")
-        self.assertIn(path + ":2: tls must be on or off", result.stderr)
+        self.assertIn(path + ":2:1: tls must be on or off", result.stderr)
         path, result = self.check("""<Collage>
 <Listen protocol="http1" port="0" tls="on"/>
 <DocumentRoot>/tmp</DocumentRoot>
@@ -210,7 +210,7 @@ class TlsConfigErrorsTest(unittest.TestCase):
 <TLSCertificateKeyFile>{dir}/one.key</TLSCertificateKeyFile>
 <TLSProtocols>TLSv1.0 TLSv1.3</TLSProtocols>
 </Collage>""")
-        self.assertIn(path + ":6: TLSProtocols accepts TLSv1.2 and TLSv1.3, got 'TLSv1.0'",
+        self.assertIn(path + ":6:1: TLSProtocols accepts TLSv1.2 and TLSv1.3, got 'TLSv1.0'",
                       result.stderr)
 
 
