@@ -57,6 +57,7 @@ class Load:
     def run(self, keep_alive):
         connection = None
         while not self.stop.is_set():
+            reused = connection is not None
             try:
                 if connection is None:
                     connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -72,7 +73,8 @@ class Load:
                     self.served += 1
             except Exception as error:  # every failure is the measurement
                 with self.lock:
-                    self.failed.append(repr(error))
+                    self.failed.append(("on a reused connection: " if reused else
+                                        "on a new connection: ") + repr(error))
                 if connection is not None:
                     connection.close()
                 connection = None
@@ -184,8 +186,11 @@ def report(name, times, load):
     p95 = times[int(len(times) * 0.95) - 1]
     print("%-22s apply→serving median %6.1f ms, p95 %6.1f ms; %d requests served, %d failed"
           % (name, statistics.median(times) * 1000, p95 * 1000, load.served, len(load.failed)))
-    for failure in load.failed[:5]:
-        print("    failed:", failure)
+    kinds = {}
+    for failure in load.failed:
+        kinds[failure] = kinds.get(failure, 0) + 1
+    for failure, count in sorted(kinds.items(), key=lambda item: -item[1]):
+        print("    %5d failed %s" % (count, failure))
 
 
 def main():

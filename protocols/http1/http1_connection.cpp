@@ -25,6 +25,8 @@ constexpr std::size_t kCoalesceLimit = 16 * 1024;
 // A request body the store left unread is read and dropped up to this size to keep the
 // connection; a larger one closes it.
 constexpr std::uint64_t kDiscardLimit = 1024 * 1024;
+// How long an idle keep-alive connection waits for one more request once its child stops.
+constexpr std::chrono::milliseconds kDrainGrace{1000};
 
 // A few freed input buffers per thread, so idle connections can give theirs back for free.
 struct BufferPool {
@@ -77,11 +79,13 @@ Connection::~Connection() {
 
 void Connection::drain() {
   draining_ = true;
-  // Like nginx: idle keep-alive connections close at once, but a connection accepted just before
-  // the stop still gets its first request answered (within RequestHeaderTimeout).
+  // An idle keep-alive connection gets a short grace: a request already on its way is answered
+  // (with Connection: close) instead of meeting a close or a reset, which made clients under
+  // load fail across every graceful restart (bench/admin_apply_bench.py). A connection accepted
+  // just before the stop still gets its first request answered (within RequestHeaderTimeout).
   if (phase_ == Phase::idle && requests_ > 0) {
-    asio::error_code ec;
-    socket_.close(ec);
+    watchdog_.set_deadline(std::min(
+        watchdog_.deadline(), Clock::now() + std::min(settings_.keep_alive_timeout, kDrainGrace)));
   }
 }
 

@@ -5,6 +5,7 @@ recycles children; the prefork pool grows under load and shrinks after; /server-
 """
 
 import ftplib
+import http.client
 import os
 import pwd
 import re
@@ -229,6 +230,30 @@ class GracefulRestartTest(unittest.TestCase):
             self.assertEqual(received, big)
         finally:
             server.cleanup()
+
+    def test_a_request_on_an_idle_keep_alive_connection_after_the_stop_is_answered(self):
+        # Regression: a stopping child closed idle keep-alive connections at once, so a request
+        # already on its way met a close or a reset (bench/admin_apply_bench.py saw 400 of them).
+        for mpm in ("event", "worker"):
+            root = site({"plain": b"no extension"})
+            server = CollageServer(mpm_header(mpm) + self.CONFIG % (root, "text/x-old"))
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+                connection.request("GET", "/plain")
+                first = connection.getresponse()
+                self.assertEqual(first.read(), b"no extension")
+                old = server.children()
+                server.process.send_signal(signal.SIGUSR1)
+                self.assertTrue(wait_for(lambda: any(
+                    "COL-MPM-0003] child %d stopping" % pid in server.log() for pid in old)))
+                connection.request("GET", "/plain")
+                second = connection.getresponse()
+                self.assertEqual((second.status, second.read()), (200, b"no extension"), mpm)
+                self.assertEqual(second.getheader("Connection"), "close", mpm)
+                self.assertEqual(second.getheader("Content-Type"), "text/x-old", mpm)
+                connection.close()
+            finally:
+                server.cleanup()
 
     def test_a_configuration_that_does_not_load_leaves_the_server_running(self):
         root = site()
