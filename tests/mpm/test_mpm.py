@@ -378,6 +378,21 @@ class SparePoolTest(unittest.TestCase):
         self.assertIn("more idle workers than MaxSpareThreads", server.log())
         self.assertEqual(http_get(server.port), (200, PAGE))
 
+    def test_a_graceful_restart_starts_as_many_children_as_were_serving(self):
+        """Regression: the new generation started StartServers (1) children and grew back one,
+        two, four a second, so clients waited half a second after each restart."""
+        server = self.pool(min_spare=2, max_spare=10)
+        held = [self.hold(server) for _ in range(4)]
+        self.assertTrue(wait_for(lambda: len(server.children()) >= 6, timeout=15))
+        old = set(server.children())
+        server.process.send_signal(signal.SIGUSR1)
+        self.assertTrue(wait_for(lambda: "COL-CONTROL-0018" in server.log()))
+        # Started before the log line, not at the next maintenance beat.
+        self.assertGreaterEqual(len(set(server.children()) - old), len(old))
+        for s in held:
+            s.close()
+        self.assertEqual(http_get(server.port), (200, PAGE))
+
     def test_children_killed_above_start_servers_are_replaced(self):
         """Regression: with more children than StartServers, killed ones were logged as replaced
         but none started, and capacity stayed down."""
