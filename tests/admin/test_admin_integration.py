@@ -453,6 +453,28 @@ class TcpAdminTest(unittest.TestCase):
         self.assertNotEqual(ctl.returncode, 0)
         self.assertIn("give the admin token", ctl.stderr)
 
+    def test_a_caller_from_another_host_is_refused_even_with_the_token(self):
+        # Behind a load balancer (PROXY protocol) the caller is the client it names: one from
+        # another host is refused unless AdminAllowPublic is on. Only loopback traffic is sent.
+        port, body = self.config("127.0.0.1", "<AdminToken>%s</AdminToken>" % self.TOKEN)
+        body = body.replace('admin="on"/>', 'admin="on" proxy_protocol="on"/>')
+        server = CollageServer(body)
+        self.addCleanup(server.cleanup)
+
+        def status_from(source):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                s.sendall(("PROXY TCP4 %s 127.0.0.1 40000 %d\r\nGET /status HTTP/1.1\r\n"
+                           "Host: x\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n"
+                           % (source, port, self.TOKEN)).encode())
+                reply = b""
+                while chunk := s.recv(65536):
+                    reply += chunk
+            return int(reply.split(b" ", 2)[1])
+
+        self.assertEqual(status_from("203.0.113.5"), 403)
+        self.assertIn("COL-ADMIN-0020", server.log())
+        self.assertEqual(status_from("127.0.0.1"), 200)
+
     def test_tcp_without_token_or_on_a_public_address_is_refused_at_load(self):
         for address, token, expected in (
                 ("127.0.0.1", "", "needs a bearer token"),
