@@ -206,7 +206,7 @@ Task<void> CgiStore::run(RequestContext& ctx, const gateway::ScriptTarget& targe
   const std::string& name = target.script_name;
   ChildScore* row = ctx.services.child_score();
   const ConnectionCap cap{kProcessesKey, config_.max_processes};
-  if (!acquire_connection(row, std::span(&cap, 1))) {
+  if (acquire_connection(row, std::span(&cap, 1)) != CapResult::admitted) {
     COLLAGE_LOG(LogLevel::warn, "COL-CGI-0002",
                 "{}: {} scripts are running already (CgiMaxProcesses); answered 503",
                 printable(name), config_.max_processes);

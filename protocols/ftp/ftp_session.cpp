@@ -74,8 +74,9 @@ Task<void> Session::run() {
   // Counted across every child of the server, as vsftpd's max_clients and max_per_ip are.
   address_key_ = "ftp " + peer_.address;
   count_session();
-  counted_ = acquire_connection(context_.services->child_score(), caps());
-  const bool refused = !counted_;
+  const CapResult cap = acquire_connection(context_.services->child_score(), caps());
+  counted_ = cap == CapResult::admitted;
+  const bool refused = cap == CapResult::refused;
   if (refused) {
     COLLAGE_LOG(LogLevel::warn, "COL-FTP-0001", "{}: too many connections, refused", peer_.address);
     if (ChildScore* row = context_.services->child_score(); row != nullptr) {
@@ -255,6 +256,7 @@ Task<void> Session::run_request(Method method, const std::string& path, Entity& 
 int Session::reply_code_for(int status) {
   switch (status) {
     case 413: return 552;
+    case 429: return 450;  // RequestRatePerAddress: transient, try again
     case 507: return 452;
     case 400:
     case 403:
@@ -273,6 +275,7 @@ std::string Session::reply_text_for(int status) {
     case 405: return "Permission denied.";
     case 409: return "Conflict: it exists, is not empty, or its directory is missing.";
     case 413: return "Exceeded storage allocation.";
+    case 429: return "Too many requests from your address; try again in a second.";
     case 507: return "Insufficient storage space.";
     default: return "Requested action not taken.";
   }

@@ -268,7 +268,8 @@ Task<void> Session::retrieve(const std::string& argument) {
   // A store that cannot list (405) is asked for the file directly; one that can says whether the
   // name is a plain file.
   if (kind.status != 405 && (kind.status != 200 || kind.content_type != kFileEntryContentType)) {
-    co_await reply(550, kind.status == 200 ? "Not a plain file." : reply_text_for(kind.status));
+    co_await reply(kind.status == 200 ? 550 : reply_code_for(kind.status),
+                   kind.status == 200 ? "Not a plain file." : reply_text_for(kind.status));
     co_return;
   }
   if (restart_at_ > 0) {
@@ -287,7 +288,7 @@ Task<void> Session::retrieve(const std::string& argument) {
     co_return;
   }
   if (entity.status != 200) {
-    co_await reply(550,
+    co_await reply(entity.status >= 300 ? reply_code_for(entity.status) : 550,
                    entity.status >= 300 ? reply_text_for(entity.status) : "Failed to open file.");
     co_return;
   }

@@ -52,5 +52,74 @@ TEST(SharedCounter, BadNamesAndAFullTable) {
   EXPECT_NE(board->shared_counter("n0"), nullptr);  // named ones are still found
 }
 
+// The per-child table behind MaxConnectionsPerAddress and FTP's caps: many keys in one row, caps
+// across rows, places given back, and a full table that lets connections in uncounted.
+TEST(KeyedCounts, CapsHoldAcrossRowsAndPlacesComeBack) {
+  auto board = Scoreboard::create(2, 1);
+  ASSERT_TRUE(board);
+  set_running_scoreboard(board.get());
+  board->child(0).status = ChildStatus::serving;
+  board->child(1).status = ChildStatus::serving;
+  ChildScore* a = &board->child(0);
+  ChildScore* b = &board->child(1);
+  const ConnectionCap two{"conn http1 192.0.2.7", 2};
+  EXPECT_EQ(acquire_connection(a, std::span(&two, 1)), CapResult::admitted);
+  EXPECT_EQ(acquire_connection(b, std::span(&two, 1)), CapResult::admitted);
+  EXPECT_EQ(acquire_connection(a, std::span(&two, 1)), CapResult::refused);  // 2 across rows
+  EXPECT_EQ(acquire_connection(b, std::span(&two, 1)), CapResult::refused);
+  release_connection(b, std::span(&two, 1));
+  EXPECT_EQ(acquire_connection(a, std::span(&two, 1)), CapResult::admitted);
+  // Hundreds of other keys come and go around it without losing its count.
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 1000; ++i) {
+      const std::string key =
+          "conn http1 10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+      const ConnectionCap one{key, 1};
+      ASSERT_EQ(acquire_connection(a, std::span(&one, 1)), CapResult::admitted) << key;
+    }
+    EXPECT_EQ(acquire_connection(a, std::span(&two, 1)), CapResult::refused);
+    for (int i = 0; i < 1000; ++i) {
+      const std::string key =
+          "conn http1 10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+      const ConnectionCap one{key, 1};
+      release_connection(a, std::span(&one, 1));
+    }
+  }
+  release_connection(a, std::span(&two, 1));
+  release_connection(a, std::span(&two, 1));
+  EXPECT_EQ(acquire_connection(b, std::span(&two, 1)), CapResult::admitted);
+  // Past three quarters of the table, new keys are let in uncounted (never refused for it).
+  int uncounted = 0;
+  for (std::size_t i = 0; i < KeyedCounts::kSize; ++i) {
+    const std::string key = "many " + std::to_string(i);
+    const ConnectionCap one{key, 1};
+    uncounted += acquire_connection(a, std::span(&one, 1)) == CapResult::uncounted ? 1 : 0;
+  }
+  // (a few idle entries of the keys above may still hold slots until a probe clears them)
+  EXPECT_GE(uncounted, static_cast<int>(KeyedCounts::kSize / 4));
+  EXPECT_LT(uncounted, static_cast<int>(KeyedCounts::kSize / 2));
+  // A retired row gives everything back.
+  board->retire_child(0);
+  EXPECT_EQ(board->child(0).keyed.used, 0u);
+  set_running_scoreboard(nullptr);
+}
+
+TEST(KeyedCounts, RequestRateCountsOneSecondAcrossRows) {
+  auto board = Scoreboard::create(2, 1);
+  ASSERT_TRUE(board);
+  set_running_scoreboard(board.get());
+  board->child(0).status = ChildStatus::serving;
+  board->child(1).status = ChildStatus::serving;
+  int allowed = 0;
+  for (int i = 0; i < 10; ++i) {
+    allowed += within_rate(&board->child(i % 2), "rate 192.0.2.9", 4) ? 1 : 0;
+  }
+  // Ten calls within one second (or two, if the clock ticked between): at most 8 pass.
+  EXPECT_GE(allowed, 4);
+  EXPECT_LE(allowed, 8);
+  EXPECT_TRUE(within_rate(&board->child(0), "rate 192.0.2.10", 4));  // another address
+  set_running_scoreboard(nullptr);
+}
+
 }  // namespace
 }  // namespace collage

@@ -26,6 +26,8 @@ struct ServerSettings {
   std::string real_ip_header;                                   // RealIpHeader
   std::chrono::milliseconds request_body_timeout{60'000};       // RequestBodyTimeout
   std::chrono::milliseconds graceful_shutdown_timeout{30'000};  // GracefulShutdownTimeout
+  int max_connections_per_address = 0;                          // MaxConnectionsPerAddress
+  int request_rate_per_address = 0;                             // RequestRatePerAddress
 };
 
 struct PlaceSettings {

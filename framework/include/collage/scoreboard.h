@@ -43,14 +43,24 @@ struct WorkerScore {
 
 enum class ChildStatus : std::uint8_t { empty, starting, serving, stopping };
 
-// Open connections of one child by key (a hash of, say, "ftp 192.0.2.7"), so that caps can be
-// counted across children. Guarded by a spin lock that only this child's threads take; the
-// table is cleared with the row when the child goes, so a crash leaks no counts.
+// One child's share of the server-wide counts by key (a hash of, say, "ftp 192.0.2.7"):
+// connections open and requests this second, so caps and rates count across children. An
+// open-addressing hash table under a spin lock that any child totalling a key takes (and may
+// clear idle entries under); only the owner adds. It is cleared with the row when the child
+// goes, so a crash leaks no counts. No member initializers: the table lies in fresh (zero)
+// shared memory, and leaving it alone keeps its pages unmapped until a key lands there.
+struct KeyedEntry {
+  std::uint64_t key;     // 0: a free slot
+  std::uint32_t count;   // connections open under this key
+  std::uint32_t window;  // the second (CLOCK_MONOTONIC_COARSE) hits count in
+  std::uint32_t hits;    // requests in that second
+};
+
 struct KeyedCounts {
-  static constexpr std::size_t kSize = 128;
+  static constexpr std::size_t kSize = 2048;  // a power of two
   std::atomic_flag lock = ATOMIC_FLAG_INIT;
-  std::uint64_t keys[kSize] = {};
-  std::atomic<std::uint32_t> counts[kSize] = {};
+  std::uint32_t used = 0;
+  KeyedEntry entries[kSize];
 };
 
 struct ChildScore {
@@ -162,12 +172,23 @@ struct ConnectionCap {
   std::uint32_t limit;
 };
 
-// Counts one more connection under every cap, or none and returns false if any would go past
-// its limit. row is the calling child's (Services::child_score()); without one (no running
-// server, unit tests) counts are kept for this process alone. Two children taking the last
-// place at once may both be refused, never both admitted.
-bool acquire_connection(ChildScore* row, std::span<const ConnectionCap> caps);
+enum class CapResult : std::uint8_t {
+  admitted,   // counted under every cap; release_connection when it ends
+  refused,    // a cap was reached; nothing counted
+  uncounted,  // this child's table is full (KeyedCounts::kSize keys): let in without a count
+};
+
+// Counts one more connection under every cap, or none and says refused if any would go past its
+// limit. row is the calling child's (Services::child_score()); without one (no running server,
+// unit tests) counts are kept for this process alone. Two children taking the last place at once
+// may both be refused, never both admitted. A full table fails open (and says so once a minute):
+// a flood of distinct addresses must not lock everyone out.
+CapResult acquire_connection(ChildScore* row, std::span<const ConnectionCap> caps);
 void release_connection(ChildScore* row, std::span<const ConnectionCap> caps);
+
+// Counts one request under key in the current second across every child; false when that makes
+// more than per_second (the request should be refused). A full table counts nothing (true).
+bool within_rate(ChildScore* row, std::string_view key, std::uint32_t per_second);
 
 // What one connection reports. Cheap (relaxed atomic stores) and a no-op where the connection
 // has no slot: under the event MPM more connections may be open than a child has slots.

@@ -50,6 +50,26 @@ const Directive kCoreDirectives[] = {
      .min = 1,
      .max = 65535,
      .field = bind<&ServerSettings::listen_backlog>()},
+    {.name = "MaxConnectionsPerAddress",
+     .type = ArgType::integer,
+     .contexts = kServerContext,
+     .default_value = "0",
+     .help = "Connections one client address may hold open to each front end at once, counted "
+             "across every child (0: no limit); more are closed at once, logged (COL-CORE-0016) "
+             "and counted as refused. Unix sockets are not counted; FTP has its own caps too.",
+     .min = 0,
+     .max = 1000000,
+     .field = bind<&ServerSettings::max_connections_per_address>()},
+    {.name = "RequestRatePerAddress",
+     .type = ArgType::integer,
+     .contexts = kServerContext,
+     .default_value = "0",
+     .help = "Requests a second one client address may make, over every protocol and child, "
+             "counted in one-second windows (0: no limit); more are answered 429 with "
+             "Retry-After (FTP 450, Gopher an error item), logged (COL-CORE-0015).",
+     .min = 0,
+     .max = 10000000,
+     .field = bind<&ServerSettings::request_rate_per_address>()},
     {.name = "AccessLog",
      .type = ArgType::string,
      .contexts = kServerContext,

@@ -1,5 +1,7 @@
 #include "collage/scoreboard.h"
 
+#include "collage/log.h"
+
 #include <sys/mman.h>
 #include <time.h>
 
@@ -120,9 +122,9 @@ void Scoreboard::retire_child(std::uint32_t server) const {
   row.refused = 0;
   row.full = 0;
   row.keyed.lock.clear();
-  for (std::size_t i = 0; i < KeyedCounts::kSize; ++i) {
-    row.keyed.keys[i] = 0;
-    row.keyed.counts[i] = 0;
+  if (row.keyed.used != 0) {  // a table never used stays untouched (its pages never mapped)
+    std::fill(std::begin(row.keyed.entries), std::end(row.keyed.entries), KeyedEntry{});
+    row.keyed.used = 0;
   }
   for (std::uint32_t t = 0; t < threads_; ++t) {
     worker(server, t).state = WorkerState::open;
@@ -172,51 +174,114 @@ class KeyedLock {
   KeyedCounts& counts_;
 };
 
-// Adds delta to key's entry of one row (taking a free entry for a new key); false when full.
+std::uint32_t current_second() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return static_cast<std::uint32_t>(now.tv_sec);
+}
+
+// Nothing left to count: no connection open and no hit in this second or the one before.
+bool idle_entry(const KeyedEntry& e, std::uint32_t second) {
+  return e.count == 0 && (e.hits == 0 || second - e.window > 1);
+}
+
+// Removes the entry at hole, moving later entries of its probe run back so every key stays
+// reachable from its home slot without tombstones.
+void erase_at(KeyedCounts& counts, std::size_t hole) {
+  constexpr std::size_t kMask = KeyedCounts::kSize - 1;
+  std::size_t next = (hole + 1) & kMask;
+  while (counts.entries[next].key != 0) {
+    const std::size_t home = counts.entries[next].key & kMask;
+    // Moves back when its home is not in (hole, next] on the ring.
+    if (((next - home) & kMask) >= ((next - hole) & kMask)) {
+      counts.entries[hole] = counts.entries[next];
+      hole = next;
+    }
+    next = (next + 1) & kMask;
+  }
+  counts.entries[hole] = KeyedEntry{};
+  --counts.used;
+}
+
+// The entry for key in one row (the caller holds its lock), made when insert says so; idle
+// entries met on the way are cleared. Null when absent (or the table is full).
+KeyedEntry* keyed_entry(KeyedCounts& counts, std::uint64_t key, bool insert, std::uint32_t second) {
+  constexpr std::size_t kMask = KeyedCounts::kSize - 1;
+  std::size_t i = key & kMask;
+  for (std::size_t probes = 0; probes < KeyedCounts::kSize; ++probes) {
+    KeyedEntry& e = counts.entries[i];
+    if (e.key == key) {
+      return &e;
+    }
+    if (e.key == 0) {
+      // Kept at most three quarters full, so probe runs stay short.
+      if (!insert || counts.used >= KeyedCounts::kSize / 4 * 3) {
+        return nullptr;
+      }
+      ++counts.used;
+      e = KeyedEntry{key, 0, second, 0};
+      return &e;
+    }
+    if (idle_entry(e, second)) {
+      erase_at(counts, i);
+      continue;  // look at what moved into this slot
+    }
+    i = (i + 1) & kMask;
+  }
+  return nullptr;
+}
+
+// Adds delta to key's count in one row; false when a new key finds the table full.
 bool add_keyed(KeyedCounts& counts, std::uint64_t key, int delta) {
   KeyedLock lock(counts);
-  std::size_t free = KeyedCounts::kSize;
-  for (std::size_t i = 0; i < KeyedCounts::kSize; ++i) {
-    if (counts.keys[i] == key) {
-      counts.counts[i].fetch_add(static_cast<std::uint32_t>(delta));
-      if (counts.counts[i] == 0) {
-        counts.keys[i] = 0;
-      }
-      return true;
-    }
-    if (counts.keys[i] == 0 && free == KeyedCounts::kSize) {
-      free = i;
-    }
-  }
-  if (delta < 0 || free == KeyedCounts::kSize) {
+  const std::uint32_t second = current_second();
+  KeyedEntry* e = keyed_entry(counts, key, delta > 0, second);
+  if (e == nullptr) {
     return false;
   }
-  counts.keys[free] = key;
-  counts.counts[free] = static_cast<std::uint32_t>(delta);
+  e->count += static_cast<std::uint32_t>(delta);
   return true;
 }
 
-std::uint32_t total_keyed(ChildScore* row, std::uint64_t key) {
+// Calls each(entry) for key's entry in every live row (or the local one without a server).
+template <typename Each>
+void each_row_entry(ChildScore* row, std::uint64_t key, Each each) {
   const Scoreboard* board = running_scoreboard();
-  std::uint32_t total = 0;
-  auto add_row = [&](ChildScore& r) {
+  const std::uint32_t second = current_second();
+  auto visit = [&](ChildScore& r) {
     KeyedLock lock(r.keyed);
-    for (std::size_t i = 0; i < KeyedCounts::kSize; ++i) {
-      if (r.keyed.keys[i] == key) {
-        total += r.keyed.counts[i];
-      }
+    if (const KeyedEntry* e = keyed_entry(r.keyed, key, false, second)) {
+      each(*e, second);
     }
   };
   if (board == nullptr || row == nullptr) {
-    add_row(row != nullptr ? *row : local_row());
-    return total;
+    visit(row != nullptr ? *row : local_row());
+    return;
   }
   for (std::uint32_t i = 0; i < board->servers(); ++i) {
     if (board->child(i).status != ChildStatus::empty) {
-      add_row(board->child(i));
+      visit(board->child(i));
     }
   }
+}
+
+std::uint32_t total_keyed(ChildScore* row, std::uint64_t key) {
+  std::uint32_t total = 0;
+  each_row_entry(row, key, [&](const KeyedEntry& e, std::uint32_t) { total += e.count; });
   return total;
+}
+
+// Says once a minute per child that its table is full and keys go uncounted.
+void note_full_table() {
+  static std::atomic<std::int64_t> said_at{0};
+  const std::int64_t now = wall_clock_ms();
+  std::int64_t last = said_at.load(std::memory_order_relaxed);
+  if (now - last >= 60'000 && said_at.compare_exchange_strong(last, now)) {
+    COLLAGE_LOG(LogLevel::warn, "COL-CORE-0017",
+                "per-address counts are full in this child ({} keys): new addresses are let in "
+                "uncounted until some leave",
+                KeyedCounts::kSize / 4 * 3);
+  }
 }
 
 }  // namespace
@@ -251,27 +316,58 @@ void end_tls_handshake() {
   }
 }
 
-bool acquire_connection(ChildScore* row, std::span<const ConnectionCap> caps) {
+CapResult acquire_connection(ChildScore* row, std::span<const ConnectionCap> caps) {
   ChildScore& own = row != nullptr ? *row : local_row();
   std::size_t added = 0;
-  bool ok = true;
-  for (; added < caps.size() && ok; ++added) {
-    ok = add_keyed(own.keyed, key_hash(caps[added].key), 1);
+  bool counted = true;
+  for (; added < caps.size() && counted; ++added) {
+    counted = add_keyed(own.keyed, key_hash(caps[added].key), 1);
   }
-  if (ok) {
-    // Counted first, checked after: racing children see each other's counts.
-    for (const ConnectionCap& cap : caps) {
-      ok = ok && total_keyed(row, key_hash(cap.key)) <= cap.limit;
-    }
-  } else {
+  if (!counted) {
     --added;  // the one that failed added nothing
-  }
-  if (!ok) {
     for (std::size_t i = 0; i < added; ++i) {
       add_keyed(own.keyed, key_hash(caps[i].key), -1);
     }
+    note_full_table();
+    return CapResult::uncounted;
   }
-  return ok;
+  // Counted first, checked after: racing children see each other's counts.
+  bool within = true;
+  for (const ConnectionCap& cap : caps) {
+    within = within && total_keyed(row, key_hash(cap.key)) <= cap.limit;
+  }
+  if (!within) {
+    for (const ConnectionCap& cap : caps) {
+      add_keyed(own.keyed, key_hash(cap.key), -1);
+    }
+    return CapResult::refused;
+  }
+  return CapResult::admitted;
+}
+
+bool within_rate(ChildScore* row, std::string_view key, std::uint32_t per_second) {
+  ChildScore& own = row != nullptr ? *row : local_row();
+  const std::uint64_t hashed = key_hash(key);
+  {
+    KeyedLock lock(own.keyed);
+    const std::uint32_t second = current_second();
+    KeyedEntry* e = keyed_entry(own.keyed, hashed, true, second);
+    if (e == nullptr) {
+      note_full_table();
+      return true;
+    }
+    if (e->window != second) {
+      e->window = second;
+      e->hits = 0;
+    }
+    ++e->hits;
+  }
+  // Counted first, checked after, as connections are.
+  std::uint32_t total = 0;
+  each_row_entry(row, hashed, [&](const KeyedEntry& e, std::uint32_t second) {
+    total += e.window == second ? e.hits : 0;
+  });
+  return total <= per_second;
 }
 
 void release_connection(ChildScore* row, std::span<const ConnectionCap> caps) {

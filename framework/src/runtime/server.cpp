@@ -222,6 +222,51 @@ Task<bool> read_proxy_header(asio::ip::tcp::socket& socket, PeerInfo& peer) {
   }
 }
 
+// MaxConnectionsPerAddress: a place for the connection under its client's address and front
+// end, held while it lives; refused ones are logged at most once a second per child.
+class AddressPlace {
+ public:
+  AddressPlace(const ConnectionContext& context, const Listener& listener, const PeerInfo& peer)
+      : row_(context.services->child_score()) {
+    const int most = context.generation->settings().max_connections_per_address;
+    if (most <= 0 || listener.config.unix_socket()) {
+      return;
+    }
+    key_ = "conn " + listener.config.protocol + " " + peer.address;
+    const ConnectionCap cap{key_, static_cast<std::uint32_t>(most)};
+    result_ = acquire_connection(row_, std::span(&cap, 1));
+    if (result_ != CapResult::refused) {
+      return;
+    }
+    if (row_ != nullptr) {
+      row_->refused.fetch_add(1, std::memory_order_relaxed);
+    }
+    thread_local std::int64_t said_at = 0;
+    if (const std::int64_t now = wall_clock_ms(); now - said_at >= 1000) {
+      said_at = now;
+      COLLAGE_LOG(
+          LogLevel::warn, "COL-CORE-0016",
+          "{}: already {} connection(s) to {} from this address (MaxConnectionsPerAddress); "
+          "closed",
+          peer.address, most, listener.config.protocol);
+    }
+  }
+  ~AddressPlace() {
+    if (result_ == CapResult::admitted) {
+      const ConnectionCap cap{key_, 0};
+      release_connection(row_, std::span(&cap, 1));
+    }
+  }
+  AddressPlace(const AddressPlace&) = delete;
+  AddressPlace& operator=(const AddressPlace&) = delete;
+  bool refused() const { return result_ == CapResult::refused; }
+
+ private:
+  ChildScore* row_;
+  std::string key_;
+  CapResult result_ = CapResult::uncounted;
+};
+
 Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext context,
                             PeerInfo peer) {
   const Listener& listener = *context.listener;
@@ -232,6 +277,10 @@ Task<void> serve_connection(asio::ip::tcp::socket socket, ConnectionContext cont
   context.score = &score;
   const std::uint16_t bound_port = peer.local_port;  // before a PROXY header names another
   if (listener.config.proxy_protocol && !co_await read_proxy_header(socket, peer)) {
+    co_return;
+  }
+  AddressPlace place(context, listener, peer);
+  if (place.refused()) {
     co_return;
   }
   std::unique_ptr<Transport> transport = make_tcp_transport(std::move(socket));
