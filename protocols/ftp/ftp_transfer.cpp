@@ -280,7 +280,8 @@ Task<void> Session::retrieve(const std::string& argument) {
   // takes the full path). The context, when the full path makes one, lives until the end.
   std::optional<RequestContext> ctx;
   const QuickCache* quick = context_.generation->quick_cache();
-  if (quick == nullptr || !quick->answer(request, entity)) {
+  if (quick == nullptr || !within_address_rate(*context_.generation, request, *context_.services) ||
+      !quick->answer(request, entity)) {
     co_await respond(ctx.emplace(route(*context_.generation, request, *context_.services)), entity);
   }
   if (entity.status == 416) {

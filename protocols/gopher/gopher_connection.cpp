@@ -207,7 +207,8 @@ Task<void> Connection::session() {
   // path makes one, lives until the response is written.
   std::optional<RequestContext> ctx;
   const QuickCache* quick = context_.generation->quick_cache();
-  if (quick == nullptr || !quick->answer(request, entity)) {
+  if (quick == nullptr || !within_address_rate(*context_.generation, request, *context_.services) ||
+      !quick->answer(request, entity)) {
     co_await respond(ctx.emplace(route(*context_.generation, request, *context_.services)), entity);
   }
   if (entity.status >= 300) {

@@ -404,9 +404,10 @@ Task<bool> Connection::serve_request(std::size_t head_length) {
   // Not on an admin listener: its answers never come from (or go to) the cache.
   const bool admin = context_.listener != nullptr && context_.listener->config.admin;
   const QuickCache* quick = admin ? nullptr : generation.quick_cache();
-  const bool answered_quickly = !has_body && quick != nullptr &&
-                                !state_->request.headers.contains("Upgrade") &&
-                                quick->answer(state_->request, state_->entity);
+  const bool answered_quickly =
+      !has_body && quick != nullptr && !state_->request.headers.contains("Upgrade") &&
+      within_address_rate(generation, state_->request, *context_.services) &&
+      quick->answer(state_->request, state_->entity);
   std::optional<RequestContext> ctx;
   if (!answered_quickly) {
     ctx.emplace(route(generation, state_->request, *context_.services));

@@ -351,6 +351,7 @@ Task<void> Connection::handle_stream(std::shared_ptr<Stream> stream) {
   if (early_status != 0) {
     entity.set_error(early_status);
   } else if (s.body_complete && s.body_chunks.empty() && quick != nullptr &&
+             within_address_rate(*context_.generation, request, *context_.services) &&
              quick->answer(request, entity)) {
     // The quick path: a fresh stored response, before routing.
   } else {

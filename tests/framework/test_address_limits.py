@@ -2,7 +2,8 @@
 RequestRatePerAddress), under the MPM COLLAGE_TEST_MPM names: the connection past the cap is
 closed while the others are served, another front end is counted apart, a freed place is
 taken again; requests past the rate get 429 with Retry-After (HTTP/1.1 and HTTP/2), a Gopher
-error item or an FTP 450, and the address is served again in the next second.
+error item or an FTP 450, cache hits on the quick path count too, and the address is served
+again in the next second.
 """
 
 import ftplib
@@ -24,8 +25,10 @@ from collage_server import CollageServer, connect, wait_for  # noqa: E402
 def site():
     root = tempfile.mkdtemp(prefix="collage-limits-")
     os.chmod(root, 0o755)
-    with open(os.path.join(root, "page.txt"), "w") as f:
-        f.write("a page\n")
+    os.makedirs(os.path.join(root, "cached"))
+    for name in ("page.txt", "cached/page.txt"):
+        with open(os.path.join(root, name), "w") as f:
+            f.write("a page\n")
     return root
 
 
@@ -101,7 +104,12 @@ class RequestRateTest(unittest.TestCase):
             <Listen protocol="ftp" address="127.0.0.1" port="0"/>
             <DocumentRoot>%s</DocumentRoot>
             <RequestRatePerAddress>5</RequestRatePerAddress>
-            """ % site())
+            <CacheMemoryDirectory>%s</CacheMemoryDirectory>
+            <Location path="/cached">
+              <Cache>on</Cache>
+              <CacheValid>200 10m</CacheValid>
+            </Location>
+            """ % (site(), tempfile.mkdtemp(prefix="collage-limits-memory-")))
         self.addCleanup(self.server.cleanup)
 
     def burst(self, port, count, extra=()):
@@ -161,6 +169,24 @@ class RequestRateTest(unittest.TestCase):
                 return burst(1)[0] == ["200"]
             self.assertTrue(wait_for(served_again, timeout=5))
         self.assertIn("COL-CORE-0015", self.server.log())
+
+    def test_cache_hits_on_the_quick_path_count_too(self):
+        url = "http://127.0.0.1:%d/cached/page.txt" % self.server.port
+
+        def quick_hit():
+            result = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w",
+                                     "%{http_code} %header{cache-status}", url],
+                                    capture_output=True, text=True, timeout=10)
+            return result.stdout.startswith("200") and "detail=quick" in result.stdout
+        self.assertTrue(wait_for(quick_hit, timeout=5))
+        urls = []
+        for _ in range(20):
+            urls += ["-o", "/dev/null", url]
+        result = subprocess.run(["curl", "-s", "-w", "%{http_code}\\n", *urls],
+                                capture_output=True, text=True, timeout=30)
+        statuses = result.stdout.split()
+        self.assertEqual(len(statuses), 20)
+        self.assertGreaterEqual(statuses.count("429"), 10, statuses)
 
     def test_gopher_gets_an_error_item_and_ftp_a_450(self):
         port = self.server.ports["gopher"]

@@ -60,6 +60,11 @@ RequestContext route(const Generation& generation, Request& request, Services& s
 // still be streaming (out.stream), for the front end to pull.
 Task<void> respond(RequestContext& ctx, Entity& out);
 
+// RequestRatePerAddress: counts request under its client's address (once; later calls repeat
+// the answer) and says whether it is within the rate. Front ends ask before the quick path, so
+// cache hits count too, and route() answers 429 for one that is over.
+bool within_address_rate(const Generation& generation, Request& request, Services& services);
+
 // Internal requests (a CGI's local redirect, an SSI `include virtual`) nest at most this deep;
 // deeper is a loop, answered 500 with a log line.
 inline constexpr std::uint8_t kMaxInternalDepth = 10;

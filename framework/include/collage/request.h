@@ -103,6 +103,9 @@ struct Request {
   // An internal lookup of what a store holds (SSI fsize, flastmod): the store's head as it made
   // it, without the filters.
   bool store_only = false;
+  // RequestRatePerAddress, decided once per request (before the quick path, or in route()).
+  enum class Rate : std::uint8_t { unchecked, within, over };
+  Rate rate = Rate::unchecked;
 
   void assign_id();
   std::string_view id_text() const { return {id.data(), id.size()}; }
@@ -124,6 +127,7 @@ struct Request {
     rewritten_query.clear();
     depth = 0;
     store_only = false;
+    rate = Rate::unchecked;
     routed_host = nullptr;
     routed_location = nullptr;
   }

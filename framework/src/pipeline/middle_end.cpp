@@ -255,28 +255,6 @@ Task<void> run_filters(RequestContext& ctx, Entity& out, bool filtered_hit) {
 // Every phase after route (respond() adds the explanation around it).
 Task<void> respond_phases(RequestContext& ctx, Entity& out);
 
-// RequestRatePerAddress: counts the request under its client's address; false when that address
-// went past the rate this second (logged at most once a second per child).
-bool within_address_rate(const Request& request, Services& services, int rate) {
-  thread_local std::string key;
-  key.assign("rate ");
-  key += request.peer->address;
-  if (within_rate(services.child_score(), key, static_cast<std::uint32_t>(rate))) {
-    return true;
-  }
-  if (ChildScore* row = services.child_score()) {
-    row->refused.fetch_add(1, std::memory_order_relaxed);
-  }
-  thread_local std::int64_t said_at = 0;
-  if (const std::int64_t now = wall_clock_ms(); now - said_at >= 1000) {
-    said_at = now;
-    COLLAGE_LOG(LogLevel::warn, "COL-CORE-0015",
-                "{}: more than {} requests a second (RequestRatePerAddress); answered 429",
-                request.peer->address, rate);
-  }
-  return false;
-}
-
 }  // namespace
 
 RequestContext route(const Generation& generation, Request& request, Services& services,
@@ -331,9 +309,7 @@ RequestContext route(const Generation& generation, Request& request, Services& s
                                    location->prefix));
     }
   }
-  if (const int rate = generation.settings().request_rate_per_address;
-      rate > 0 && !admin && request.depth == 0 && request.peer != nullptr &&
-      request.peer->unix_uid < 0 && !within_address_rate(request, services, rate)) {
+  if (!admin && !within_address_rate(generation, request, services)) {
     answer = RouteAnswer{429, {{"Retry-After", "1"}}};
   }
   request.routed_host = &host;
@@ -342,6 +318,35 @@ RequestContext route(const Generation& generation, Request& request, Services& s
   ctx.route_answer = std::move(answer);
   ctx.rewrites = rewrites;
   return ctx;
+}
+
+bool within_address_rate(const Generation& generation, Request& request, Services& services) {
+  const int rate = generation.settings().request_rate_per_address;
+  if (request.rate == Request::Rate::unchecked) {
+    // Internal requests and local (Unix-socket) callers are not counted.
+    const bool counted =
+        rate > 0 && request.depth == 0 && request.peer != nullptr && request.peer->unix_uid < 0;
+    request.rate = Request::Rate::within;
+    thread_local std::string key;
+    if (counted) {
+      key.assign("rate ");
+      key += request.peer->address;
+      if (!within_rate(services.child_score(), key, static_cast<std::uint32_t>(rate))) {
+        request.rate = Request::Rate::over;
+        if (ChildScore* row = services.child_score()) {
+          row->refused.fetch_add(1, std::memory_order_relaxed);
+        }
+        thread_local std::int64_t said_at = 0;
+        if (const std::int64_t now = wall_clock_ms(); now - said_at >= 1000) {
+          said_at = now;
+          COLLAGE_LOG(LogLevel::warn, "COL-CORE-0015",
+                      "{}: more than {} requests a second (RequestRatePerAddress); answered 429",
+                      request.peer->address, rate);
+        }
+      }
+    }
+  }
+  return request.rate != Request::Rate::over;
 }
 
 Task<void> respond(RequestContext& ctx, Entity& out) {
